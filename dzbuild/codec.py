@@ -1,0 +1,100 @@
+"""Decoding, encoding and exact 2x halving with OpenCV, imported only when pixels are touched.
+
+Tiles are ``uint8`` BGR arrays (OpenCV's order). Encoding is deterministic for a given OpenCV
+build, which is what makes incremental and from-scratch builds byte-identical.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import SourceError
+from .imageinfo import ImageInfo, NotAnImage, sniff
+
+
+@lru_cache(maxsize=None)
+def cv():
+    import cv2
+
+    cv2.setNumThreads(1)  # one tile at a time per process; parallelism comes from worker processes
+    return cv2
+
+
+def np():
+    import numpy
+
+    return numpy
+
+
+def check_tile(data: bytes, path: Path | str, expected: tuple[int, int] | None = None) -> ImageInfo:
+    """Check a source tile's header and completeness; raise SourceError naming the file."""
+    try:
+        info = sniff(data)
+    except (NotAnImage, IndexError) as exc:
+        raise SourceError(str(exc), path) from None
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix in ("jpg", "jpeg", "png") and info.codec != ("jpg" if suffix != "png" else "png"):
+        raise SourceError(f"is a {info.codec.upper()} file named .{suffix}", path)
+    if info.codec == "jpg" and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+        raise SourceError("truncated JPEG: no end-of-image marker", path)
+    if info.codec == "png" and not data.endswith(b"IEND\xaeB`\x82"):
+        raise SourceError("truncated PNG: no IEND chunk", path)
+    if info.channels in (2, 4):
+        what = "CMYK" if info.codec == "jpg" else "an alpha channel"
+        raise SourceError(f"has {what}; refused: tiles must be RGB or greyscale (flatten it first)", path)
+    if info.bit_depth > 8:
+        raise SourceError(f"is {info.bit_depth}-bit; refused: save tiles with 8 bits per channel", path)
+    if expected is not None and (info.width, info.height) != tuple(expected):
+        w, h = expected
+        hint = " (row and column swapped?)" if (info.height, info.width) == (w, h) else ""
+        raise SourceError(f"is {info.width}x{info.height} pixels but the grid expects {w}x{h}{hint}", path)
+    return info
+
+
+def decode(data: bytes, path: Path | str = "tile"):
+    """Full-resolution BGR pixels (greyscale tiles become three equal channels)."""
+    cv2 = cv()
+    pixels = cv2.imdecode(np().frombuffer(data, dtype="uint8"), cv2.IMREAD_COLOR)
+    if pixels is None:
+        raise SourceError("cannot be decoded (corrupt image data)", path)
+    return pixels
+
+
+def decode_half(data: bytes, path: Path | str = "tile"):
+    """Half-resolution pixels straight from the JPEG DCT (libjpeg scaled decoding, rounding up)."""
+    cv2 = cv()
+    if data[:2] != b"\xff\xd8":
+        return halve(decode(data, path))
+    pixels = cv2.imdecode(np().frombuffer(data, dtype="uint8"), cv2.IMREAD_REDUCED_COLOR_2)
+    if pixels is None:
+        raise SourceError("cannot be decoded (corrupt image data)", path)
+    return pixels
+
+
+def halve(pixels):
+    """Exact 2x2 mean, rounding half up; an odd last row or column is averaged with itself."""
+    cv2 = cv()
+    height, width = pixels.shape[:2]
+    if width % 2 or height % 2:
+        pixels = cv2.copyMakeBorder(pixels, 0, height % 2, 0, width % 2, cv2.BORDER_REPLICATE)
+    return cv2.resize(pixels, ((width + 1) // 2, (height + 1) // 2), interpolation=cv2.INTER_AREA)
+
+
+def encode(pixels, fmt: str, quality: int) -> bytes:
+    cv2 = cv()
+    if fmt == "jpg":
+        ok, buf = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    elif fmt == "png":
+        ok, buf = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    elif fmt == "webp":
+        ok, buf = cv2.imencode(".webp", pixels, [cv2.IMWRITE_WEBP_QUALITY, quality])
+    else:
+        raise ValueError(f"unknown tile format {fmt!r}")
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {fmt} tile")
+    return buf.tobytes()
+
+
+def blank(width: int, height: int):
+    return np().zeros((height, width, 3), dtype="uint8")

@@ -1,0 +1,45 @@
+"""``dzbuild pyramid IMAGE_DIR``: build every new version of one image folder."""
+
+from __future__ import annotations
+
+import json
+
+STORAGES_HELP = "hardlink (default; falls back to copy across filesystems), symlink, or copy"
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("pyramid", help="build every new version of one image folder")
+    parser.add_argument("image_dir", help="folder with pyramid.json and v0/, v1/...")
+    parser.add_argument("--dest", help="output folder (default: IMAGE_DIR/dest)")
+    parser.add_argument("--storage", help=STORAGES_HELP)
+    parser.add_argument("--resampler", help="dct (default, fastest) or area (exact 2x2 mean)")
+    parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: every core)")
+    parser.add_argument("--rebuild", action="store_true", help="discard dest and recompute every version")
+    parser.add_argument("--json", action="store_true", help="print a machine-readable summary")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..engine import BuildOptions, build_pyramid
+    from ..errors import ConfigError
+
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
+    options = BuildOptions(
+        storage=args.storage or BuildOptions.storage,
+        resampler=args.resampler,
+        jobs=args.jobs,
+        rebuild=args.rebuild,
+    )
+    report = build_pyramid(args.image_dir, args.dest, options)
+    if args.json:
+        print(json.dumps(report.summary(), indent=2))
+    elif not report.versions:
+        print(f"{report.image}: up to date (v0..v{report.published_before - 1})")
+    else:
+        for version in report.versions:
+            print(
+                f"{report.image}: published v{version.version}: {version.computed} tiles computed,"
+                f" {version.linked} linked in {version.seconds:.2f} s"
+            )
+    return 0

@@ -1,0 +1,1 @@
+"""dzbuild's built-in plugins, each registered through the same hooks a third party uses."""

@@ -1,0 +1,36 @@
+"""Built-in output format: Microsoft Deep Zoom Image (``dzi.xml`` plus ``dzi_files/{level}/{col}_{row}``)."""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import quoteattr
+
+from dzbuild.hookspecs import hookimpl
+
+DEEPZOOM_NS = "http://schemas.microsoft.com/deepzoom/2008"
+
+
+class DziFormat:
+    name = "dzi"
+    descriptor_name = "dzi.xml"
+    tiles_dir = "dzi_files"
+
+    def dirs(self, grid) -> list[str]:
+        return [f"{self.tiles_dir}/{level}" for level in grid.levels]
+
+    def tile_path(self, grid, tile, ext: str) -> str:
+        return f"{self.tiles_dir}/{tile.level}/{tile.col}_{tile.row}.{ext}"
+
+    def descriptors(self, spec, grid, context) -> dict[str, bytes]:
+        xml = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f"<Image xmlns={quoteattr(DEEPZOOM_NS)} TileSize=\"{spec.tile_size}\" Overlap=\"{spec.overlap}\""
+            f" Format={quoteattr(spec.format)}>\n"
+            f'  <Size Width="{spec.width}" Height="{spec.height}"/>\n'
+            "</Image>\n"
+        )
+        return {self.descriptor_name: xml.encode("utf-8")}
+
+
+@hookimpl
+def register_formats(register):
+    register(DziFormat())

@@ -1,0 +1,66 @@
+"""Built-in storages: hard links (default), relative symbolic links, and plain copies."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+
+from dzbuild.hookspecs import hookimpl
+
+
+def write_file(path: str, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
+class CopyStorage:
+    """Every tile is a real file: works on every host and filesystem, costs the most disk."""
+
+    name = "copy"
+
+    def write(self, path: str, data: bytes) -> None:
+        write_file(path, data)
+
+    def link(self, target: str, path: str) -> None:
+        shutil.copyfile(target, path)
+
+
+class HardlinkStorage(CopyStorage):
+    """Unchanged tiles share the inode of their physical file; static hosts see ordinary files.
+
+    Falls back to copying when the target is on another filesystem or links are not allowed.
+    """
+
+    name = "hardlink"
+    _fallback_errors = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES)
+
+    def __init__(self) -> None:
+        self.copying = False
+
+    def link(self, target: str, path: str) -> None:
+        if not self.copying:
+            try:
+                os.link(target, path)
+                return
+            except OSError as exc:
+                if exc.errno not in self._fallback_errors:
+                    raise
+                self.copying = True
+        shutil.copyfile(target, path)
+
+
+class SymlinkStorage(CopyStorage):
+    """Relative symbolic links, as in the original design; smallest, but many static hosts drop them."""
+
+    name = "symlink"
+
+    def link(self, target: str, path: str) -> None:
+        os.symlink(os.path.relpath(target, os.path.dirname(path)), path)
+
+
+@hookimpl
+def register_storages(register):
+    register(HardlinkStorage())
+    register(SymlinkStorage())
+    register(CopyStorage())

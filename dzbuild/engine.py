@@ -1,0 +1,168 @@
+"""Build every missing version of one image folder: the straight pipeline behind ``dzbuild pyramid``."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import PublishedError
+from .executor import Executor
+from .lock import locked
+from .planner import plan_version
+from .publish import Target, VersionReport, publish_version
+from .sources import fingerprint, scan_version, version_dirs
+from .spec import PyramidSpec, load_spec
+from .state import PARTIAL_MARK, State
+
+DEFAULT_STORAGE = "hardlink"
+DEFAULT_RESAMPLER = "dct"
+DEFAULT_FORMATS = ("dzi",)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    storage: str = DEFAULT_STORAGE
+    resampler: str | None = None  # None: what the published versions used, else DEFAULT_RESAMPLER
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    jobs: int | None = None  # None: every core this process may use
+    rebuild: bool = False
+    base_url: str | None = None  # public URL of ``dest``, for formats whose descriptors need one (IIIF)
+
+
+@dataclass
+class ImageReport:
+    image: str
+    dest: str
+    published_before: int
+    versions: list[VersionReport] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def computed(self) -> int:
+        return sum(v.computed for v in self.versions)
+
+    @property
+    def linked(self) -> int:
+        return sum(v.linked for v in self.versions)
+
+    def summary(self) -> dict:
+        """The machine-readable form printed by ``--json``."""
+        return {
+            "image": self.image,
+            "dest": self.dest,
+            "published_before": self.published_before,
+            "versions_built": [v.version for v in self.versions],
+            "tiles_computed": self.computed,
+            "tiles_linked": self.linked,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def default_dest(image_dir: Path) -> Path:
+    return image_dir / "dest"
+
+
+def build_pyramid(
+    image_dir: Path | str,
+    dest: Path | str | None = None,
+    options: BuildOptions = BuildOptions(),
+    executor: Executor | None = None,
+) -> ImageReport:
+    """Publish every version of ``image_dir`` that ``dest`` does not have yet, oldest first."""
+    started = time.perf_counter()
+    image_dir = Path(image_dir)
+    dest = Path(dest) if dest is not None else default_dest(image_dir)
+    spec = load_spec(image_dir)  # 1. the strict description of the image
+    sources = version_dirs(image_dir)  # 2. v0/, v1/... (names only)
+    with locked(dest):
+        if options.rebuild:
+            _discard(dest)
+        state = State(dest)
+        state.recover(lambda n: dest / options.formats[0] / f"v{n}")  # 3. finish or drop a crashed run
+        published = state.published_count()
+        record = state.record(published - 1) if published else None
+        report = ImageReport(str(image_dir), str(dest), published)
+        resampler = _check_published(image_dir, spec, options, sources, published, record)  # 4. immutability
+        if published < len(sources):
+            with executor or Executor(options.jobs) as pool:  # 5. plan and publish each new version
+                _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, pool)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, executor) -> None:
+    from .plugins import registry
+
+    reg = registry()
+    reg.get("storage", options.storage)
+    reg.get("resampler", resampler)
+    grid = spec.grid
+    formats = tuple(reg.get("format", name) for name in options.formats)
+    target = Target(image_dir, dest, spec, grid, resampler, options.storage, formats, options.base_url)
+    owners = State.owners_of(record) if record else None
+    prints = dict(record["sources"]) if record else {}
+    for number in range(report.published_before, len(sources)):
+        source = scan_version(sources[number], number, grid, spec.format)
+        plan = plan_version(grid, number, source.tiles, owners)
+        prints[f"v{number}"] = source.fingerprint
+        meta = {"spec": spec.to_dict(), "resampler": resampler, "formats": list(options.formats), "sources": prints}
+        report.versions.append(publish_version(target, plan, meta, state, executor))
+        owners = plan.owners
+
+
+def _check_published(image_dir, spec: PyramidSpec, options, sources, published: int, record) -> str:
+    """Refuse anything that would change a published version; return the resampler to use."""
+    if record is None:
+        return options.resampler or DEFAULT_RESAMPLER
+    spec_path = image_dir / "pyramid.json"
+    for key, before in record["spec"].items():
+        now = getattr(spec, key)
+        if now != before:
+            raise PublishedError(
+                f"{key!r} changed from {before!r} to {now!r} after v0 was published; "
+                "published versions never change: use a new image folder, or --rebuild",
+                spec_path,
+            )
+    if options.resampler and options.resampler != record["resampler"]:
+        raise PublishedError(
+            f"published versions use the {record['resampler']!r} resampler, not {options.resampler!r}; "
+            "use --rebuild to recompute every version",
+            image_dir,
+        )
+    if published > len(sources):
+        raise PublishedError(f"v{published - 1} was published but its source folder is gone", sources[-1].parent)
+    for number in range(published):
+        _check_unchanged(sources[number], number, record["sources"][f"v{number}"], published)
+    return record["resampler"]
+
+
+def _check_unchanged(folder: Path, number: int, recorded: dict, published: int) -> None:
+    now = fingerprint(folder)
+    if now == recorded:
+        return
+    changed = sorted(set(now) ^ set(recorded) | {n for n in now.keys() & recorded.keys() if now[n] != recorded[n]})
+    name = changed[0]
+    what = "was added to" if name not in recorded else "was removed from" if name not in now else "was modified in"
+    raise PublishedError(
+        f"{what} v{number}, which is published; put the change in a new version v{published}/ instead"
+        " (or run with --rebuild)",
+        folder / name,
+    )
+
+
+def _discard(dest: Path) -> None:
+    """Move the old output aside and delete it, so a rebuild starts from the sources alone."""
+    if not dest.exists():
+        return
+    aside = dest.with_name(f".{dest.name}{PARTIAL_MARK}rebuild")
+    if aside.exists():
+        shutil.rmtree(aside)
+    keep = dest / ".dzbuild.lock"
+    for child in dest.iterdir():
+        if child != keep:
+            aside.mkdir(exist_ok=True)
+            child.rename(aside / child.name)
+    if aside.exists():
+        shutil.rmtree(aside)

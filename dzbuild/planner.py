@@ -1,0 +1,125 @@
+"""The incremental planner: which tiles a version computes and which it links. No I/O.
+
+The state of a published version is its *owners* table: for every tile, the number of the
+version whose file physically holds it (a source folder ``v{k}/`` for the base level, the
+output of version ``k`` above it). A new version owns the base tiles it changes and every
+ancestor of them; every other tile keeps its owner and is linked to that one physical file, so
+a link never points at another link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from .grid import Grid, Tile
+
+Owners = tuple[tuple[int, ...], ...]  # per level, row-major (see Grid.index)
+
+
+@dataclass(frozen=True)
+class VersionPlan:
+    version: int
+    owners: Owners
+    changed: frozenset[Tile]  # base-level tiles the version's source folder provides
+    compute: frozenset[Tile]  # tiles the version computes: the ancestors of ``changed``
+
+    def owner(self, grid: Grid, tile: Tile) -> int:
+        return self.owners[tile.level][grid.index(tile)]
+
+    def linked_count(self, grid: Grid) -> int:
+        return grid.total_tiles - len(self.compute)
+
+
+def plan_version(grid: Grid, version: int, changed: Iterable[Tile], previous: Owners | None) -> VersionPlan:
+    """Plan version ``version`` given the tiles it changes and the owners of the version before it."""
+    changed = frozenset(changed)
+    outside = [t for t in changed if t.level != grid.max_level or not grid.contains(t)]
+    if outside:
+        raise ValueError(f"changed tiles must be base-level tiles of the grid, got {sorted(outside)[0]}")
+    if previous is None:
+        if version != 0 or len(changed) != grid.tile_count(grid.max_level):
+            raise ValueError("the first version must provide every base-level tile")
+        owners = tuple((0,) * grid.tile_count(level) for level in grid.levels)
+        compute = frozenset(t for level in grid.levels[:-1] for t in grid.tiles(level))
+        return VersionPlan(version, owners, changed, compute)
+    compute = frozenset(grid.closure_upwards(set(changed)) - changed)
+    table = [list(level) for level in previous]
+    for tile in changed | compute:
+        table[tile.level][grid.index(tile)] = version
+    return VersionPlan(version, tuple(tuple(level) for level in table), changed, compute)
+
+
+def plan_versions(
+    grid: Grid, changes: Sequence[Iterable[Tile]], published: int, owners: Owners | None
+) -> list[VersionPlan]:
+    """Plan every version from ``published`` on; ``changes[n]`` are the base tiles of ``v{n}/``.
+
+    With everything published the plan is empty: a rerun does nothing.
+    """
+    plans = []
+    for version in range(published, len(changes)):
+        plan = plan_version(grid, version, changes[version], owners)
+        plans.append(plan)
+        owners = plan.owners
+    return plans
+
+
+# -- Splitting the work into independent units --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """Tiles to compute in post-order (children before parents) and the tiles to read from files."""
+
+    writes: tuple[Tile, ...]
+    reads: tuple[Tile, ...]
+
+
+def split_work(grid: Grid, compute: frozenset[Tile], jobs: int) -> tuple[list[WorkUnit], WorkUnit | None]:
+    """Cut the compute set into independent subtrees plus the top that joins them.
+
+    The subtrees can run in any order and in parallel; the top (if any) runs after all of them
+    and reads their roots from disk. Subtrees are rooted at the highest level that offers at
+    least eight units per job, so the pool stays busy to the end.
+    """
+    if not compute:
+        return [], None
+    root = Tile(0, 0, 0)
+    split = _split_level(grid, compute, jobs)
+    if split is None:
+        return [_unit(grid, compute, [root], grid.max_level)], None
+    roots = sorted((t for t in compute if t.level == split), key=lambda t: (t.row, t.col))
+    units = [_unit(grid, compute, [r], grid.max_level) for r in roots]
+    return units, _unit(grid, compute, [root], split)
+
+
+def _split_level(grid: Grid, compute: frozenset[Tile], jobs: int) -> int | None:
+    if jobs <= 1:
+        return None
+    counts = [0] * (grid.max_level + 1)
+    for tile in compute:
+        counts[tile.level] += 1
+    for level, count in enumerate(counts):
+        if count >= 8 * jobs:
+            return level
+    return None
+
+
+def _unit(grid: Grid, compute: frozenset[Tile], roots: list[Tile], depth_limit: int) -> WorkUnit:
+    """Post-order walk below ``roots``, descending into computed tiles above ``depth_limit``."""
+    writes: list[Tile] = []
+    reads: list[Tile] = []
+    stack: list[tuple[Tile, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        tile, expanded = stack.pop()
+        if expanded:
+            writes.append(tile)
+            continue
+        stack.append((tile, True))
+        for child in reversed(grid.children(tile)):
+            if child in compute and child.level < depth_limit:
+                stack.append((child, False))
+            else:
+                reads.append(child)
+    return WorkUnit(tuple(writes), tuple(reads))

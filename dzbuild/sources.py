@@ -1,0 +1,117 @@
+"""The source side of an image folder: ``v0/``, ``v1/``... and the tile files they hold.
+
+Only names and ``stat`` results are read here; pixels are checked where tiles are decoded.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import SourceError
+from .grid import Grid, Tile
+
+VERSION_NAME = re.compile(r"^v(0|[1-9][0-9]*)$")
+TILE_NAME = re.compile(r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.([A-Za-z0-9]+)$")
+
+Fingerprint = dict  # file name -> [size, mtime_ns]: enough to notice an edit without reading the file
+
+
+@dataclass(frozen=True)
+class SourceVersion:
+    """One ``v{n}/`` folder: the base tiles it provides and their fingerprints."""
+
+    number: int
+    path: Path
+    tiles: dict[Tile, str] = field(repr=False)  # base-level tile -> file name
+    fingerprint: Fingerprint = field(repr=False)
+
+
+def version_dirs(image_dir: Path) -> list[Path]:
+    """The ``v{n}`` folders in order; a gap in the numbers is an error naming the missing one."""
+    found: dict[int, Path] = {}
+    try:
+        entries = list(os.scandir(image_dir))
+    except OSError as exc:
+        raise SourceError(f"cannot list the image folder: {exc.strerror}", image_dir) from None
+    for entry in entries:
+        match = VERSION_NAME.match(entry.name)
+        if match and entry.is_dir():
+            found[int(match.group(1))] = Path(entry.path)
+    if not found:
+        raise SourceError("no v0/ folder: put the full-resolution tiles in v0/", image_dir)
+    for number in range(max(found) + 1):
+        if number not in found:
+            later = min(n for n in found if n > number)
+            raise SourceError(f"versions must be consecutive: v{number}/ is missing but v{later}/ exists", image_dir)
+    return [found[n] for n in sorted(found)]
+
+
+def fingerprint(version_dir: Path) -> Fingerprint:
+    """Size and modification time of every visible file, to notice edits of a published version."""
+    result = {}
+    with os.scandir(version_dir) as entries:
+        for entry in entries:
+            if not entry.name.startswith("."):
+                st = entry.stat()
+                result[entry.name] = [st.st_size, st.st_mtime_ns]
+    return result
+
+
+def scan_version(version_dir: Path, number: int, grid: Grid, ext: str) -> SourceVersion:
+    """Parse and check every tile name of one version folder against the base level of ``grid``."""
+    level = grid.max_level
+    cols, rows = grid.tile_counts(level)
+    tiles: dict[Tile, str] = {}
+    prints: Fingerprint = {}
+    with os.scandir(version_dir) as entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            path = version_dir / name
+            match = TILE_NAME.match(name)
+            if not match:
+                raise SourceError("not a tile name: expected {col}_{row}." + ext, path)
+            col, row, suffix = int(match.group(1)), int(match.group(2)), match.group(3)
+            if suffix != ext:
+                raise SourceError(f"tile format is {ext} (pyramid.json) but this file is .{suffix}", path)
+            if col >= cols or row >= rows:
+                hint = " (row and column swapped?)" if row < cols and col < rows else ""
+                raise SourceError(
+                    f"tile ({col}, {row}) is outside the {cols}x{rows} grid of the full-resolution level{hint}", path
+                )
+            if entry.is_symlink():
+                _check_link_inside(path, version_dir.parent)
+            if not entry.is_file():
+                raise SourceError("is not a regular file", path)
+            st = entry.stat()
+            prints[name] = [st.st_size, st.st_mtime_ns]
+            tiles[Tile(level, col, row)] = name
+    if number == 0:
+        _check_complete(tiles, grid, version_dir, ext)
+    elif not tiles:
+        raise SourceError("holds no tiles: a new version must change at least one tile", version_dir)
+    return SourceVersion(number, version_dir, tiles, prints)
+
+
+def _check_complete(tiles: dict[Tile, str], grid: Grid, version_dir: Path, ext: str) -> None:
+    expected = grid.tile_count(grid.max_level)
+    if len(tiles) == expected:
+        return
+    missing = [t for t in grid.tiles(grid.max_level) if t not in tiles]
+    first = missing[0]
+    raise SourceError(
+        f"v0 must hold the complete full-resolution level: {len(missing)} of {expected} tiles are missing,"
+        f" the first is {first.col}_{first.row}.{ext}",
+        version_dir,
+    )
+
+
+def _check_link_inside(path: Path, image_dir: Path) -> None:
+    target = Path(os.path.realpath(path))
+    root = Path(os.path.realpath(image_dir))
+    if root != target and root not in target.parents:
+        raise SourceError(f"is a symbolic link to {target}, outside the image folder", path)

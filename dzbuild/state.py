@@ -1,0 +1,103 @@
+"""What is published in a ``dest/`` folder, recorded in ``dest/.dzbuild/``.
+
+Version ``n`` is published when ``v{n}.json`` exists. The record holds the spec, the resampler,
+the fingerprints of every source folder ``v0/..v{n}/`` and the planner's owners table, so a
+rerun reads one small file. Publishing writes ``v{n}.pending.json`` first, renames the version's
+folders into place, then renames the pending record: a crash at any point leaves either an
+unpublished version (its temporary folders are removed on the next run) or a published one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from .planner import Owners
+
+STATE_DIR = ".dzbuild"
+SCHEMA = 1
+PARTIAL_MARK = ".partial-"
+
+
+def write_json_atomic(path: Path, data) -> None:
+    """Write JSON under a temporary name, flush it to disk and rename it into place."""
+    tmp = path.with_name(f"{path.name}{PARTIAL_MARK}{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, separators=(",", ":"))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def remove_path(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+class State:
+    """Read and write the records of the published versions of one image's ``dest/`` folder."""
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+        self.dir = dest / STATE_DIR
+
+    def record_path(self, version: int) -> Path:
+        return self.dir / f"v{version}.json"
+
+    def pending_path(self, version: int) -> Path:
+        return self.dir / f"v{version}.pending.json"
+
+    def published_count(self) -> int:
+        """Number of consecutive published versions from v0 on."""
+        count = 0
+        while self.record_path(count).exists():
+            count += 1
+        return count
+
+    def record(self, version: int) -> dict:
+        with open(self.record_path(version), encoding="utf-8") as handle:
+            return json.load(handle)
+
+    @staticmethod
+    def owners_of(record: dict) -> Owners:
+        return tuple(tuple(level) for level in record["owners"])
+
+    def prepare(self, version: int, record: dict, owners: Owners) -> None:
+        """Write the pending record of a version whose folders are about to be renamed into place."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        data = {"schema": SCHEMA, "version": version, **record, "owners": [list(level) for level in owners]}
+        write_json_atomic(self.pending_path(version), data)
+
+    def commit(self, version: int) -> None:
+        """Publish a prepared version: from here on it is immutable."""
+        os.replace(self.pending_path(version), self.record_path(version))
+
+    def recover(self, version_dir_of) -> list[Path]:
+        """Finish or discard what an interrupted build left; return what was removed.
+
+        ``version_dir_of(n)`` is the final folder of version ``n`` of the primary format. A pending
+        record whose folder made it into place is committed; any other leftover is removed.
+        """
+        removed = []
+        if self.dir.is_dir():
+            for pending in sorted(self.dir.glob("v*.pending.json")):
+                version = int(pending.name[1:].split(".", 1)[0])
+                if version_dir_of(version).is_dir():
+                    self.commit(version)
+                else:
+                    pending.unlink()
+                    removed.append(pending)
+            for path in self.dir.glob(f"*{PARTIAL_MARK}*"):
+                remove_path(path)
+                removed.append(path)
+        if self.dest.is_dir():
+            for format_dir in self.dest.iterdir():
+                if format_dir.is_dir() and format_dir.name != STATE_DIR:
+                    for path in format_dir.glob(f".*{PARTIAL_MARK}*"):
+                        remove_path(path)
+                        removed.append(path)
+        return removed
