@@ -6,6 +6,9 @@ build, which is what makes incremental and from-scratch builds byte-identical.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,12 +37,15 @@ def check_tile(data: bytes, path: Path | str, expected: tuple[int, int] | None =
     except (NotAnImage, IndexError) as exc:
         raise SourceError(str(exc), path) from None
     suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix in ("jpg", "jpeg", "png") and info.codec != ("jpg" if suffix != "png" else "png"):
+    named = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "webp": "webp"}.get(suffix)
+    if named is not None and info.codec != named:
         raise SourceError(f"is a {info.codec.upper()} file named .{suffix}", path)
-    if info.codec == "jpg" and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+    if info.codec == "jpg" and b"\xff\xd9" not in data[-32:]:  # end-of-image, maybe followed by padding
         raise SourceError("truncated JPEG: no end-of-image marker", path)
     if info.codec == "png" and not data.endswith(b"IEND\xaeB`\x82"):
         raise SourceError("truncated PNG: no IEND chunk", path)
+    if info.codec == "webp" and len(data) < 8 + int.from_bytes(data[4:8], "little"):
+        raise SourceError("truncated WebP: shorter than its RIFF header says", path)
     if info.channels in (2, 4):
         what = "CMYK" if info.codec == "jpg" else "an alpha channel"
         raise SourceError(f"has {what}; refused: tiles must be RGB or greyscale (flatten it first)", path)
@@ -54,11 +60,62 @@ def check_tile(data: bytes, path: Path | str, expected: tuple[int, int] | None =
 
 def decode(data: bytes, path: Path | str = "tile"):
     """Full-resolution BGR pixels (greyscale tiles become three equal channels)."""
-    cv2 = cv()
-    pixels = cv2.imdecode(np().frombuffer(data, dtype="uint8"), cv2.IMREAD_COLOR)
+    return _imdecode(data, cv().IMREAD_COLOR, path)
+
+
+def _imdecode(data: bytes, flag: int, path: Path | str):
+    """Decode, refusing what libjpeg only warns about: OpenCV returns an image for corrupt entropy data."""
+    buffer = np().frombuffer(data, dtype="uint8")
+    if data[:2] != b"\xff\xd8":
+        pixels, warning = cv().imdecode(buffer, flag), ""
+    else:
+        with _stderr_captured() as captured:
+            pixels = cv().imdecode(buffer, flag)
+        warning = captured()
     if pixels is None:
         raise SourceError("cannot be decoded (corrupt image data)", path)
+    if warning:
+        raise SourceError(f"is corrupt (libjpeg: {warning.splitlines()[0].strip()})", path)
     return pixels
+
+
+@lru_cache(maxsize=None)
+def _warnings_file(pid: int) -> int:
+    """One scratch file per process (a forked worker must not share its parent's)."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("dzbuild-libjpeg")
+    with tempfile.TemporaryFile() as handle:  # pragma: no cover - not Linux
+        return os.dup(handle.fileno())
+
+
+@contextmanager
+def _stderr_captured():
+    """Send file descriptor 2 to a scratch file while libjpeg runs: its warnings go there, not to the user.
+
+    Yields a function returning what was written. Costs a few microseconds per tile.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to capture
+        yield lambda: ""
+        return
+    scratch = _warnings_file(os.getpid())
+    os.dup2(scratch, 2)
+    try:
+        yield lambda: _drain(scratch)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _drain(scratch: int) -> str:
+    size = os.fstat(scratch).st_size
+    if not size:
+        return ""
+    text = os.pread(scratch, size, 0).decode(errors="replace")
+    os.ftruncate(scratch, 0)
+    os.lseek(scratch, 0, os.SEEK_SET)
+    return text
 
 
 def decode_half(data: bytes, path: Path | str = "tile"):
@@ -66,10 +123,7 @@ def decode_half(data: bytes, path: Path | str = "tile"):
     cv2 = cv()
     if data[:2] != b"\xff\xd8":
         return halve(decode(data, path))
-    pixels = cv2.imdecode(np().frombuffer(data, dtype="uint8"), cv2.IMREAD_REDUCED_COLOR_2)
-    if pixels is None:
-        raise SourceError("cannot be decoded (corrupt image data)", path)
-    return pixels
+    return _imdecode(data, cv2.IMREAD_REDUCED_COLOR_2, path)
 
 
 def halve(pixels):

@@ -60,14 +60,24 @@ def run_unit(job: UnitJob) -> UnitResult:
         try:
             pixels = resampler.parent(children, grid.tile_size_of(tile), grid.tile_size)
         except SourceError as exc:
-            paths = ", ".join(job.reads[c] for c in grid.children(tile) if c in job.reads)
-            raise SourceError(exc.message, paths or None) from None
+            raise _blame(job, grid.children(tile), exc) from None
         data = codec.encode(pixels, job.fmt, job.quality)
         storage.write(out_path, data)
         pending[tile] = data
         result.computed += 1
         result.bytes_written += len(data)
     return result
+
+
+def _blame(job: UnitJob, children: list[Tile], error: SourceError) -> SourceError:
+    """Name the one child file that fails to decode on its own (the resampler never sees paths)."""
+    paths = [job.reads[child] for child in children if child in job.reads]
+    for path in paths:
+        try:
+            codec.decode(read_file(path), path)
+        except SourceError as exc:
+            return exc
+    return SourceError(error.message, ", ".join(paths) or None)
 
 
 def _read_child(job: UnitJob, child: Tile, base_level: int) -> bytes:

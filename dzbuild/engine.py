@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .errors import PublishedError
-from .executor import Executor
 from .lock import locked
-from .planner import plan_version
-from .publish import Target, VersionReport, publish_version
-from .sources import fingerprint, scan_version, version_dirs
+from .sources import fingerprint, version_dirs
 from .spec import PyramidSpec, load_spec
-from .state import PARTIAL_MARK, State
+from .state import PARTIAL_MARK, STATE_DIR, State
+
+if TYPE_CHECKING:  # the build modules load only when there is something to build
+    from .executor import Executor
+    from .publish import VersionReport
 
 DEFAULT_STORAGE = "hardlink"
 DEFAULT_RESAMPLER = "dct"
@@ -36,7 +40,7 @@ class ImageReport:
     image: str
     dest: str
     published_before: int
-    versions: list[VersionReport] = field(default_factory=list)
+    versions: list["VersionReport"] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -68,7 +72,7 @@ def build_pyramid(
     image_dir: Path | str,
     dest: Path | str | None = None,
     options: BuildOptions = BuildOptions(),
-    executor: Executor | None = None,
+    executor: "Executor | None" = None,
 ) -> ImageReport:
     """Publish every version of ``image_dir`` that ``dest`` does not have yet, oldest first."""
     started = time.perf_counter()
@@ -80,20 +84,34 @@ def build_pyramid(
         if options.rebuild:
             _discard(dest)
         state = State(dest)
-        state.recover(lambda n: dest / options.formats[0] / f"v{n}")  # 3. finish or drop a crashed run
+        state.recover(lambda n: [dest / name / f"v{n}" for name in options.formats])  # 3. finish or drop a crash
         published = state.published_count()
         record = state.record(published - 1) if published else None
         report = ImageReport(str(image_dir), str(dest), published)
         resampler = _check_published(image_dir, spec, options, sources, published, record)  # 4. immutability
         if published < len(sources):
+            from .executor import Executor
+
             with executor or Executor(options.jobs) as pool:  # 5. plan and publish each new version
+                pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
                 _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, pool)
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:
+    """One worker for small patches (a second would only compete with linking), else every job."""
+    if first:
+        return jobs
+    changed = sum(len(os.listdir(folder)) for folder in pending)
+    return 1 if changed < 16 * jobs else jobs
+
+
 def _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, executor) -> None:
+    from .planner import plan_version
     from .plugins import registry
+    from .publish import Target, publish_version
+    from .sources import scan_version
 
     reg = registry()
     reg.get("storage", options.storage)
@@ -105,11 +123,22 @@ def _build_versions(image_dir, dest, spec, options, resampler, sources, state, r
     prints = dict(record["sources"]) if record else {}
     for number in range(report.published_before, len(sources)):
         source = scan_version(sources[number], number, grid, spec.format)
+        if grid.max_level == 0:  # a 1x1 image: no parent reads, and so checks, its only tile
+            _check_unread_tiles(source, grid)
         plan = plan_version(grid, number, source.tiles, owners)
         prints[f"v{number}"] = source.fingerprint
         meta = {"spec": spec.to_dict(), "resampler": resampler, "formats": list(options.formats), "sources": prints}
         report.versions.append(publish_version(target, plan, meta, state, executor))
         owners = plan.owners
+
+
+def _check_unread_tiles(source, grid) -> None:
+    """Check source tiles that no computed parent will read (workers check the ones they read)."""
+    from .codec import check_tile
+
+    for tile, name in source.tiles.items():
+        path = source.path / name
+        check_tile(path.read_bytes(), path, grid.tile_size_of(tile))
 
 
 def _check_published(image_dir, spec: PyramidSpec, options, sources, published: int, record) -> str:
@@ -160,7 +189,7 @@ def _discard(dest: Path) -> None:
     if aside.exists():
         shutil.rmtree(aside)
     keep = dest / ".dzbuild.lock"
-    for child in dest.iterdir():
+    for child in sorted(dest.iterdir(), key=lambda c: c.name != STATE_DIR):  # records first: see State.recover
         if child != keep:
             aside.mkdir(exist_ok=True)
             child.rename(aside / child.name)

@@ -9,6 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def _one_line(text: str) -> str:
+    """Escape control characters (a newline in a file name, say): every error stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class DzbuildError(Exception):
     """Base of every expected failure; the CLI shows ``str(error)`` without a traceback."""
 
@@ -17,7 +24,7 @@ class DzbuildError(Exception):
     def __init__(self, message: str, path: Path | str | None = None) -> None:
         self.path = str(path) if path is not None else None
         self.message = message
-        super().__init__(f"{self.path}: {message}" if self.path else message)
+        super().__init__(_one_line(f"{self.path}: {message}" if self.path else message))
 
     def __reduce__(self):  # keep the class and fields when raised inside a worker process
         return (type(self), (self.message, self.path))

@@ -2,7 +2,9 @@
 
 Built-in behaviour lives in ``DEFAULT_PLUGINS`` and is registered exactly like a third-party
 plugin found through the ``dzbuild`` entry-point group. Loading happens once, lazily, so that
-``dzbuild --version`` and a no-op rebuild never pay for it.
+``dzbuild --version`` and a no-op rebuild never pay for it; and the entry-point scan (tens of
+milliseconds: it reads every installed distribution's metadata) happens only when a name is
+asked for that no built-in provides, or when every plugin is listed.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ KINDS = {
 }
 
 _manager: pluggy.PluginManager | None = None
+_entry_points_loaded = False
 _registry: "Registry | None" = None
 
 
@@ -44,40 +47,51 @@ class Registry:
     """What every plugin registered, by kind and name; clashes are refused here, in one place."""
 
     entries: dict[str, dict[str, Entry]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
+    complete: bool = False  # True once entry-point plugins were loaded too
 
     def get(self, kind: str, name: str):
-        try:
-            return self.entries[kind][name].obj
-        except KeyError:
+        entry = self.entries[kind].get(name)
+        if entry is None and not self.complete:
+            return registry(complete=True).get(kind, name)
+        if entry is None:
             known = ", ".join(sorted(self.entries[kind])) or "none"
-            raise PluginError(f"no {kind} named {name!r} is installed (installed: {known})") from None
+            raise PluginError(f"no {kind} named {name!r} is installed (installed: {known})")
+        return entry.obj
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.entries[kind])
 
 
-def get_plugin_manager() -> pluggy.PluginManager:
-    """The process-wide plugin manager: built-ins, then entry points unless running under tests."""
-    global _manager
+def get_plugin_manager(entry_points: bool = True) -> pluggy.PluginManager:
+    """The process-wide plugin manager: built-ins, plus entry points unless running under tests."""
+    global _manager, _entry_points_loaded
     if _manager is None:
         pm = pluggy.PluginManager("dzbuild")
         pm.add_hookspecs(hookspecs)
         for module_name in DEFAULT_PLUGINS:
             pm.register(importlib.import_module(module_name), name=module_name)
-        if not getattr(sys, "_dzbuild_called_from_test", False):
-            pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
         if os.environ.get("DZBUILD_TRACE_HOOKS"):
             pm.trace.root.setwriter(lambda message: print(message, end="", file=sys.stderr))
             pm.enable_tracing()
         _manager = pm
+    if entry_points and not _entry_points_loaded:
+        if not getattr(sys, "_dzbuild_called_from_test", False):
+            _manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+        _entry_points_loaded = True
     return _manager
 
 
-def registry() -> Registry:
-    """Call every registration hook once and return what was registered."""
+def registry(complete: bool = False) -> Registry:
+    """Call every registration hook once and return what was registered.
+
+    ``complete`` also loads entry-point plugins; without it they load on the first lookup of
+    a name that no already-loaded plugin provides.
+    """
     global _registry
-    if _registry is None:
-        _registry = collect(get_plugin_manager())
+    if _registry is None or (complete and not _registry.complete):
+        pm = get_plugin_manager(entry_points=complete)
+        _registry = collect(pm)
+        _registry.complete = _entry_points_loaded
     return _registry
 
 
@@ -120,7 +134,7 @@ def _add(result: Registry, kind: str, obj, plugin: str, hook: str, required: tup
 def describe() -> list[dict]:
     """One row per plugin: its name, the hooks it implements and what it registered."""
     pm = get_plugin_manager()
-    reg = registry()
+    reg = registry(complete=True)
     rows = []
     for name, plugin in pm.list_name_plugin():
         hooks = sorted(impl.name for impl in pm.get_hookcallers(plugin) or [])

@@ -113,22 +113,29 @@ def _link_all(target: Target, plan: VersionPlan, fmt, tmp: Path, primary, comput
 
     For the primary format the tiles this version computes are written, not linked, so they are
     skipped (``computed_in`` is None); other formats link those too, into the primary's folder.
+    This loop runs once per tile of every version: it is kept to plain lookups and one syscall.
     """
     from .plugins import registry
 
-    storage = registry().get("storage", target.storage)
-    grid, ext = target.grid, target.spec.format
+    link = registry().get("storage", target.storage).link
+    grid, ext, compute = target.grid, target.spec.format, plan.compute
+    skip_computed = computed_in is None
+    folders = {plan.version: str(tmp if skip_computed else computed_in)}
     for level in grid.levels:
-        for tile in grid.tiles(level):
-            if tile in plan.compute:
-                if computed_in is None:
-                    continue
-                physical = _physical(target, plan, primary, computed_in, tile)
+        owners = plan.owners[level]
+        is_base = level == grid.max_level
+        for index, tile in enumerate(grid.tiles(level)):  # row-major, like the owners table
+            if skip_computed and tile in compute:
+                continue
+            owner = owners[index]
+            if is_base:
+                physical = f"{target.image_dir}/v{owner}/{tile.col}_{tile.row}.{ext}"
             else:
-                physical = _physical(target, plan, primary, tmp, tile)
+                folder = folders.get(owner) or folders.setdefault(owner, str(target.version_dir(primary, owner)))
+                physical = f"{folder}/{primary.tile_path(grid, tile, ext)}"
             rel = fmt.tile_path(grid, tile, ext)
             if rel is not None:
-                storage.link(physical, f"{tmp}/{rel}")
+                link(physical, f"{tmp}/{rel}")
 
 
 def _write_descriptors(target: Target, fmt, folder: Path, version: int) -> None:

@@ -11,7 +11,7 @@ from .errors import ConfigError
 from .grid import Grid
 
 SPEC_FILE = "pyramid.json"
-TILE_FORMATS = ("jpg", "png")
+TILE_FORMATS = ("jpg", "png", "webp")  # webp: lossy at ``quality``, as OpenCV encodes it
 MAX_DIMENSION = 1 << 24  # 16.7 million pixels a side: far beyond any real scan, small enough to catch typos
 
 _REQUIRED = {"width": int, "height": int, "tile_size": int, "overlap": int}

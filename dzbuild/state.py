@@ -13,8 +13,10 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .planner import Owners
+if TYPE_CHECKING:
+    from .planner import Owners
 
 STATE_DIR = ".dzbuild"
 SCHEMA = 1
@@ -24,8 +26,9 @@ PARTIAL_MARK = ".partial-"
 def write_json_atomic(path: Path, data) -> None:
     """Write JSON under a temporary name, flush it to disk and rename it into place."""
     tmp = path.with_name(f"{path.name}{PARTIAL_MARK}{os.getpid()}")
+    text = json.dumps(data, separators=(",", ":"))  # dumps: the C encoder; dump() encodes in Python
     with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, separators=(",", ":"))
+        handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
@@ -36,6 +39,23 @@ def remove_path(path: Path) -> None:
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
+
+
+def retract(folders: list[Path]) -> list[Path]:
+    """Remove unpublished version folders, each first renamed to a partial name in one step."""
+    removed = []
+    for folder in folders:
+        if folder.is_dir():
+            aside = folder.with_name(f".{folder.name}{PARTIAL_MARK}retracted")
+            remove_path(aside)
+            os.rename(folder, aside)
+            remove_path(aside)
+            removed.append(folder)
+    return removed
+
+
+def _as_list(folders) -> list[Path]:
+    return [folders] if isinstance(folders, Path) else list(folders)
 
 
 class State:
@@ -63,10 +83,10 @@ class State:
             return json.load(handle)
 
     @staticmethod
-    def owners_of(record: dict) -> Owners:
+    def owners_of(record: dict) -> "Owners":
         return tuple(tuple(level) for level in record["owners"])
 
-    def prepare(self, version: int, record: dict, owners: Owners) -> None:
+    def prepare(self, version: int, record: dict, owners: "Owners") -> None:
         """Write the pending record of a version whose folders are about to be renamed into place."""
         self.dir.mkdir(parents=True, exist_ok=True)
         data = {"schema": SCHEMA, "version": version, **record, "owners": [list(level) for level in owners]}
@@ -79,21 +99,29 @@ class State:
     def recover(self, version_dir_of) -> list[Path]:
         """Finish or discard what an interrupted build left; return what was removed.
 
-        ``version_dir_of(n)`` is the final folder of version ``n`` of the primary format. A pending
-        record whose folder made it into place is committed; any other leftover is removed.
+        ``version_dir_of(n)`` is the final folder of version ``n`` (or a list: one per format). A
+        pending record whose folders all made it into place is committed; a version folder without
+        a record was never published (a crash between two formats, a rebuild cut short) and is
+        removed, like any other leftover.
         """
         removed = []
         if self.dir.is_dir():
             for pending in sorted(self.dir.glob("v*.pending.json")):
                 version = int(pending.name[1:].split(".", 1)[0])
-                if version_dir_of(version).is_dir():
+                folders = _as_list(version_dir_of(version))
+                if all(folder.is_dir() for folder in folders):
                     self.commit(version)
                 else:
+                    removed += retract(folders)
                     pending.unlink()
                     removed.append(pending)
             for path in self.dir.glob(f"*{PARTIAL_MARK}*"):
                 remove_path(path)
                 removed.append(path)
+        number = self.published_count()
+        while orphans := [folder for folder in _as_list(version_dir_of(number)) if folder.is_dir()]:
+            removed += retract(orphans)
+            number += 1
         if self.dest.is_dir():
             for format_dir in self.dest.iterdir():
                 if format_dir.is_dir() and format_dir.name != STATE_DIR:

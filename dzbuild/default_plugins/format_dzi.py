@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from xml.sax.saxutils import quoteattr
+from html import escape
 
 from dzbuild.hookspecs import hookimpl
 
@@ -23,8 +23,8 @@ class DziFormat:
     def descriptors(self, spec, grid, context) -> dict[str, bytes]:
         xml = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Image xmlns={quoteattr(DEEPZOOM_NS)} TileSize=\"{spec.tile_size}\" Overlap=\"{spec.overlap}\""
-            f" Format={quoteattr(spec.format)}>\n"
+            f'<Image xmlns="{DEEPZOOM_NS}" TileSize="{spec.tile_size}" Overlap="{spec.overlap}"'
+            f' Format="{escape(spec.format)}">\n'
             f'  <Size Width="{spec.width}" Height="{spec.height}"/>\n'
             "</Image>\n"
         )

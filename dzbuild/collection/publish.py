@@ -1,0 +1,143 @@
+"""Publish one collection version: compute the changed tiles, link the rest, rename into place.
+
+The version is assembled in ``out_dir/.v{k}.partial-{pid}`` and renamed to ``out_dir/v{k}`` only
+when complete; the record goes pending before the rename and is committed after it, exactly as
+for images (``dzbuild.state``), so a crash leaves either no trace or a whole version.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..executor import Executor
+from ..state import PARTIAL_MARK, State, remove_path
+from .dzc import DESCRIPTOR_SUFFIX, Descriptor, DzcItem, dzc_xml, source_url
+from .layout import CollectionTile, Layout
+from .members import dzi_descriptor, member_dest
+from .planner import ABSENT, CollectionPlan
+from .thumbs import item_image
+from .tiles import TileBatch, TileJob, run_batch
+
+TILE_FORMAT = "jpg"
+BATCHES_PER_WORKER = 4
+
+
+@dataclass
+class CollectionVersionReport:
+    version: int
+    computed: int
+    linked: int
+    items: int
+    added: int
+    removed: int
+    changed: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CollectionTarget:
+    """Where a collection is written and how its tiles are made and placed."""
+
+    out_dir: Path
+    name: str
+    layout: Layout
+    quality: int
+    storage: str
+
+    def version_dir(self, version: int) -> Path:
+        return self.out_dir / f"v{version}"
+
+    def descriptor(self, version: int) -> Path:
+        return self.version_dir(version) / f"{self.name}{DESCRIPTOR_SUFFIX}"
+
+
+def publish_collection(
+    target: CollectionTarget, plan: CollectionPlan, record: dict, state: State, executor: Executor
+) -> CollectionVersionReport:
+    """Build ``plan.version`` and publish it; on any error nothing becomes visible."""
+    started = time.perf_counter()
+    tmp = target.out_dir / f".v{plan.version}{PARTIAL_MARK}{os.getpid()}"
+    try:
+        _make_dirs(target, tmp)
+        batches = _batches(target, plan, tmp, executor.jobs)
+        running = executor.start(run_batch, batches)
+        _link_unchanged(target, plan, tmp)  # while the workers compute
+        running.results()
+        (tmp / f"{target.name}{DESCRIPTOR_SUFFIX}").write_bytes(dzc_xml(descriptor_of(target, plan)))
+        state.prepare(plan.version, record, plan.owners)
+        os.rename(tmp, target.version_dir(plan.version))
+        state.commit(plan.version)
+    except BaseException:
+        if tmp.exists():
+            remove_path(tmp)
+        if not target.version_dir(plan.version).exists():
+            state.pending_path(plan.version).unlink(missing_ok=True)
+        raise
+    return CollectionVersionReport(
+        plan.version, len(plan.compute), plan.linked, len(plan.items),
+        len(plan.added), len(plan.removed), len(plan.changed), time.perf_counter() - started,
+    )  # fmt: skip
+
+
+def descriptor_of(target: CollectionTarget, plan: CollectionPlan) -> Descriptor:
+    here = target.version_dir(plan.version)
+    items = tuple(
+        DzcItem(item.id, item.id, source_url(here, dzi_descriptor(target.out_dir, item.member)),
+                item.member.width, item.member.height)
+        for item in plan.items.values()
+    )  # fmt: skip
+    layout = target.layout
+    return Descriptor(layout.max_level, layout.tile_size, TILE_FORMAT, plan.next_id, items)
+
+
+def _make_dirs(target: CollectionTarget, tmp: Path) -> None:
+    tmp.mkdir(parents=True)
+    for level in target.layout.levels:
+        (tmp / f"{target.name}_files" / str(level)).mkdir(parents=True)
+
+
+def _batches(target: CollectionTarget, plan: CollectionPlan, tmp: Path, jobs: int) -> list[TileBatch]:
+    """The tiles to compute, as a few batches per worker (one batch when running inline)."""
+    tile_jobs = [_tile_job(target, plan, tmp, tile, items) for tile, items in _items_by_tile(target, plan)]
+    count = 1 if jobs == 1 else min(len(tile_jobs), jobs * BATCHES_PER_WORKER)
+    return [TileBatch(tuple(tile_jobs[i::count]), target.quality, target.storage) for i in range(count) if tile_jobs]
+
+
+def _items_by_tile(target: CollectionTarget, plan: CollectionPlan):
+    """Each tile to compute with the live items it holds, in a deterministic order."""
+    layout = target.layout
+    grouped: dict[CollectionTile, list] = {tile: [] for tile in plan.compute}
+    for item in sorted(plan.items.values(), key=lambda i: i.id):
+        for level in layout.levels:
+            tile = layout.tile_of(item.id, level)
+            if tile in grouped:
+                grouped[tile].append(item)
+    return sorted(grouped.items())
+
+
+def _tile_job(target: CollectionTarget, plan: CollectionPlan, tmp: Path, tile: CollectionTile, items) -> TileJob:
+    layout = target.layout
+    placements = []
+    for item in items:
+        x, y = layout.offset_in_tile(item.id, tile.level)
+        image = item_image(item.member, member_dest(target.out_dir, item.member), tile.level)
+        placements.append((x, y, image))
+    out_path = str(tmp / layout.tile_path(target.name, tile, TILE_FORMAT))
+    return TileJob(out_path, layout.tile_size, tuple(placements))
+
+
+def _link_unchanged(target: CollectionTarget, plan: CollectionPlan, tmp: Path) -> None:
+    """Link every live tile this version does not compute to the one file that holds it."""
+    from ..plugins import registry
+
+    storage = registry().get("storage", target.storage)
+    layout = target.layout
+    for level, row in enumerate(plan.owners):
+        for m, owner in enumerate(row):
+            if owner in (ABSENT, plan.version):
+                continue
+            rel = layout.tile_path(target.name, CollectionTile(level, m), TILE_FORMAT)
+            storage.link(str(target.version_dir(owner) / rel), str(tmp / rel))

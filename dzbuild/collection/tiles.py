@@ -1,0 +1,63 @@
+"""Compute shared collection tiles: the code that runs inside a worker process.
+
+A tile is a black square with each live item's level-L image at the top-left of its cell. It
+depends only on those images (decoded from the members' stored tiles) and the encoder settings,
+so the same tile computed today or in a from-scratch build is byte-identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import codec
+from .thumbs import ItemImage, load_item_image
+
+# Cells at the top levels are 1..8 pixels: 4:2:0 chroma subsampling would blend the colours of
+# neighbouring items, so collection tiles keep full-resolution chroma.
+CHROMA_444 = True
+
+
+@dataclass(frozen=True)
+class TileJob:
+    """Plain, picklable description of one tile to compute."""
+
+    out_path: str
+    tile_size: int
+    placements: tuple[tuple[int, int, ItemImage], ...]  # (x, y, image) inside the tile
+
+
+@dataclass(frozen=True)
+class TileBatch:
+    jobs: tuple[TileJob, ...]
+    quality: int
+    storage: str
+
+
+def compose(job: TileJob):
+    """The tile's pixels: background plus every item image at its cell."""
+    canvas = codec.blank(job.tile_size, job.tile_size)
+    for x, y, image in job.placements:
+        pixels = load_item_image(image)
+        canvas[y : y + image.height, x : x + image.width] = pixels
+    return canvas
+
+
+def encode_jpeg(pixels, quality: int) -> bytes:
+    cv2 = codec.cv()
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality]
+    if CHROMA_444:
+        params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
+    ok, buf = cv2.imencode(".jpg", pixels, params)
+    if not ok:
+        raise ValueError("OpenCV could not encode a collection tile")
+    return buf.tobytes()
+
+
+def run_batch(batch: TileBatch) -> int:
+    """Compute and store every tile of a batch; return how many were written."""
+    from ..plugins import registry
+
+    storage = registry().get("storage", batch.storage)
+    for job in batch.jobs:
+        storage.write(job.out_path, encode_jpeg(compose(job), batch.quality))
+    return len(batch.jobs)

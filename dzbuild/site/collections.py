@@ -1,0 +1,138 @@
+"""Collections of a site: declared in the configuration or by a ``collection.toml``/``.json`` in a folder.
+
+This module parses and resolves the declarations (globs against the scanned images) and hands
+each collection to the collection engine (``dzbuild.collection``) after its members are built.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from pathlib import Path, PurePosixPath
+
+from ..errors import ConfigError
+from .config import COLLECTION_KEYS, CollectionConfig, check_table, read_toml
+from .scan import SiteImage
+
+
+class CollectionsSkipped(UserWarning):
+    """The collection engine is not available, so collections were not built."""
+
+
+def parse_collections(raw, path) -> tuple[CollectionConfig, ...]:
+    """The ``[[collections]]`` array of the site configuration."""
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ConfigError("'collections' must be an array of tables ([[collections]])", path)
+    return tuple(_collection(item, path, base="", where=f"collections[{i}].") for i, item in enumerate(raw))
+
+
+def load_collection_file(file: Path, source: Path) -> CollectionConfig:
+    """A ``collection.toml``/``collection.json``: its folder is the collection; globs are relative to it."""
+    if file.suffix == ".toml":
+        data = read_toml(file)
+    else:
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise ConfigError(f"cannot read as JSON: {exc}", file) from None
+        if not isinstance(data, dict):
+            raise ConfigError("must be a JSON object", file)
+    base = file.parent.relative_to(source).as_posix()
+    base = "" if base == "." else base
+    data = {"name": PurePosixPath(base).name or "collection", "images": ["**"], **data}
+    data.setdefault("path", base or data["name"])
+    return _collection(data, file, base=base, where="")
+
+
+def _collection(data: dict, path, base: str, where: str) -> CollectionConfig:
+    values = check_table(data, COLLECTION_KEYS, where, path)
+    if not values["name"]:
+        raise ConfigError(f"{where}'name' is required", path)
+    if not values["images"]:
+        raise ConfigError(f"{where}'images' must list at least one image folder or glob", path)
+    for key in ("tile_size", "max_level", "quality"):
+        if values[key] < (0 if key == "max_level" else 1):
+            raise ConfigError(f"{where}{key!r} must be positive, got {values[key]}", path)
+    out = (values["path"] or values["name"]).strip("/")
+    if not out or ".." in PurePosixPath(out).parts:
+        raise ConfigError(f"{where}'path' must be a folder below the output, got {out!r}", path)
+    return CollectionConfig(
+        name=values["name"],
+        images=tuple(values["images"]),
+        path=out,
+        title=values["title"] or values["name"],
+        tile_size=values["tile_size"],
+        max_level=values["max_level"],
+        quality=values["quality"],
+        base=base,
+        declared_in=str(path),
+    )
+
+
+def glob_regex(pattern: str) -> re.Pattern:
+    """``*`` and ``?`` stay inside one folder name, ``**`` crosses folders, ``[...]`` is a set."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            out.append("[" + pattern[i + 1 : end].replace("!", "^", 1) + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def resolve_members(collection: CollectionConfig, images: tuple[SiteImage, ...]) -> list[SiteImage]:
+    """The member images in declared order (each glob's matches sorted by path), without repeats."""
+    chosen: dict[str, SiteImage] = {}
+    prefix = collection.base + "/" if collection.base else ""
+    for pattern in collection.images:
+        regex = glob_regex(prefix + pattern.strip("/"))
+        found = [image for image in images if regex.match(image.rel)]
+        if not found:
+            raise ConfigError(
+                f"collection {collection.name!r}: {pattern!r} matches no image folder", collection.declared_in
+            )
+        for image in found:
+            chosen.setdefault(image.rel, image)
+    return list(chosen.values())
+
+
+def check_paths(collections: tuple[CollectionConfig, ...], images: tuple[SiteImage, ...]) -> None:
+    """Two collections, or a collection and an image, must not share an output folder."""
+    taken = {image.rel: f"image {image.rel!r}" for image in images}
+    for collection in collections:
+        clash = taken.get(collection.path) or next(
+            (f"image {rel!r}" for rel in taken if collection.path.startswith(rel + "/")), None
+        )
+        if clash:
+            raise ConfigError(
+                f"collection {collection.name!r} would be written to {collection.path!r}, which {clash} uses;"
+                " give it another 'path'",
+                collection.declared_in,
+            )
+        taken[collection.path] = f"collection {collection.name!r}"
+
+
+def collection_engine():
+    """``dzbuild.collection.build_collection``, or None (with a warning) when it is not available."""
+    try:
+        from ..collection import build_collection
+    except ImportError as exc:
+        warnings.warn(f"collections were not built: the collection engine is not available ({exc})", CollectionsSkipped)
+        return None
+    return build_collection

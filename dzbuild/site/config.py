@@ -1,0 +1,256 @@
+"""The site configuration: ``dzbuild.toml`` at the site root, or ``[tool.dzbuild]`` in ``pyproject.toml``.
+
+Every key is declared once in the tables below (type, default, meaning); the README lists the same
+keys. Unknown keys and wrong types are ``ConfigError``s that name the key and the file.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ConfigError
+
+CONFIG_FILE = "dzbuild.toml"
+PYPROJECT = "pyproject.toml"
+HOSTS = ("cloudflare-pages", "netlify", "github-pages", "none")
+OPENSEADRAGON_MODES = ("local", "cdn")
+
+# key: (accepted types, default). Paths are relative to the site root.
+TOP_KEYS = {
+    "source": (str, "."),  # folder scanned for images (folders holding a pyramid.json)
+    "output": (str, "_site"),  # the deployable folder
+    "cache": (str, ".dzbuild"),  # pyramids and build state; keep it between builds, never deploy it
+    "templates": (str, None),  # a folder whose templates override dzbuild's own
+    "title": (str, "Deep Zoom images"),  # the index page's title
+    "base_url": (str, "/"),  # where the output folder is served: "/", "/zoom/" or "https://host/zoom/"
+    "storage": (str, "hardlink"),  # hardlink, symlink or copy
+    "resampler": (str, None),  # dct (default) or area
+    "formats": (list, ["dzi"]),  # output formats; the first is what the viewer pages open
+    "jobs": (int, None),  # worker processes; default every core
+    "host": (str, "cloudflare-pages"),  # whose limits to check: cloudflare-pages, netlify, github-pages, none
+    "headers_file": ((str, bool), True),  # True: OUTPUT/_headers; a path; or false for none
+    "redirects_file": ((str, bool), True),  # True: OUTPUT/_redirects; a path; or false for none
+}
+TILES_KEYS = {"format": (str, None), "quality": (int, None)}  # defaults for pyramid.json files that omit them
+VIEWER_KEYS = {
+    "openseadragon": (str, "local"),  # local (copied from node_modules) or cdn
+    "openseadragon_dir": (str, None),  # a folder holding openseadragon.min.js and images/
+    "cdn_url": (str, None),  # script URL when openseadragon = "cdn"
+    "cdn_integrity": (str, None),  # its Subresource Integrity hash (sha384-...)
+    "options": (dict, {}),  # extra OpenSeadragon options, passed through as JSON
+}
+COLLECTION_KEYS = {
+    "name": (str, None),  # required
+    "images": (list, None),  # image folders or globs (* within a folder, ** across folders)
+    "path": (str, None),  # output folder of the collection; default: the name (or the declaring folder)
+    "title": (str, None),
+    "tile_size": (int, 256),
+    "max_level": (int, 8),
+    "quality": (int, 85),
+}
+
+
+@dataclass(frozen=True)
+class CollectionConfig:
+    name: str
+    images: tuple[str, ...]  # globs relative to ``base``
+    path: str  # output path relative to the output folder, posix
+    title: str
+    tile_size: int = 256
+    max_level: int = 8
+    quality: int = 85
+    base: str = ""  # where the globs are rooted, relative to the source root (posix, "" for the root)
+    declared_in: str = ""
+
+
+@dataclass(frozen=True)
+class ViewerConfig:
+    openseadragon: str = "local"
+    openseadragon_dir: Path | None = None
+    cdn_url: str | None = None
+    cdn_integrity: str | None = None
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    root: Path
+    file: Path | None  # the file it came from; None when the site has no configuration
+    source: Path
+    output: Path
+    cache: Path
+    templates: Path | None = None
+    title: str = "Deep Zoom images"
+    base_url: str = "/"
+    storage: str = "hardlink"
+    resampler: str | None = None
+    formats: tuple[str, ...] = ("dzi",)
+    jobs: int | None = None
+    host: str = "cloudflare-pages"
+    headers_file: Path | None = None
+    redirects_file: Path | None = None
+    tile_defaults: dict = field(default_factory=dict)
+    viewer: ViewerConfig = field(default_factory=ViewerConfig)
+    collections: tuple[CollectionConfig, ...] = ()
+
+    @property
+    def base_path(self) -> str:
+        """The URL path of the output folder, with a leading and a trailing slash."""
+        path = self.base_url.split("://", 1)[1].partition("/")[2] if "://" in self.base_url else self.base_url
+        return "/" + path.strip("/") + "/" if path.strip("/") else "/"
+
+
+def toml_loads(text: str):
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    return tomllib.loads(text)
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        return toml_loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", path) from None
+    except ValueError as exc:  # tomllib.TOMLDecodeError
+        raise ConfigError(f"invalid TOML: {exc}", path) from None
+
+
+def find_config(root: Path) -> tuple[dict, Path | None]:
+    """The raw table from ``dzbuild.toml``, else ``[tool.dzbuild]`` of ``pyproject.toml``, else {}."""
+    own = root / CONFIG_FILE
+    if own.is_file():
+        return read_toml(own), own
+    pyproject = root / PYPROJECT
+    if pyproject.is_file():
+        table = read_toml(pyproject).get("tool", {}).get("dzbuild")
+        if table is not None:
+            if not isinstance(table, dict):
+                raise ConfigError("[tool.dzbuild] must be a table", pyproject)
+            return table, pyproject
+    return {}, None
+
+
+def check_table(data: dict, keys: dict, where: str, path) -> dict:
+    """Validate ``data`` against ``keys``; return every key with its value or default."""
+    for key in data:
+        if key not in keys:
+            known = ", ".join(keys)
+            raise ConfigError(f"unknown key {where}{key!r} (known keys: {known})", path)
+    result = {}
+    for key, (kinds, default) in keys.items():
+        value = data.get(key, default)
+        if key in data:
+            _check_type(value, kinds, f"{where}{key}", path)
+        result[key] = value
+    return result
+
+
+def _check_type(value, kinds, name: str, path) -> None:
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    if isinstance(value, bool) and bool not in kinds:
+        ok = False
+    else:
+        ok = isinstance(value, kinds)
+    if not ok:
+        names = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a table"}
+        wanted = " or ".join(names[k] for k in kinds)
+        raise ConfigError(f"{name!r} must be {wanted}, got {value!r}", path)
+    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{name!r} must be a list of strings, got {value!r}", path)
+
+
+def load_config(root: Path | str) -> SiteConfig:
+    """Read and validate the configuration of the site at ``root`` (defaults when it has none)."""
+    from .collections import parse_collections
+
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise ConfigError("is not a folder: dzbuild build needs the site's root folder", root)
+    data, path = find_config(root)
+    where = path or root / CONFIG_FILE
+    data = dict(data)
+    tiles = check_table(_sub_table(data, "tiles", where), TILES_KEYS, "tiles.", where)
+    viewer = check_table(_sub_table(data, "viewer", where), VIEWER_KEYS, "viewer.", where)
+    raw_collections = data.pop("collections", [])
+    top = check_table(data, TOP_KEYS, "", where)
+    config = SiteConfig(
+        root=root,
+        file=path,
+        source=_inside(root, top["source"]),
+        output=_inside(root, top["output"]),
+        cache=_inside(root, top["cache"]),
+        templates=_inside(root, top["templates"]) if top["templates"] else None,
+        title=top["title"],
+        base_url=top["base_url"],
+        storage=top["storage"],
+        resampler=top["resampler"],
+        formats=tuple(top["formats"]),
+        jobs=top["jobs"],
+        host=top["host"],
+        headers_file=_control_file(root, top, "headers_file", "_headers"),
+        redirects_file=_control_file(root, top, "redirects_file", "_redirects"),
+        tile_defaults={k: v for k, v in tiles.items() if v is not None},
+        viewer=_viewer(root, viewer, where),
+        collections=parse_collections(raw_collections, where),
+    )
+    check_values(config, where)
+    return config
+
+
+def _sub_table(data: dict, name: str, path) -> dict:
+    table = data.pop(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{name!r} must be a table ([{name}]), got {table!r}", path)
+    return table
+
+
+def _inside(root: Path, value: str) -> Path:
+    return (root / value).resolve()
+
+
+def _control_file(root: Path, top: dict, key: str, name: str) -> Path | None:
+    value = top[key]
+    if value is False:
+        return None
+    if value is True:
+        return _inside(root, top["output"]) / name
+    return _inside(root, value)
+
+
+def _viewer(root: Path, viewer: dict, where) -> ViewerConfig:
+    folder = viewer["openseadragon_dir"]
+    return ViewerConfig(
+        openseadragon=viewer["openseadragon"],
+        openseadragon_dir=_inside(root, folder) if folder else None,
+        cdn_url=viewer["cdn_url"],
+        cdn_integrity=viewer["cdn_integrity"],
+        options=viewer["options"],
+    )
+
+
+def check_values(config: SiteConfig, where) -> None:
+    """Values that have the right type but cannot work."""
+    if config.host not in HOSTS:
+        raise ConfigError(f"'host' must be one of {', '.join(HOSTS)}, got {config.host!r}", where)
+    if config.viewer.openseadragon not in OPENSEADRAGON_MODES:
+        modes = ", ".join(OPENSEADRAGON_MODES)
+        raise ConfigError(f"'viewer.openseadragon' must be one of {modes}, got {config.viewer.openseadragon!r}", where)
+    if config.viewer.cdn_url and not config.viewer.cdn_integrity:
+        raise ConfigError("'viewer.cdn_url' needs 'viewer.cdn_integrity' (sha384-...) so browsers can check it", where)
+    if not config.formats:
+        raise ConfigError("'formats' must name at least one format", where)
+    if config.jobs is not None and config.jobs < 1:
+        raise ConfigError(f"'jobs' must be at least 1, got {config.jobs}", where)
+    if config.output == config.source or config.output in config.source.parents:
+        raise ConfigError("'output' must not be the source folder or contain it", where)
+    if config.cache == config.output or config.output in config.cache.parents:
+        raise ConfigError("'cache' must be outside 'output': the output is what gets deployed", where)
+    if not (config.base_url.startswith("/") or config.base_url.startswith(("https://", "http://"))):
+        raise ConfigError(f"'base_url' must start with / or https://, got {config.base_url!r}", where)
+    quality = config.tile_defaults.get("quality")
+    if quality is not None and not 1 <= quality <= 100:
+        raise ConfigError(f"'tiles.quality' must be between 1 and 100, got {quality}", where)

@@ -1,0 +1,120 @@
+"""Put the built pyramids into the output folder, and write generated files only when they change.
+
+The engine builds each image in the cache (``CACHE/tree/REL``), next to its state files. The
+output gets the same tree without the state (no dot-files): version folders ``v{n}`` are linked
+in once, under a temporary name renamed into place, and are never touched again because
+published versions never change. So deleting the output costs one re-link, not a rebuild.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+VERSION_DIR = re.compile(r"^v(0|[1-9][0-9]*)$")
+PARTIAL_MARK = ".partial-"
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` unless the file already holds exactly these bytes; keep mtimes stable."""
+    try:
+        if path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}{PARTIAL_MARK}{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return True
+
+
+class Linker:
+    """Places one output file for one cache file: a hard link (copy across filesystems) or a symlink."""
+
+    def __init__(self, symlink: bool = False) -> None:
+        self.symlink = symlink
+        self.copying = False
+
+    def __call__(self, src: str, dst: str) -> None:
+        real = os.path.realpath(src)
+        if self.symlink:
+            os.symlink(os.path.relpath(real, os.path.dirname(dst)), dst)
+            return
+        if not self.copying:
+            try:
+                os.link(real, dst)
+                return
+            except OSError:
+                self.copying = True
+        shutil.copyfile(real, dst)
+
+
+def mirror_tree(src: Path, dst: Path, link: Linker) -> int:
+    """Mirror the visible part of ``src`` into ``dst``; return how many version folders were added."""
+    added = 0
+    dst.mkdir(parents=True, exist_ok=True)
+    with os.scandir(src) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            target = dst / entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if VERSION_DIR.match(entry.name):
+                    added += _add_version(Path(entry.path), target, link)
+                else:
+                    added += mirror_tree(Path(entry.path), target, link)
+            elif not _same_file(entry.path, target):
+                tmp = target.with_name(f".{entry.name}{PARTIAL_MARK}{os.getpid()}")
+                tmp.unlink(missing_ok=True)
+                link(entry.path, str(tmp))
+                os.replace(tmp, target)
+    return added
+
+
+def _add_version(src: Path, target: Path, link: Linker) -> int:
+    if target.exists():
+        return 0  # immutable: linked in full by an earlier build
+    tmp = target.with_name(f".{target.name}{PARTIAL_MARK}{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    _link_all(src, tmp, link)
+    os.rename(tmp, target)
+    return 1
+
+
+def _link_all(src: Path, dst: Path, link: Linker) -> None:
+    dst.mkdir()
+    with os.scandir(src) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                _link_all(Path(entry.path), dst / entry.name, link)
+            else:
+                link(entry.path, str(dst / entry.name))
+
+
+def _same_file(src: str, dst: Path) -> bool:
+    try:
+        a, b = os.stat(src), os.stat(dst)
+    except FileNotFoundError:
+        return False
+    if (a.st_ino, a.st_dev) == (b.st_ino, b.st_dev):
+        return True
+    with open(src, "rb") as one, open(dst, "rb") as two:
+        return a.st_size == b.st_size and one.read() == two.read()
+
+
+def remove_stale(output: Path, before: set[str], now: set[str]) -> list[str]:
+    """Delete output paths an earlier build wrote that this build no longer produces."""
+    removed = []
+    for rel in sorted(before - now, key=len, reverse=True):
+        path = output / rel
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        else:
+            continue
+        removed.append(rel)
+    return removed

@@ -1,0 +1,130 @@
+"""Viewer pages from Jinja templates: one per image, one per collection, and an index.
+
+Templates come from the site's own folder first (``templates`` in the configuration, like
+mkdocs' ``custom_dir``), then from dzbuild's ``templates/``. Autoescaping is on for every
+template: image folder names and configuration values are data, never markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote
+
+from ..grid import Grid
+
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+PAGE = "index.html"
+URL_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+@dataclass
+class ImageInfo:
+    """What a page needs to know about one built image."""
+
+    rel: str
+    width: int
+    height: int
+    tile_size: int
+    format: str
+    versions: int  # published versions v0..v{versions-1}
+    title: str = ""
+
+    def __post_init__(self) -> None:
+        self.title = self.title or PurePosixPath(self.rel).name
+
+    @property
+    def latest(self) -> int:
+        return self.versions - 1
+
+    def descriptor(self, version: int | None = None) -> str:
+        """The versioned DZI URL, relative to the image's folder."""
+        return f"dzi/v{self.latest if version is None else version}/dzi.xml"
+
+    def thumbnail(self) -> tuple[str, int, int]:
+        """The smallest-but-largest one-tile level of the latest version: a free, immutable thumbnail."""
+        grid = Grid(self.width, self.height, self.tile_size)
+        level = max(level for level in grid.levels if grid.tile_count(level) == 1)
+        width, height = grid.level_size(level)
+        return f"dzi/v{self.latest}/dzi_files/{level}/0_0.{self.format}", width, height
+
+
+@dataclass
+class CollectionInfo:
+    name: str
+    title: str
+    path: str  # output folder, posix
+    descriptor: str | None  # latest .dzc, relative to the collection's folder; None until built
+    members: list[ImageInfo] = field(default_factory=list)
+
+
+def url_path(rel: str) -> str:
+    """Percent-encode a posix path for use in a URL (``a b/<x>`` becomes ``a%20b/%3Cx%3E``)."""
+    return quote(rel, safe=URL_SAFE)
+
+
+def relative_url(from_dir: str, to: str) -> str:
+    """A URL from the page in folder ``from_dir`` to the output path ``to`` (both posix, "" is the root)."""
+    depth = len(PurePosixPath(from_dir).parts) if from_dir else 0
+    return "../" * depth + url_path(to)
+
+
+def environment(template_dirs: list[Path]):
+    import jinja2
+
+    loader = jinja2.FileSystemLoader([str(path) for path in template_dirs])
+    env = jinja2.Environment(loader=loader, autoescape=True, keep_trailing_newline=True)
+    env.filters["url"] = url_path
+    return env
+
+
+class Renderer:
+    """Renders the pages of one site; returns ``(output relative path, bytes)`` pairs."""
+
+    def __init__(self, template_dirs: list[Path], site: dict, viewer) -> None:
+        self.env = environment(template_dirs)
+        self.site = site  # title, viewer options
+        self.viewer = viewer  # assets.ViewerAssets
+
+    def _common(self, folder: str) -> dict:
+        root = relative_url(folder, "")
+        osd = self.viewer
+        script = osd.script if osd.external else root + osd.script
+        images = osd.images if osd.external else root + osd.images
+        return {"site": self.site, "root": root, "osd": {"script": script, "images": images, "integrity": osd.integrity}}
+
+    def render(self, template: str, folder: str, **context) -> tuple[str, bytes]:
+        html = self.env.get_template(template).render(**self._common(folder), **context)
+        return (f"{folder}/{PAGE}" if folder else PAGE), html.encode("utf-8")
+
+    def image_page(self, image: ImageInfo) -> tuple[str, bytes]:
+        thumb, _, _ = image.thumbnail()
+        versions = [{"number": n, "url": image.descriptor(n)} for n in range(image.versions)]
+        return self.render("image.html", image.rel, image=image, versions=versions, thumbnail=thumb)
+
+    def collection_page(self, collection: CollectionInfo) -> tuple[str, bytes]:
+        items = [_item(collection.path, image) for image in collection.members]
+        return self.render("collection.html", collection.path, collection=collection, items=items)
+
+    def index_page(self, images: list[ImageInfo], collections: list[CollectionInfo]) -> tuple[str, bytes]:
+        entries = [_item("", image) for image in images]
+        groups = [{"collection": c, "url": url_path(c.path) + "/", "count": len(c.members)} for c in collections]
+        return self.render("index.html", "", images=entries, collections=groups)
+
+
+def _item(folder: str, image: ImageInfo) -> dict:
+    """One image as seen from a page in ``folder``: its page, its latest DZI and its thumbnail."""
+    thumb, width, height = image.thumbnail()
+    base = relative_url(folder, image.rel) + "/"
+    return {
+        "key": image.rel,
+        "title": image.title,
+        "url": base,
+        "dzi": base + image.descriptor(),
+        "thumbnail": base + thumb,
+        "thumb_width": width,
+        "thumb_height": height,
+        "width": image.width,
+        "height": image.height,
+        "versions": image.versions,
+    }

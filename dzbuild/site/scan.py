@@ -1,0 +1,75 @@
+"""Find what a site holds: image folders (a ``pyramid.json``) and collection folders.
+
+Only folder names are read, so scanning a large site costs a few ``scandir`` calls. An image
+folder is not searched further (its ``v0/``, ``v1/``... hold tiles, not images).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from ..errors import ConfigError
+from ..spec import SPEC_FILE
+
+COLLECTION_FILES = ("collection.toml", "collection.json")
+SKIPPED_NAMES = {"node_modules", "__pycache__"}
+
+
+@dataclass(frozen=True)
+class SiteImage:
+    rel: str  # posix path below the source root, e.g. "gallery/harbour"; the image's key and URL path
+    source: Path  # the image folder (pyramid.json, v0/, v1/...)
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.rel).name
+
+
+@dataclass(frozen=True)
+class Scan:
+    images: tuple[SiteImage, ...]
+    collection_files: tuple[Path, ...]  # collection.toml / collection.json files, in path order
+
+
+def scan_site(source: Path, skip: tuple[Path, ...] = ()) -> Scan:
+    """Every image and collection file under ``source``, sorted by path.
+
+    Hidden folders, ``node_modules`` and the folders in ``skip`` (the output and the cache)
+    are never entered, so a build never finds its own output.
+    """
+    images: list[SiteImage] = []
+    collections: list[Path] = []
+    skipped = {os.path.realpath(p) for p in skip}
+    stack = [source]
+    while stack:
+        folder = stack.pop()
+        names = _visible_entries(folder)
+        if SPEC_FILE in names["files"]:
+            if folder == source:
+                raise ConfigError(
+                    "is an image folder: dzbuild build takes the site folder that holds image folders"
+                    " (dzbuild pyramid builds one image)",
+                    folder,
+                )
+            images.append(SiteImage(folder.relative_to(source).as_posix(), folder))
+            continue
+        collections.extend(folder / name for name in COLLECTION_FILES if name in names["files"])
+        for name in names["dirs"]:
+            child = folder / name
+            if os.path.realpath(child) not in skipped:
+                stack.append(child)
+    images.sort(key=lambda image: image.rel)
+    collections.sort()
+    return Scan(tuple(images), tuple(collections))
+
+
+def _visible_entries(folder: Path) -> dict[str, set[str]]:
+    dirs, files = set(), set()
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(".") or entry.name in SKIPPED_NAMES:
+                continue
+            (dirs if entry.is_dir() else files).add(entry.name)
+    return {"dirs": dirs, "files": files}
