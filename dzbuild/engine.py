@@ -33,6 +33,7 @@ class BuildOptions:
     jobs: int | None = None  # None: every core this process may use
     rebuild: bool = False
     base_url: str | None = None  # public URL of ``dest``, for formats whose descriptors need one (IIIF)
+    spec_defaults: dict | None = None  # a site's [tiles] format/quality, for pyramid.json files that omit them
 
 
 @dataclass
@@ -78,10 +79,11 @@ def build_pyramid(
     started = time.perf_counter()
     image_dir = Path(image_dir)
     dest = Path(dest) if dest is not None else default_dest(image_dir)
-    spec = load_spec(image_dir)  # 1. the strict description of the image
+    spec = load_spec(image_dir, options.spec_defaults)  # 1. the strict description of the image
     sources = version_dirs(image_dir)  # 2. v0/, v1/... (names only)
     with locked(dest):
         if options.rebuild:
+            _check_formats(spec, options)  # a rebuild that cannot start must not discard the output first
             _discard(dest)
         state = State(dest)
         state.recover(lambda n: [dest / name / f"v{n}" for name in options.formats])  # 3. finish or drop a crash
@@ -108,7 +110,7 @@ def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:
 
 
 def _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, executor) -> None:
-    from .planner import plan_version
+    from .planner import plan_overlap, plan_version
     from .plugins import registry
     from .publish import Target, publish_version
     from .sources import scan_version
@@ -118,18 +120,33 @@ def _build_versions(image_dir, dest, spec, options, resampler, sources, state, r
     reg.get("resampler", resampler)
     grid = spec.grid
     formats = tuple(reg.get("format", name) for name in options.formats)
+    _check_formats(spec, options)
     target = Target(image_dir, dest, spec, grid, resampler, options.storage, formats, options.base_url)
     owners = State.owners_of(record) if record else None
+    overlap_owners = State.owners_of(record, "overlap_owners") if record and spec.overlap else None
     prints = dict(record["sources"]) if record else {}
     for number in range(report.published_before, len(sources)):
         source = scan_version(sources[number], number, grid, spec.format)
         if grid.max_level == 0:  # a 1x1 image: no parent reads, and so checks, its only tile
             _check_unread_tiles(source, grid)
         plan = plan_version(grid, number, source.tiles, owners)
+        if spec.overlap:
+            plan = plan_overlap(grid, plan, overlap_owners)
+            overlap_owners = plan.overlap.owners
         prints[f"v{number}"] = source.fingerprint
         meta = {"spec": spec.to_dict(), "resampler": resampler, "formats": list(options.formats), "sources": prints}
         report.versions.append(publish_version(target, plan, meta, state, executor))
         owners = plan.owners
+
+
+def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:
+    """Let each format refuse the build up front, not after the first format is already in place."""
+    from .plugins import registry
+
+    for name in options.formats:
+        check = getattr(registry().get("format", name), "check", None)
+        if check is not None:
+            check(spec, options.base_url)
 
 
 def _check_unread_tiles(source, grid) -> None:

@@ -91,6 +91,22 @@ class Grid:
         x, y = tile.col * self.tile_size, tile.row * self.tile_size
         return x, y, min(self.tile_size, level_w - x), min(self.tile_size, level_h - y)
 
+    def overlap_bounds(self, tile: Tile, overlap: int) -> tuple[int, int, int, int]:
+        """Pixel box of a tile widened by ``overlap`` on every side that has a neighbour (as DZI viewers expect)."""
+        x, y, w, h = self.tile_bounds(tile)
+        level_w, level_h = self.level_sizes[tile.level]
+        left, top = max(0, x - overlap), max(0, y - overlap)
+        return left, top, min(level_w, x + w + overlap) - left, min(level_h, y + h + overlap) - top
+
+    def neighbourhood(self, tile: Tile) -> list[Tile]:
+        """The tile and its up-to-eight neighbours on the same level, row by row."""
+        cols, rows = self.level_grids[tile.level]
+        return [
+            Tile(tile.level, col, row)
+            for row in range(max(0, tile.row - 1), min(rows, tile.row + 2))
+            for col in range(max(0, tile.col - 1), min(cols, tile.col + 2))
+        ]
+
     def tile_size_of(self, tile: Tile) -> Size:
         _, _, w, h = self.tile_bounds(tile)
         return Size(w, h)

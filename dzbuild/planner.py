@@ -9,7 +9,7 @@ a link never points at another link.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from .grid import Grid, Tile
@@ -18,11 +18,20 @@ Owners = tuple[tuple[int, ...], ...]  # per level, row-major (see Grid.index)
 
 
 @dataclass(frozen=True)
+class OverlapPlan:
+    """Tiles with overlap borders: each is made from the 3x3 core tiles around it."""
+
+    owners: Owners
+    compute: frozenset[Tile]
+
+
+@dataclass(frozen=True)
 class VersionPlan:
     version: int
     owners: Owners
     changed: frozenset[Tile]  # base-level tiles the version's source folder provides
     compute: frozenset[Tile]  # tiles the version computes: the ancestors of ``changed``
+    overlap: OverlapPlan | None = None  # only for pyramids with overlap >= 1
 
     def owner(self, grid: Grid, tile: Tile) -> int:
         return self.owners[tile.level][grid.index(tile)]
@@ -50,8 +59,29 @@ def plan_version(grid: Grid, version: int, changed: Iterable[Tile], previous: Ow
     return VersionPlan(version, tuple(tuple(level) for level in table), changed, compute)
 
 
+def plan_overlap(grid: Grid, plan: VersionPlan, previous: Owners | None) -> VersionPlan:
+    """Add the overlap tiles to a core plan: every tile next to a changed core tile changes too.
+
+    A core tile changes when the version computes it or, at the base level, provides it; its
+    neighbours' borders show its pixels, so the changed set is dilated by one tile per level.
+    """
+    if previous is None:
+        return replace(plan, overlap=OverlapPlan(plan.owners, frozenset(plan.compute | plan.changed)))
+    compute = {n for tile in plan.compute | plan.changed for n in grid.neighbourhood(tile)}
+    table = [list(level) for level in previous]
+    for tile in compute:
+        table[tile.level][grid.index(tile)] = plan.version
+    overlap = OverlapPlan(tuple(tuple(level) for level in table), frozenset(compute))
+    return replace(plan, overlap=overlap)
+
+
 def plan_versions(
-    grid: Grid, changes: Sequence[Iterable[Tile]], published: int, owners: Owners | None
+    grid: Grid,
+    changes: Sequence[Iterable[Tile]],
+    published: int,
+    owners: Owners | None,
+    overlap_owners: Owners | None = None,
+    overlap: bool = False,
 ) -> list[VersionPlan]:
     """Plan every version from ``published`` on; ``changes[n]`` are the base tiles of ``v{n}/``.
 
@@ -60,6 +90,9 @@ def plan_versions(
     plans = []
     for version in range(published, len(changes)):
         plan = plan_version(grid, version, changes[version], owners)
+        if overlap:
+            plan = plan_overlap(grid, plan, overlap_owners)
+            overlap_owners = plan.overlap.owners
         plans.append(plan)
         owners = plan.owners
     return plans

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compute import UnitJob, run_unit
+from .errors import BuildError
 from .executor import Executor
 from .grid import Grid, Tile
 from .hookspecs import VersionContext
 from .planner import VersionPlan, WorkUnit, split_work
 from .spec import PyramidSpec
-from .state import PARTIAL_MARK, State, remove_path
+from .state import PARTIAL_MARK, State, remove_path, retract
 
 
 @dataclass
@@ -37,6 +38,15 @@ class Target:
     formats: tuple  # format objects; the first holds the physical computed tiles
     base_url: str | None = None  # public URL of ``dest`` when the site declares one
 
+    @property
+    def store(self):
+        """Where computed core tiles physically live: the first format, or ``core/`` with overlap."""
+        if self.spec.overlap == 0:
+            return self.formats[0]
+        from .overlap import CORE_STORE
+
+        return CORE_STORE
+
     def version_dir(self, fmt, version: int) -> Path:
         return self.dest / fmt.name / f"v{version}"
 
@@ -48,28 +58,64 @@ def publish_version(target: Target, plan: VersionPlan, record: dict, state: Stat
     """Build every format of ``plan.version`` and publish it; on any error nothing becomes visible."""
     started = time.perf_counter()
     primary, *others = target.formats
+    store = target.store
     temps: list[Path] = []
-    linked = target.grid.total_tiles - len(plan.compute)
+    computed = len(plan.compute) + (len(plan.overlap.compute) if plan.overlap else 0)
+    linked = target.grid.total_tiles - (len(plan.overlap.compute) if plan.overlap else len(plan.compute))
     try:
-        tmp = _temp_dir(target, primary, plan.version, temps)
-        _assemble_primary(target, plan, primary, tmp, executor)
-        state.prepare(plan.version, {**record, "computed": len(plan.compute), "linked": linked}, plan.owners)
+        if store is primary:
+            tmp = _temp_dir(target, primary, plan.version, temps)
+            _assemble_primary(target, plan, primary, tmp, executor)
+        else:  # overlap: the core tiles first, then the published tiles cut from them
+            from .overlap import assemble_overlap
+
+            core_tmp = _temp_dir(target, store, plan.version, temps)
+            _compute_core(target, plan, store, core_tmp, executor)
+            tmp = _temp_dir(target, primary, plan.version, temps)
+            assemble_overlap(target, plan, primary, tmp, core_tmp, executor)
+            _write_descriptors(target, primary, tmp, plan.version)
+        record = {**record, "computed": computed, "linked": linked}
+        if plan.overlap:
+            record["overlap_owners"] = [list(level) for level in plan.overlap.owners]
+        state.prepare(plan.version, record, plan.owners)
+        if store is not primary:
+            os.rename(core_tmp, target.version_dir(store, plan.version))
         os.rename(tmp, target.version_dir(primary, plan.version))
-        # Other formats link into the primary's final folder, so relative symlinks stay valid.
+        # Other formats link into the store's final folder, so relative symlinks stay valid.
+        store_dir = target.version_dir(store, plan.version)
         for fmt in others:
             other_tmp = _temp_dir(target, fmt, plan.version, temps)
-            _link_all(target, plan, fmt, other_tmp, primary, computed_in=target.version_dir(primary, plan.version))
+            link_all(target, fmt, other_tmp, plan.owners, frozenset(), store, {plan.version: str(store_dir)})
             _write_descriptors(target, fmt, other_tmp, plan.version)
             os.rename(other_tmp, target.version_dir(fmt, plan.version))
         state.commit(plan.version)
-    except BaseException:
-        for path in temps:
-            if path.exists():
-                remove_path(path)
-        if not target.version_dir(primary, plan.version).exists():
-            state.pending_path(plan.version).unlink(missing_ok=True)
+    except BaseException as exc:
+        _abandon(target, plan.version, temps, state)
+        if isinstance(exc, OSError):  # disk full, permissions: the user's problem, said in one line
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise BuildError(
+                f"could not build v{plan.version}: {exc.strerror or exc}{where}; nothing of v{plan.version}"
+                " was published and earlier versions are intact",
+                target.dest,
+            ) from exc
         raise
-    return VersionReport(plan.version, len(plan.compute), linked, time.perf_counter() - started)
+    return VersionReport(plan.version, computed, linked, time.perf_counter() - started)
+
+
+def _abandon(target: Target, version: int, temps: list[Path], state: State) -> None:
+    """Undo an unpublished version: its temporary folders, any folder already renamed, its pending record.
+
+    Best effort: what cannot be removed now is removed by ``State.recover`` on the next run.
+    """
+    try:
+        for path in temps:
+            remove_path(path)
+        retract([target.version_dir(fmt, version) for fmt in (*target.formats, target.store)])
+        state.pending_path(version).unlink(missing_ok=True)
+        for fmt in target.formats:
+            (target.dest / fmt.name).rmdir()  # only if empty: a failed v0 leaves no folder behind
+    except OSError:
+        pass
 
 
 def _temp_dir(target: Target, fmt, version: int, temps: list[Path]) -> Path:
@@ -83,13 +129,24 @@ def _temp_dir(target: Target, fmt, version: int, temps: list[Path]) -> Path:
 
 def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executor: Executor) -> None:
     """Compute the changed ancestors in workers while this process links everything else."""
+    link = lambda: link_all(target, fmt, tmp, plan.owners, plan.compute, fmt, {plan.version: str(tmp)})  # noqa: E731
+    _compute_core(target, plan, fmt, tmp, executor, meanwhile=link)
+    _write_descriptors(target, fmt, tmp, plan.version)
+
+
+def _compute_core(target: Target, plan: VersionPlan, store, tmp: Path, executor: Executor, meanwhile=None) -> None:
+    """Compute ``plan.compute`` into ``tmp``: independent subtrees in parallel, then the top."""
     units, top = split_work(target.grid, plan.compute, executor.jobs)
-    batch = executor.start(run_unit, [_job(target, plan, fmt, tmp, u) for u in units])
-    _link_all(target, plan, fmt, tmp, fmt, computed_in=None)
+    batch = executor.start(run_unit, [_job(target, plan, store, tmp, u) for u in units])
+    try:
+        if meanwhile is not None:
+            meanwhile()
+    except BaseException:
+        batch.cancel()  # no worker may still write into ``tmp`` while it is removed
+        raise
     batch.results()
     if top is not None:
-        executor.run(run_unit, [_job(target, plan, fmt, tmp, top)])
-    _write_descriptors(target, fmt, tmp, plan.version)
+        executor.run(run_unit, [_job(target, plan, store, tmp, top)])
 
 
 def _job(target: Target, plan: VersionPlan, fmt, tmp: Path, unit: WorkUnit) -> UnitJob:
@@ -108,31 +165,31 @@ def _physical(target: Target, plan: VersionPlan, primary, current_dir: Path, til
     return f"{base}/{primary.tile_path(target.grid, tile, target.spec.format)}"
 
 
-def _link_all(target: Target, plan: VersionPlan, fmt, tmp: Path, primary, computed_in: Path | None) -> None:
-    """Link every tile of ``fmt`` in ``tmp`` to its physical file.
+def link_all(target: Target, fmt, tmp: Path, owners, skip: frozenset, store, folders: dict, sources=True) -> None:
+    """Link every tile of ``fmt`` in ``tmp``, except ``skip``, to the file of its owner version.
 
-    For the primary format the tiles this version computes are written, not linked, so they are
-    skipped (``computed_in`` is None); other formats link those too, into the primary's folder.
-    This loop runs once per tile of every version: it is kept to plain lookups and one syscall.
+    The physical file of a tile owned by version ``k`` is in ``store``'s folder of ``k`` (or in
+    ``folders[k]`` when given: the folder being assembled), and at the base level the source tile
+    itself when ``sources`` is true. This loop runs once per tile of every version: it is kept
+    to plain lookups and one syscall.
     """
     from .plugins import registry
 
     link = registry().get("storage", target.storage).link
-    grid, ext, compute = target.grid, target.spec.format, plan.compute
-    skip_computed = computed_in is None
-    folders = {plan.version: str(tmp if skip_computed else computed_in)}
+    grid, ext = target.grid, target.spec.format
+    folders = dict(folders)
     for level in grid.levels:
-        owners = plan.owners[level]
-        is_base = level == grid.max_level
+        level_owners = owners[level]
+        from_sources = sources and level == grid.max_level
         for index, tile in enumerate(grid.tiles(level)):  # row-major, like the owners table
-            if skip_computed and tile in compute:
+            if tile in skip:
                 continue
-            owner = owners[index]
-            if is_base:
+            owner = level_owners[index]
+            if from_sources:
                 physical = f"{target.image_dir}/v{owner}/{tile.col}_{tile.row}.{ext}"
             else:
-                folder = folders.get(owner) or folders.setdefault(owner, str(target.version_dir(primary, owner)))
-                physical = f"{folder}/{primary.tile_path(grid, tile, ext)}"
+                folder = folders.get(owner) or folders.setdefault(owner, str(target.version_dir(store, owner)))
+                physical = f"{folder}/{store.tile_path(grid, tile, ext)}"
             rel = fmt.tile_path(grid, tile, ext)
             if rel is not None:
                 link(physical, f"{tmp}/{rel}")

@@ -12,6 +12,7 @@ from .grid import Grid
 
 SPEC_FILE = "pyramid.json"
 TILE_FORMATS = ("jpg", "png", "webp")  # webp: lossy at ``quality``, as OpenCV encodes it
+MAX_OVERLAP = 16  # DZI viewers use 0 to 4; a border wider than a tile's neighbour makes no sense
 MAX_DIMENSION = 1 << 24  # 16.7 million pixels a side: far beyond any real scan, small enough to catch typos
 
 _REQUIRED = {"width": int, "height": int, "tile_size": int, "overlap": int}
@@ -37,8 +38,11 @@ class PyramidSpec:
         return asdict(self)
 
 
-def parse_spec(text: str, path: Path | str = SPEC_FILE) -> PyramidSpec:
-    """Parse and validate the JSON text of a ``pyramid.json``; raise ConfigError naming ``path``."""
+def parse_spec(text: str, path: Path | str = SPEC_FILE, defaults: dict | None = None) -> PyramidSpec:
+    """Parse and validate the JSON text of a ``pyramid.json``; raise ConfigError naming ``path``.
+
+    ``defaults`` (a site's ``[tiles]`` format and quality) fill the optional keys the file omits.
+    """
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -48,6 +52,7 @@ def parse_spec(text: str, path: Path | str = SPEC_FILE) -> PyramidSpec:
         raise ConfigError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}", path) from None
     if not isinstance(data, dict):
         raise ConfigError("must be a JSON object with width, height, tile_size and overlap", path)
+    data = {**{k: v for k, v in (defaults or {}).items() if k in _OPTIONAL}, **data}
     unknown = sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL))
     if unknown:
         known = ", ".join([*_REQUIRED, *_OPTIONAL])
@@ -70,15 +75,16 @@ def _check_values(spec: PyramidSpec, path: Path | str) -> None:
         value = getattr(spec, key)
         if not 1 <= value <= MAX_DIMENSION:
             raise ConfigError(f"{key!r} must be between 1 and {MAX_DIMENSION}, got {value}", path)
-    if spec.overlap != 0:
-        raise ConfigError(f"'overlap' must be 0 (overlap {spec.overlap} is not supported yet)", path)
+    if not 0 <= spec.overlap <= min(MAX_OVERLAP, spec.tile_size):
+        limit = min(MAX_OVERLAP, spec.tile_size)
+        raise ConfigError(f"'overlap' must be between 0 and {limit} (tile_size and 16 at most), got {spec.overlap}", path)
     if spec.format not in TILE_FORMATS:
         raise ConfigError(f"'format' must be one of {', '.join(TILE_FORMATS)}, got {spec.format!r}", path)
     if not 1 <= spec.quality <= 100:
         raise ConfigError(f"'quality' must be between 1 and 100, got {spec.quality}", path)
 
 
-def load_spec(image_dir: Path) -> PyramidSpec:
+def load_spec(image_dir: Path, defaults: dict | None = None) -> PyramidSpec:
     path = image_dir / SPEC_FILE
     try:
         text = path.read_text(encoding="utf-8")
@@ -88,4 +94,4 @@ def load_spec(image_dir: Path) -> PyramidSpec:
         raise ConfigError(f"cannot read: {exc}", path) from None
     if not text.strip():
         raise ConfigError("is empty: it needs width, height, tile_size and overlap", path)
-    return parse_spec(text, path)
+    return parse_spec(text, path, defaults)

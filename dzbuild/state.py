@@ -83,8 +83,8 @@ class State:
             return json.load(handle)
 
     @staticmethod
-    def owners_of(record: dict) -> "Owners":
-        return tuple(tuple(level) for level in record["owners"])
+    def owners_of(record: dict, key: str = "owners") -> "Owners":
+        return tuple(tuple(level) for level in record[key])
 
     def prepare(self, version: int, record: dict, owners: "Owners") -> None:
         """Write the pending record of a version whose folders are about to be renamed into place."""
