@@ -15,6 +15,8 @@ from .lock import locked
 from .sources import fingerprint, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import PARTIAL_MARK, STATE_DIR, State
+from .vacuum import JOURNAL as VACUUM_JOURNAL
+from .vacuum import finish_interrupted as finish_vacuum
 
 if TYPE_CHECKING:  # the build modules load only when there is something to build
     from .executor import Executor
@@ -86,7 +88,10 @@ def build_pyramid(
             _check_formats(spec, options)  # a rebuild that cannot start must not discard the output first
             _discard(dest)
         state = State(dest)
-        state.recover(lambda n: [dest / name / f"v{n}" for name in options.formats])  # 3. finish or drop a crash
+        folders = (*(["core"] if spec.overlap else []), *options.formats)  # the overlap core is renamed first
+        state.recover(lambda n: [dest / name / f"v{n}" for name in folders])  # 3. finish or drop a crash
+        if (state.dir / VACUUM_JOURNAL).exists():  # ... and finish an interrupted vacuum before building on it
+            finish_vacuum(dest)
         published = state.published_count()
         record = state.record(published - 1) if published else None
         report = ImageReport(str(image_dir), str(dest), published)
