@@ -64,5 +64,9 @@ def register_formats(register: Register) -> None:
         folder under ``dest/``), ``dirs(grid)`` (folders to create, relative to a version),
         ``tile_path(grid, tile, ext)`` (a tile's path relative to a version, or None for a tile the
         format does not use) and ``descriptors(spec, grid, context)`` returning
-        ``{relative path: bytes}``, where ``context`` is a ``VersionContext``.
+        ``{relative path: bytes}``, where ``context`` is a ``VersionContext``. An optional
+        ``check(spec, base_url)`` raises ``ConfigError`` for a build the format cannot serve (e.g.
+        no base URL for absolute links); it runs before anything is built or discarded. The first
+        format of a build holds the computed tiles, so it must give every tile a path (dzbuild's
+        CLI always puts ``dzi`` first).
     """

@@ -14,6 +14,15 @@ def write_file(path: str, data: bytes) -> None:
         handle.write(data)
 
 
+def physical(target: str) -> str:
+    """The real file behind ``target``: a source tile may be a symbolic link within the image folder.
+
+    Linking the link itself would publish a link to a link (symlink storage) or, since ``os.link``
+    does not follow symbolic links on Linux, a copy of a relative link that is broken in ``dest/``.
+    """
+    return os.path.realpath(target) if os.path.islink(target) else target
+
+
 class CopyStorage:
     """Every tile is a real file: works on every host and filesystem, costs the most disk."""
 
@@ -39,6 +48,7 @@ class HardlinkStorage(CopyStorage):
         self.copying = False
 
     def link(self, target: str, path: str) -> None:
+        target = physical(target)
         if not self.copying:
             try:
                 os.link(target, path)
@@ -56,7 +66,7 @@ class SymlinkStorage(CopyStorage):
     name = "symlink"
 
     def link(self, target: str, path: str) -> None:
-        os.symlink(os.path.relpath(target, os.path.dirname(path)), path)
+        os.symlink(os.path.relpath(physical(target), os.path.dirname(path)), path)
 
 
 @hookimpl

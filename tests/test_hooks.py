@@ -1,0 +1,254 @@
+"""Each hook with a throwaway plugin registered inside the test, clashes, listing and documentation."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from imagedirs import add_version, base, make_image_dir, tile_file, tree_bytes
+
+from dzbuild import cli, hookspecs, plugins
+from dzbuild.default_plugins.resample_opencv import AreaResampler
+from dzbuild.default_plugins.storage_files import CopyStorage
+from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.errors import PluginError
+from dzbuild.grid import Tile
+from dzbuild.hookspecs import hookimpl
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+@contextmanager
+def registered(plugin, name: str):
+    """Register ``plugin`` for the duration of a block, exactly as an entry point would be."""
+    pm = plugins.get_plugin_manager()
+    pm.register(plugin, name=name)
+    plugins.reset()
+    try:
+        yield
+    finally:
+        pm.unregister(name=name)
+        plugins.reset()
+
+
+def build(image_dir: Path, dest: Path | None = None, **options):
+    return build_pyramid(image_dir, dest, options=BuildOptions(**{"jobs": 1, **options}))
+
+
+# -- register_resamplers ------------------------------------------------------------------------------
+
+
+class CountingResampler(AreaResampler):
+    name = "counting"
+
+    def __init__(self) -> None:
+        self.sizes = []
+
+    def parent(self, children, size, tile_size):
+        self.sizes.append(tuple(size))
+        return super().parent(children, size, tile_size)
+
+
+def test_hook_register_resamplers(tmp_path):
+    resampler = CountingResampler()
+
+    class Plugin:
+        @hookimpl
+        def register_resamplers(self, register):
+            register(resampler)
+
+    image_dir, spec, _ = make_image_dir(tmp_path, 750, 500, 250)
+    with registered(Plugin(), "test-counting"):
+        report = build(image_dir, resampler="counting")
+        add_version(image_dir, spec, 1, [base(spec, 2, 1)], seed=1)
+        build(image_dir)  # the published versions' resampler is kept
+    assert report.computed == 2 + 9  # level 9 has two tiles, levels 0..8 one each
+    assert len(resampler.sizes) == report.computed + 10  # v1 recomputes one path of ten ancestors
+    assert resampler.sizes[: report.computed].count((188, 125)) == 1  # level 8, the first single tile
+    record = json.loads((image_dir / "dest" / ".dzbuild" / "v1.json").read_text())
+    assert record["resampler"] == "counting"
+
+
+# -- register_storages ----------------------------------------------------------------------------------
+
+
+class RecordingStorage(CopyStorage):
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.links, self.writes = [], []
+
+    def write(self, path, data):
+        self.writes.append(path)
+        super().write(path, data)
+
+    def link(self, target, path):
+        self.links.append((target, path))
+        super().link(target, path)
+
+
+def final_path(format_dir: Path, path: str) -> Path:
+    """Where a tile linked into the temporary ``.v{n}.partial-*`` folder ends up once published."""
+    folder, *rest = Path(path).relative_to(format_dir).parts
+    return Path(re.sub(r"^\.(v\d+)\.partial-.*$", r"\1", folder), *rest)
+
+
+def test_hook_register_storages(tmp_path):
+    storage = RecordingStorage()
+
+    class Plugin:
+        @hookimpl
+        def register_storages(self, register):
+            register(storage)
+
+    image_dir, spec, _ = make_image_dir(tmp_path, 750, 500, 250)
+    with registered(Plugin(), "test-recording"):
+        first = build(image_dir, storage="recording")
+        add_version(image_dir, spec, 1, [base(spec, 0, 0)], seed=1)
+        second = build(image_dir, storage="recording")
+    assert len(storage.writes) == first.computed + second.computed == 11 + 10
+    assert len(storage.links) == first.linked + second.linked == 6 + 7
+    targets = {final_path(image_dir / "dest" / "dzi", path): Path(target) for target, path in storage.links}
+    assert targets[Path("v1/dzi_files/10/0_0.jpg")] == image_dir / "v1" / "0_0.jpg"
+    assert targets[Path("v1/dzi_files/10/1_1.jpg")] == image_dir / "v0" / "1_1.jpg"
+    assert targets[Path("v1/dzi_files/9/1_0.jpg")] == tile_file(image_dir / "dest", 0, Tile(9, 1, 0))
+    assert not any(".partial" in str(t) for t in targets.values())  # links point at final paths
+
+
+# -- register_formats -------------------------------------------------------------------------------------
+
+
+class FlatFormat:
+    """A made-up layout: every tile in one folder, and a JSON descriptor; level 0 left out."""
+
+    name = "flat"
+
+    def dirs(self, grid):
+        return ["tiles"]
+
+    def tile_path(self, grid, tile, ext):
+        return None if tile.level == 0 else f"tiles/{tile.level}-{tile.col}-{tile.row}.{ext}"
+
+    def descriptors(self, spec, grid, context):
+        return {"info.json": json.dumps({"width": spec.width, "version": context.version}).encode()}
+
+
+class FormatPlugin:
+    @hookimpl
+    def register_formats(self, register):
+        register(FlatFormat())
+
+
+def flat_names(grid) -> set[str]:
+    return {f"{t.level}-{t.col}-{t.row}.jpg" for level in grid.levels[1:] for t in grid.tiles(level)}
+
+
+def test_hook_register_formats_as_the_only_format(tmp_path):
+    image_dir, spec, _ = make_image_dir(tmp_path, 257, 255, 64)
+    with registered(FormatPlugin(), "test-flat"):
+        build(image_dir, formats=("flat",))
+        add_version(image_dir, spec, 1, [base(spec, 4, 3)], seed=1)
+        build(image_dir, formats=("flat",))
+    build(image_dir, tmp_path / "dzi-dest")
+    for version in (0, 1):
+        folder = image_dir / "dest" / "flat" / f"v{version}"
+        assert json.loads((folder / "info.json").read_text()) == {"width": 257, "version": version}
+        assert set(os.listdir(folder / "tiles")) == flat_names(spec.grid)
+        dzi = tree_bytes(tmp_path / "dzi-dest" / "dzi" / f"v{version}" / "dzi_files")
+        for name in flat_names(spec.grid):
+            level, col, row = name[:-4].split("-")
+            assert (folder / "tiles" / name).read_bytes() == dzi[f"{level}/{col}_{row}.jpg"]
+
+
+def test_hook_register_formats_beside_dzi(tmp_path):
+    image_dir, spec, _ = make_image_dir(tmp_path, 257, 255, 64)
+    with registered(FormatPlugin(), "test-flat"):
+        build(image_dir, formats=("dzi", "flat"))
+    flat = image_dir / "dest" / "flat" / "v0" / "tiles"
+    assert set(os.listdir(flat)) == flat_names(spec.grid)
+    assert os.path.samefile(flat / "8-1-0.jpg", tile_file(image_dir / "dest", 0, Tile(8, 1, 0)))
+    assert os.path.samefile(flat / "9-4-3.jpg", image_dir / "v0" / "4_3.jpg")
+
+
+# -- Contract errors ------------------------------------------------------------------------------------
+
+
+def test_name_clash_names_both_plugins_and_the_hook(tmp_path):
+    class Plugin:
+        @hookimpl
+        def register_storages(self, register):
+            register(CopyStorage())
+
+    image_dir, _, _ = make_image_dir(tmp_path, 10, 10, 10)
+    with registered(Plugin(), "test-clash"):
+        with pytest.raises(PluginError) as caught:
+            build(image_dir)
+    message = str(caught.value)
+    assert "'test-clash'" in message and "'dzbuild.default_plugins.storage_files'" in message
+    assert "register_storages" in message and "'copy'" in message
+    assert not (image_dir / "dest" / "dzi").exists()
+
+
+def test_incomplete_object_names_the_plugin_the_hook_and_what_is_missing():
+    class Plugin:
+        @hookimpl
+        def register_resamplers(self, register):
+            register(type("Half", (), {"name": "half"})())
+
+    with registered(Plugin(), "test-incomplete"):
+        with pytest.raises(PluginError) as caught:
+            plugins.registry()
+    assert "'test-incomplete' registered a resampler in register_resamplers without parent" in str(caught.value)
+
+
+def test_unknown_name_lists_what_is_installed(tmp_path):
+    image_dir, _, _ = make_image_dir(tmp_path, 10, 10, 10)
+    with pytest.raises(PluginError) as caught:
+        build(image_dir, storage="ftp")
+    assert "no storage named 'ftp' is installed (installed: copy, hardlink, symlink)" in str(caught.value)
+
+
+def test_plugins_command_lists_builtins_and_hooks(capsys):
+    assert cli.main(["plugins", "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["dzbuild.default_plugins.resample_opencv"]["hooks"] == ["register_resamplers"]
+    assert rows["dzbuild.default_plugins.resample_opencv"]["resampler"] == ["area", "dct"]
+    assert rows["dzbuild.default_plugins.storage_files"]["storage"] == ["copy", "hardlink", "symlink"]
+    assert rows["dzbuild.default_plugins.format_dzi"]["format"] == ["dzi"]
+    assert all(row["builtin"] for row in rows.values() if row["name"] in plugins.DEFAULT_PLUGINS)
+    assert cli.main(["plugins"]) == 0
+    text = capsys.readouterr().out
+    assert "dzbuild.default_plugins.storage_files (built-in)" in text and "hooks: register_storages" in text
+
+
+def test_plugins_command_shows_a_registered_plugin(capsys):
+    with registered(FormatPlugin(), "test-flat"):
+        assert cli.main(["plugins"]) == 0
+    assert "test-flat (plugin)\n  hooks: register_formats\n  provides: format: flat" in capsys.readouterr().out
+
+
+# -- Documentation ------------------------------------------------------------------------------------
+
+
+def hook_specs():
+    return [(name, fn) for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "dzbuild_spec")]
+
+
+def test_every_hook_is_registered_by_a_builtin():
+    assert {name for name, _ in hook_specs()} == {hook for hook, _ in plugins.KINDS.values()}
+
+
+@pytest.mark.parametrize("name", [name for name, _ in hook_specs()])
+def test_every_hook_is_documented_with_its_signature(name):
+    fn = getattr(hookspecs, name)
+    params = list(inspect.signature(fn).parameters)
+    doc = inspect.getdoc(fn) or ""
+    assert doc.splitlines()[0].endswith("."), "a one-line summary first"
+    for param in params:
+        assert f":param {param}:" in doc
+    assert f"{name}({', '.join(params)})" in README.read_text(encoding="utf-8")

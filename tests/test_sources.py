@@ -1,0 +1,148 @@
+"""Version folders and tile names: gaps, names, grid bounds and completeness, from names alone."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from dzbuild.errors import SourceError
+from dzbuild.grid import Grid, Tile
+from dzbuild.sources import fingerprint, scan_version, version_dirs
+
+GRID = Grid(750, 500, 250)  # 3 columns x 2 rows at level 10
+
+
+def make_tree(root: Path, files: dict[str, bytes | None]) -> Path:
+    """Create files (bytes) and folders (None) from a dict of relative paths."""
+    for rel, data in files.items():
+        path = root / rel
+        if data is None:
+            path.mkdir(parents=True, exist_ok=True)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+    return root
+
+
+def full_v0(ext: str = "jpg") -> dict[str, bytes]:
+    return {f"v0/{t.col}_{t.row}.{ext}": b"x" for t in GRID.tiles(GRID.max_level)}
+
+
+def refused(call, *args) -> str:
+    with pytest.raises(SourceError) as caught:
+        call(*args)
+    message = str(caught.value)
+    assert "\n" not in message and caught.value.exit_code == 3
+    return message
+
+
+# -- version_dirs -----------------------------------------------------------------------------
+
+
+def test_versions_are_sorted_by_number_not_by_name(tmp_path):
+    make_tree(tmp_path, {f"v{n}": None for n in range(12)})
+    assert [p.name for p in version_dirs(tmp_path)] == [f"v{n}" for n in range(12)]
+
+
+def test_other_names_are_ignored(tmp_path):
+    make_tree(tmp_path, {"v0": None, "v1": None, "v01": None, "va": None, "dest": None, "v2": b"a file"})
+    assert [p.name for p in version_dirs(tmp_path)] == ["v0", "v1"]
+
+
+def test_a_gap_names_the_missing_version(tmp_path):
+    make_tree(tmp_path, {"v0": None, "v1": None, "v3": None})
+    message = refused(version_dirs, tmp_path)
+    assert message.startswith(f"{tmp_path}: ") and "v2/ is missing but v3/ exists" in message
+
+
+def test_missing_v0_is_named(tmp_path):
+    make_tree(tmp_path, {"v1": None})
+    assert "v0/ is missing but v1/ exists" in refused(version_dirs, tmp_path)
+
+
+def test_no_versions_at_all(tmp_path):
+    assert "no v0/ folder" in refused(version_dirs, tmp_path)
+
+
+def test_missing_image_folder(tmp_path):
+    assert "cannot list the image folder" in refused(version_dirs, tmp_path / "nowhere")
+
+
+# -- scan_version ------------------------------------------------------------------------------
+
+
+def test_scan_reads_tile_names_column_first(tmp_path):
+    make_tree(tmp_path, {**full_v0(), "v0/.DS_Store": b"", "v1/2_1.jpg": b"abc", "v1/0_0.jpg": b"d"})
+    v0 = scan_version(tmp_path / "v0", 0, GRID, "jpg")
+    assert set(v0.tiles) == set(GRID.tiles(10))
+    assert v0.tiles[Tile(10, 2, 1)] == "2_1.jpg"
+    v1 = scan_version(tmp_path / "v1", 1, GRID, "jpg")
+    assert v1.tiles == {Tile(10, 2, 1): "2_1.jpg", Tile(10, 0, 0): "0_0.jpg"}
+    assert v1.fingerprint["2_1.jpg"][0] == 3
+    assert v1.number == 1 and v1.path == tmp_path / "v1"
+
+
+@pytest.mark.parametrize("name", ["0-0.jpg", "00_1.jpg", "a_b.jpg", "0_0", "0_0_0.jpg", "readme.txt", "-1_0.jpg"])
+def test_names_that_are_not_tiles(tmp_path, name):
+    make_tree(tmp_path, {f"v1/{name}": b"x"})
+    message = refused(scan_version, tmp_path / "v1", 1, GRID, "jpg")
+    assert message.startswith(f"{tmp_path / 'v1' / name}: not a tile name")
+
+
+@pytest.mark.parametrize("name", ["0_0.png", "0_0.JPG", "0_0.jpeg"])
+def test_wrong_extension_names_the_expected_format(tmp_path, name):
+    make_tree(tmp_path, {f"v1/{name}": b"x"})
+    message = refused(scan_version, tmp_path / "v1", 1, GRID, "jpg")
+    assert name in message and "tile format is jpg" in message
+
+
+def test_tile_outside_the_grid_hints_at_a_swap(tmp_path):
+    make_tree(tmp_path, {"v1/0_2.jpg": b"x"})  # column 0, row 2: only 2 rows, but 3 columns
+    message = refused(scan_version, tmp_path / "v1", 1, GRID, "jpg")
+    assert message.startswith(str(tmp_path / "v1" / "0_2.jpg"))
+    assert "outside the 3x2 grid" in message and "row and column swapped?" in message
+
+
+def test_tile_far_outside_the_grid_gets_no_swap_hint(tmp_path):
+    make_tree(tmp_path, {"v1/5_0.jpg": b"x"})
+    message = refused(scan_version, tmp_path / "v1", 1, GRID, "jpg")
+    assert "outside the 3x2 grid" in message and "swapped" not in message
+
+
+def test_incomplete_v0_names_the_first_missing_tile(tmp_path):
+    files = full_v0()
+    del files["v0/1_1.jpg"], files["v0/2_1.jpg"]
+    make_tree(tmp_path, files)
+    message = refused(scan_version, tmp_path / "v0", 0, GRID, "jpg")
+    assert message.startswith(f"{tmp_path / 'v0'}: ")
+    assert "2 of 6 tiles are missing, the first is 1_1.jpg" in message
+
+
+def test_empty_later_version_is_refused(tmp_path):
+    make_tree(tmp_path, {"v1": None})
+    assert "holds no tiles" in refused(scan_version, tmp_path / "v1", 1, GRID, "jpg")
+
+
+def test_a_folder_named_like_a_tile_is_refused(tmp_path):
+    make_tree(tmp_path, {"v1/0_0.jpg": None})
+    assert "is not a regular file" in refused(scan_version, tmp_path / "v1", 1, GRID, "jpg")
+
+
+def test_links_must_stay_inside_the_image_folder(tmp_path):
+    image = make_tree(tmp_path / "image", {**full_v0(), "v1": None})
+    outside = make_tree(tmp_path, {"elsewhere/tile.jpg": b"x"}) / "elsewhere" / "tile.jpg"
+    os.symlink("../v0/0_0.jpg", image / "v1" / "0_0.jpg")
+    assert scan_version(image / "v1", 1, GRID, "jpg").tiles == {Tile(10, 0, 0): "0_0.jpg"}
+    os.symlink(outside, image / "v1" / "1_0.jpg")
+    assert "outside the image folder" in refused(scan_version, image / "v1", 1, GRID, "jpg")
+
+
+def test_fingerprint_notices_edits_and_ignores_hidden_files(tmp_path):
+    make_tree(tmp_path, {"v0/0_0.jpg": b"abc", "v0/.hidden": b""})
+    before = fingerprint(tmp_path / "v0")
+    assert list(before) == ["0_0.jpg"] and before["0_0.jpg"][0] == 3
+    path = tmp_path / "v0" / "0_0.jpg"
+    os.utime(path, ns=(before["0_0.jpg"][1] + 10**9,) * 2)
+    assert fingerprint(tmp_path / "v0") != before
