@@ -8,7 +8,8 @@ computed a moment ago in this build.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 
 from . import codec
 from .errors import SourceError
@@ -26,12 +27,14 @@ class UnitJob:
     storage: str
     writes: tuple[tuple[Tile, str], ...]  # post-order: children before parents, with output paths
     reads: dict  # Tile -> path of the physical file that holds it
+    checksum: frozenset = frozenset()  # source tiles new in this version: their CRC-32 goes in the record
 
 
 @dataclass
 class UnitResult:
     computed: int = 0
     bytes_written: int = 0
+    checksums: dict = field(default_factory=dict)  # Tile -> CRC-32 of the source tile's bytes
 
 
 def read_file(path: str) -> bytes:
@@ -56,6 +59,8 @@ def run_unit(job: UnitJob) -> UnitResult:
             data = pending.pop(child, None)
             if data is None:
                 data = _read_child(job, child, base_level)
+                if child in job.checksum:
+                    result.checksums[child] = zlib.crc32(data)
             children[(child.col - 2 * tile.col, child.row - 2 * tile.row)] = data
         try:
             pixels = resampler.parent(children, grid.tile_size_of(tile), grid.tile_size)

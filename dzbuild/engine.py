@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .errors import PublishedError
 from .lock import locked
-from .sources import fingerprint, version_dirs
+from .sources import changed_files, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import PARTIAL_MARK, STATE_DIR, State
 from .vacuum import JOURNAL as VACUUM_JOURNAL
@@ -95,11 +96,12 @@ def build_pyramid(
         published = state.published_count()
         record = state.record(published - 1) if published else None
         report = ImageReport(str(image_dir), str(dest), published)
-        resampler = _check_published(image_dir, spec, options, sources, published, record)  # 4. immutability
+        resampler = _check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
         if published < len(sources):
             from .executor import Executor
 
-            with executor or Executor(options.jobs) as pool:  # 5. plan and publish each new version
+            # a caller's executor stays open for its next image; only our own pool is closed here
+            with nullcontext(executor) if executor else Executor(options.jobs) as pool:  # 5. plan and publish
                 pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
                 _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, pool)
     report.seconds = time.perf_counter() - started
@@ -163,10 +165,11 @@ def _check_unread_tiles(source, grid) -> None:
         check_tile(path.read_bytes(), path, grid.tile_size_of(tile))
 
 
-def _check_published(image_dir, spec: PyramidSpec, options, sources, published: int, record) -> str:
+def _check_published(image_dir, spec: PyramidSpec, options, sources, state: State, record) -> str:
     """Refuse anything that would change a published version; return the resampler to use."""
     if record is None:
         return options.resampler or DEFAULT_RESAMPLER
+    published = record["version"] + 1
     spec_path = image_dir / "pyramid.json"
     for key, before in record["spec"].items():
         now = getattr(spec, key)
@@ -184,18 +187,21 @@ def _check_published(image_dir, spec: PyramidSpec, options, sources, published: 
         )
     if published > len(sources):
         raise PublishedError(f"v{published - 1} was published but its source folder is gone", sources[-1].parent)
+    verified = state.verified_times()
+    before = dict(verified)
     for number in range(published):
-        _check_unchanged(sources[number], number, record["sources"][f"v{number}"], published)
+        _check_unchanged(sources[number], number, record["sources"][f"v{number}"], published, verified)
+    if verified != before:
+        state.save_verified_times(verified)
     return record["resampler"]
 
 
-def _check_unchanged(folder: Path, number: int, recorded: dict, published: int) -> None:
-    now = fingerprint(folder)
-    if now == recorded:
+def _check_unchanged(folder: Path, number: int, recorded: dict, published: int, verified: dict) -> None:
+    changed = changed_files(folder, recorded, verified, f"v{number}")
+    if not changed:
         return
-    changed = sorted(set(now) ^ set(recorded) | {n for n in now.keys() & recorded.keys() if now[n] != recorded[n]})
     name = changed[0]
-    what = "was added to" if name not in recorded else "was removed from" if name not in now else "was modified in"
+    what = "was added to" if name not in recorded else "was removed from" if not (folder / name).exists() else "was modified in"
     raise PublishedError(
         f"{what} v{number}, which is published; put the change in a new version v{published}/ instead"
         " (or run with --rebuild)",

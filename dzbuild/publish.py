@@ -65,16 +65,17 @@ def publish_version(target: Target, plan: VersionPlan, record: dict, state: Stat
     try:
         if store is primary:
             tmp = _temp_dir(target, primary, plan.version, temps)
-            _assemble_primary(target, plan, primary, tmp, executor)
+            checksums = _assemble_primary(target, plan, primary, tmp, executor)
         else:  # overlap: the core tiles first, then the published tiles cut from them
             from .overlap import assemble_overlap
 
             core_tmp = _temp_dir(target, store, plan.version, temps)
-            _compute_core(target, plan, store, core_tmp, executor)
+            checksums = _compute_core(target, plan, store, core_tmp, executor)
             tmp = _temp_dir(target, primary, plan.version, temps)
             assemble_overlap(target, plan, primary, tmp, core_tmp, executor)
             _write_descriptors(target, primary, tmp, plan.version)
         record = {**record, "computed": computed, "linked": linked}
+        _add_checksums(record["sources"][f"v{plan.version}"], checksums, target.spec.format)
         if plan.overlap:
             record["overlap_owners"] = [list(level) for level in plan.overlap.owners]
         state.prepare(plan.version, record, plan.owners)
@@ -118,6 +119,16 @@ def _abandon(target: Target, version: int, temps: list[Path], state: State) -> N
         pass
 
 
+def _add_checksums(prints: dict, checksums: dict, ext: str) -> None:
+    """Extend ``[size, mtime]`` fingerprints with the CRC-32 of the bytes that were published.
+
+    With it, a tile whose modification time changed but whose bytes did not (a fresh clone, a
+    restored cache) is recognised as unchanged instead of refused as edited.
+    """
+    for tile, crc in checksums.items():
+        prints[f"{tile.col}_{tile.row}.{ext}"] = [*prints[f"{tile.col}_{tile.row}.{ext}"][:2], crc]
+
+
 def _temp_dir(target: Target, fmt, version: int, temps: list[Path]) -> Path:
     path = target.dest / fmt.name / f".v{version}{PARTIAL_MARK}{os.getpid()}"
     temps.append(path)
@@ -127,15 +138,19 @@ def _temp_dir(target: Target, fmt, version: int, temps: list[Path]) -> Path:
     return path
 
 
-def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executor: Executor) -> None:
+def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executor: Executor) -> dict:
     """Compute the changed ancestors in workers while this process links everything else."""
     link = lambda: link_all(target, fmt, tmp, plan.owners, plan.compute, fmt, {plan.version: str(tmp)})  # noqa: E731
-    _compute_core(target, plan, fmt, tmp, executor, meanwhile=link)
+    checksums = _compute_core(target, plan, fmt, tmp, executor, meanwhile=link)
     _write_descriptors(target, fmt, tmp, plan.version)
+    return checksums
 
 
-def _compute_core(target: Target, plan: VersionPlan, store, tmp: Path, executor: Executor, meanwhile=None) -> None:
-    """Compute ``plan.compute`` into ``tmp``: independent subtrees in parallel, then the top."""
+def _compute_core(target: Target, plan: VersionPlan, store, tmp: Path, executor: Executor, meanwhile=None) -> dict:
+    """Compute ``plan.compute`` into ``tmp``: independent subtrees in parallel, then the top.
+
+    Returns the CRC-32 of every new source tile the workers read (each is read exactly once).
+    """
     units, top = split_work(target.grid, plan.compute, executor.jobs)
     batch = executor.start(run_unit, [_job(target, plan, store, tmp, u) for u in units])
     try:
@@ -144,16 +159,18 @@ def _compute_core(target: Target, plan: VersionPlan, store, tmp: Path, executor:
     except BaseException:
         batch.cancel()  # no worker may still write into ``tmp`` while it is removed
         raise
-    batch.results()
+    results = batch.results()
     if top is not None:
-        executor.run(run_unit, [_job(target, plan, store, tmp, top)])
+        results += executor.run(run_unit, [_job(target, plan, store, tmp, top)])
+    return {tile: crc for result in results for tile, crc in result.checksums.items()}
 
 
 def _job(target: Target, plan: VersionPlan, fmt, tmp: Path, unit: WorkUnit) -> UnitJob:
     ext = target.spec.format
     writes = tuple((t, f"{tmp}/{fmt.tile_path(target.grid, t, ext)}") for t in unit.writes)
     reads = {t: _physical(target, plan, fmt, tmp, t) for t in unit.reads}
-    return UnitJob(target.grid, ext, target.spec.quality, target.resampler, target.storage, writes, reads)
+    new = frozenset(t for t in unit.reads if t in plan.changed)
+    return UnitJob(target.grid, ext, target.spec.quality, target.resampler, target.storage, writes, reads, new)
 
 
 def _physical(target: Target, plan: VersionPlan, primary, current_dir: Path, tile: Tile) -> str:

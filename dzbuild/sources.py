@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,27 @@ def fingerprint(version_dir: Path) -> Fingerprint:
                 st = entry.stat()
                 result[entry.name] = [st.st_size, st.st_mtime_ns]
     return result
+
+
+def changed_files(folder: Path, recorded: Fingerprint, verified: dict, key: str) -> list[str]:
+    """Names in ``folder`` whose bytes may differ from what was published, sorted.
+
+    Size and modification time decide, except that a file of the same size with a new time
+    (a fresh clone, a restored cache, ``touch``) is compared by CRC-32 when the record has one.
+    ``verified`` remembers such times (``"{key}/{name}" -> mtime_ns``) so each is hashed once.
+    """
+    now = fingerprint(folder)
+    changed = []
+    for name in now.keys() | recorded.keys():
+        current, published = now.get(name), recorded.get(name)
+        if current is None or published is None or current[0] != published[0]:
+            changed.append(name)
+        elif current[1] != published[1] and verified.get(f"{key}/{name}") != current[1]:
+            if len(published) < 3 or zlib.crc32((folder / name).read_bytes()) != published[2]:
+                changed.append(name)
+            else:
+                verified[f"{key}/{name}"] = current[1]
+    return sorted(changed)
 
 
 def scan_version(version_dir: Path, number: int, grid: Grid, ext: str) -> SourceVersion:

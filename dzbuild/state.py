@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 STATE_DIR = ".dzbuild"
 SCHEMA = 1
 PARTIAL_MARK = ".partial-"
+VERIFIED_FILE = "verified-times.json"  # a cache, not a record: safe to delete
 
 
 def write_json_atomic(path: Path, data) -> None:
@@ -77,6 +78,17 @@ class State:
         while self.record_path(count).exists():
             count += 1
         return count
+
+    def verified_times(self) -> dict:
+        """Modification times of published source files whose unchanged bytes were verified."""
+        try:
+            with open(self.dir / VERIFIED_FILE, encoding="utf-8") as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return {}
+
+    def save_verified_times(self, verified: dict) -> None:
+        write_json_atomic(self.dir / VERIFIED_FILE, verified)
 
     def record(self, version: int) -> dict:
         with open(self.record_path(version), encoding="utf-8") as handle:

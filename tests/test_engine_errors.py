@@ -156,6 +156,29 @@ def test_editing_in_place_with_copy_storage_leaves_dest_alone(tmp_path):
     refused(image_dir, PublishedError, image_dir / "v0" / "1_1.jpg", "was modified in v0", storage="copy")
 
 
+def test_a_fresh_clone_of_published_sources_is_not_an_edit(published):
+    """New modification times with the same bytes (git clone, restored cache) pass, checked by CRC-32."""
+    image_dir, _ = published
+    dest = image_dir / "dest"
+    for tile in (image_dir / "v0").iterdir():
+        os.utime(tile, ns=(1_000_000_000, 1_000_000_000))
+    before = snapshot(dest / "dzi")
+    assert build(image_dir).versions == []
+    assert snapshot(dest / "dzi") == before
+    verified = json.loads((dest / ".dzbuild" / "verified-times.json").read_text())
+    assert len(verified) == 6 and set(verified.values()) == {1_000_000_000}
+    assert build(image_dir).versions == []  # the second time nothing is hashed again
+
+
+def test_same_size_other_bytes_is_an_edit(published):
+    image_dir, _ = published
+    tile = image_dir / "v0" / "2_1.jpg"
+    data = bytearray(tile.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    replace_file(tile, bytes(data))
+    refused(image_dir, PublishedError, tile, "was modified in v0")
+
+
 def test_removing_a_published_tile_is_refused(published):
     image_dir, _ = published
     (image_dir / "v0" / "2_0.jpg").unlink()
