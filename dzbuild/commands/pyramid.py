@@ -15,6 +15,15 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--resampler", help="dct (default, fastest) or area (exact 2x2 mean)")
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: every core)")
     parser.add_argument("--rebuild", action="store_true", help="discard dest and recompute every version")
+    parser.add_argument(
+        "--format",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also publish this output format, e.g. iiif or zoomify (repeatable; see `dzbuild plugins`);"
+        " dzi is always published and holds the tiles the others link to",
+    )
+    parser.add_argument("--base-url", help="public URL of the output folder (required by iiif)")
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary")
     parser.set_defaults(run=run)
 
@@ -30,6 +39,8 @@ def run(args) -> int:
         resampler=args.resampler,
         jobs=args.jobs,
         rebuild=args.rebuild,
+        formats=tuple(dict.fromkeys(("dzi", *args.format))),
+        base_url=args.base_url,
     )
     report = build_pyramid(args.image_dir, args.dest, options)
     if args.json:

@@ -1,0 +1,178 @@
+"""Open a published image in OpenSeadragon in headless Chromium and report what the viewer did.
+
+Test support for output formats, dzbuild's own and plugins': a format is only right when a real
+viewer finds every tile it asks for. Needs Playwright, a Chromium and OpenSeadragon from npm
+(``npm ci`` in this repository); ``ViewerUnavailable`` says which one is missing.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+OSD_SCRIPT = Path("node_modules") / "openseadragon" / "build" / "openseadragon" / "openseadragon.min.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGE = "_viewercheck.html"
+
+# Opens ``SOURCE``, waits until every tile in view is drawn at the home zoom and at the deepest
+# zoom, then lists every tile URL the tile source can produce and measures the drawn canvas.
+_SCRIPT = """
+const viewer = OpenSeadragon({id: "v", tileSources: SOURCE, drawer: "canvas", animationTime: 0,
+  immediateRender: true, showNavigationControl: false, crossOriginPolicy: "Anonymous"});
+function loaded() {
+  return new Promise(done => {
+    const check = () => {
+      const item = viewer.world.getItemAt(0);
+      if (item && item.getFullyLoaded()) { setTimeout(done, 50); } else { setTimeout(check, 50); }
+    };
+    check();
+  });
+}
+function inked() {
+  const canvas = viewer.drawer.canvas;
+  const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+  let ink = 0;
+  for (let i = 0; i < data.length; i += 4) { if (data[i] + data[i + 1] + data[i + 2] > 30) ink++; }
+  return ink / (data.length / 4);
+}
+window.viewerResult = new Promise((resolve, reject) => {
+  viewer.addHandler("open-failed", event => reject(new Error("open failed: " + event.message)));
+  viewer.addHandler("open", async () => {
+    await loaded();
+    const home = inked();
+    viewer.viewport.zoomTo(viewer.viewport.getMaxZoom(), null, true);
+    await loaded();
+    const source = viewer.world.getItemAt(0).source;
+    const urls = [];
+    for (let level = source.minLevel; level <= source.maxLevel; level++) {
+      const count = source.getNumTiles(level);
+      for (let y = 0; y < count.y; y++) {
+        for (let x = 0; x < count.x; x++) { urls.push(source.getTileUrl(level, x, y)); }
+      }
+    }
+    resolve({home: home, deep: inked(), urls: urls});
+  });
+});
+"""
+
+
+class ViewerUnavailable(RuntimeError):
+    """Playwright, Chromium or OpenSeadragon is missing; tests turn this into a skip with the reason."""
+
+
+@dataclass
+class ViewerReport:
+    requested: list[str] = field(default_factory=list)  # every URL the page fetched
+    failed: list[tuple[str, int]] = field(default_factory=list)  # (URL, status) of every response >= 400
+    tile_urls: list[str] = field(default_factory=list)  # every tile URL the tile source can produce
+    home_ink: float = 0.0  # share of canvas pixels that are not near-black, fully zoomed out
+    deep_ink: float = 0.0  # the same at the deepest zoom
+    errors: list[str] = field(default_factory=list)  # page errors and console errors
+
+
+def find_openseadragon(start: Path | None = None) -> Path:
+    """``openseadragon.min.js`` from ``$DZBUILD_OPENSEADRAGON`` or a ``node_modules`` above here or the package."""
+    if os.environ.get("DZBUILD_OPENSEADRAGON"):
+        return Path(os.environ["DZBUILD_OPENSEADRAGON"])
+    for base in (start or Path.cwd(), Path(__file__).resolve().parent):
+        for folder in (base, *base.parents):
+            if (folder / OSD_SCRIPT).is_file():
+                return folder / OSD_SCRIPT
+    raise ViewerUnavailable("OpenSeadragon not found: run `npm ci` (or `npm install openseadragon`) in the repository")
+
+
+def find_chromium() -> str | None:
+    """A system Chromium (``$DZBUILD_CHROMIUM`` first), or None to use Playwright's own download."""
+    return os.environ.get("DZBUILD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class OpenSeadragonCheck:
+    """Serve ``root`` on 127.0.0.1 and open tile sources from it in one headless browser."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self._server = self._browser = self._playwright = None
+
+    def __enter__(self) -> "OpenSeadragonCheck":
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            raise ViewerUnavailable("Playwright is not installed (pip install playwright)") from None
+        script = find_openseadragon()
+        shutil.copyfile(script, self.root / "_openseadragon.min.js")
+        handler = functools.partial(_QuietHandler, directory=str(self.root))
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
+        except Exception as exc:  # no system Chromium and no Playwright download
+            self.__exit__(None, None, None)
+            raise ViewerUnavailable(f"cannot start Chromium: {str(exc).splitlines()[0]}") from None
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for closer in (self._browser, self._playwright):
+            if closer is not None:
+                (closer.close if closer is self._browser else closer.stop)()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def open(self, tile_source, timeout_ms: int = 30000) -> ViewerReport:
+        """Open ``tile_source`` (a URL relative to the root, or a tile source object) and report."""
+        source = json.dumps(tile_source)
+        html = (
+            '<!doctype html><html><head><link rel="icon" href="data:,"></head><body style="margin:0">'
+            '<div id="v" style="width:800px;height:600px"></div><script src="_openseadragon.min.js"></script>'
+            f"<script>const SOURCE = {source};{_SCRIPT}</script></body></html>"
+        )
+        (self.root / PAGE).write_text(html, encoding="utf-8")
+        report = ViewerReport()
+        page = self._browser.new_page()
+        page.on("response", lambda r: _record(report, r))
+        page.on("pageerror", lambda e: report.errors.append(str(e)))
+        page.on("console", lambda m: m.type == "error" and report.errors.append(m.text))
+        try:
+            page.goto(f"{self.base_url}/{PAGE}")
+            page.wait_for_function("window.viewerResult !== undefined", timeout=timeout_ms)
+            result = page.evaluate("window.viewerResult")
+        finally:
+            page.close()
+        report.tile_urls = result["urls"]
+        report.home_ink, report.deep_ink = result["home"], result["deep"]
+        return report
+
+    def local_path(self, url: str) -> Path:
+        """The file under the root that serves ``url`` (an absolute URL of this server or a relative one)."""
+        return self.root / unquote(urlsplit(url).path).lstrip("/")
+
+
+def _record(report: ViewerReport, response) -> None:
+    report.requested.append(response.url)
+    if response.status >= 400:
+        report.failed.append((response.url, response.status))
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args) -> None:  # noqa: A002 - the stdlib's name
+        pass

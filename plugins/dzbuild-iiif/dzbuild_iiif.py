@@ -1,0 +1,100 @@
+"""IIIF Image API 3.0, level 0, as static files: ``info.json`` plus one file per tile request.
+
+A level-0 service answers only the requests its ``info.json`` implies, so every tile is stored
+under the exact path a client builds: ``{region}/{size}/0/default.{ext}``, with the region in
+full-resolution pixels and the size as ``w,h`` (the 3.0 canonical form, and what OpenSeadragon
+asks for). IIIF rounds partial edge tiles and scaled sizes up, like Deep Zoom does, so each IIIF
+tile is pixel for pixel the DZI tile of the same scale and is linked to it: nothing is encoded
+twice. With ``overlap`` >= 1 the links go to dzbuild's overlap-free core tiles instead.
+"""
+
+from __future__ import annotations
+
+import json
+
+from dzbuild.errors import ConfigError
+from dzbuild.hookspecs import hookimpl
+
+CONTEXT = "http://iiif.io/api/image/3/context.json"
+PROTOCOL = "http://iiif.io/api/image"
+INFO_FILE = "info.json"
+
+
+def request_of(grid, tile) -> str | None:
+    """The ``{region}/{size}`` a client requests for ``tile``, or None if a finer level's tile answers it.
+
+    A tile covering at most half an output pixel each way is the same 1x1 request as the tile at
+    the same place one level finer (e.g. the corner of a 513x513 image at scale factors 1 and 2);
+    the finer one is published.
+    """
+    scale = 1 << (grid.max_level - tile.level)
+    span = grid.tile_size * scale
+    x, y = tile.col * span, tile.row * span
+    w, h = min(span, grid.width - x), min(span, grid.height - y)
+    if 2 * w <= scale and 2 * h <= scale:
+        return None
+    size_w, size_h = grid.tile_size_of(tile)  # == ceil(w / scale), ceil(h / scale)
+    region = "full" if (x, y, w, h) == (0, 0, grid.width, grid.height) else f"{x},{y},{w},{h}"
+    size = "max" if (size_w, size_h) == (grid.width, grid.height) else f"{size_w},{size_h}"
+    return f"{region}/{size}"
+
+
+def single_tile_level(grid) -> int:
+    """The finest level held in one tile: the coarsest scale factor listed under ``tiles``."""
+    return next(level for level in reversed(grid.levels) if grid.tile_count(level) == 1)
+
+
+def info(spec, grid, url: str) -> dict:
+    """The ``info.json`` document of the image service whose base URI is ``url``."""
+    top = single_tile_level(grid)
+    document = {
+        "@context": CONTEXT,
+        "id": url,
+        "type": "ImageService3",
+        "protocol": PROTOCOL,
+        "profile": "level0",
+        "width": spec.width,
+        "height": spec.height,
+        "tiles": [{"width": spec.tile_size, "scaleFactors": [1 << k for k in range(grid.max_level - top + 1)]}],
+        # Whole-image sizes below the full one: the single-tile levels, as "full/w,h" requests.
+        "sizes": [{"width": w, "height": h} for w, h in (grid.level_size(level) for level in range(top + 1))
+                  if (w, h) != (spec.width, spec.height)],
+    }
+    if spec.format != "jpg":  # level 0 promises jpg only; say which format the tiles really are
+        document["extraFormats"] = [spec.format]
+        document["preferredFormats"] = [spec.format]
+    return document
+
+
+class IiifFormat:
+    name = "iiif"
+
+    def check(self, spec, base_url: str | None) -> None:
+        """Refuse before building without a base URL: ``id`` must be absolute (viewers build tile URLs from it)."""
+        if not base_url:
+            raise ConfigError(
+                "the iiif format needs --base-url, the public URL of the output folder: info.json must hold"
+                " the service's absolute URL, and viewers build every tile URL from it"
+            )
+
+    def dirs(self, grid) -> list[str]:
+        return _dirs(grid)
+
+    def tile_path(self, grid, tile, ext: str) -> str | None:
+        request = request_of(grid, tile)
+        return None if request is None else f"{request}/0/default.{ext}"
+
+    def descriptors(self, spec, grid, context) -> dict[str, bytes]:
+        self.check(spec, context.url)
+        text = json.dumps(info(spec, grid, context.url), indent=2) + "\n"
+        return {INFO_FILE: text.encode("utf-8")}
+
+
+def _dirs(grid) -> list[str]:
+    found = {request_of(grid, tile) for level in grid.levels for tile in grid.tiles(level)}
+    return sorted(f"{request}/0" for request in found if request is not None)
+
+
+@hookimpl
+def register_formats(register):
+    register(IiifFormat())

@@ -1,0 +1,44 @@
+"""The plugin is registered in-process by a fixture, as it would be through its entry point."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys._dzbuild_called_from_test = True  # installed entry points stay out of in-process tests
+
+
+@pytest.fixture(autouse=True)
+def iiif_plugin():
+    import dzbuild_iiif
+
+    from dzbuild import plugins
+
+    manager = plugins.get_plugin_manager()
+    added = not manager.is_registered(dzbuild_iiif)
+    if added:
+        manager.register(dzbuild_iiif, name="iiif")
+    plugins.reset()
+    yield dzbuild_iiif
+    if added:
+        manager.unregister(dzbuild_iiif)
+    plugins.reset()
+
+
+@pytest.fixture
+def make_image(tmp_path):
+    """``make_image(width, height, ...)``: an image folder with a complete v0 of a synthetic picture."""
+    from dzbuild.spec import PyramidSpec
+    from dzbuild.testing import synthetic_image
+    from dzbuild.tiling import write_spec, write_tiles
+
+    def make(width: int, height: int, tile_size: int = 256, fmt: str = "jpg", overlap: int = 0) -> Path:
+        spec = PyramidSpec(width, height, tile_size, overlap=overlap, format=fmt)
+        folder = tmp_path / f"img{width}x{height}o{overlap}"
+        write_spec(folder, spec)
+        write_tiles(folder / "v0", synthetic_image(width, height, seed=width + height), spec)
+        return folder
+
+    return make

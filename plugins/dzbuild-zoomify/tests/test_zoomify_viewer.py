@@ -1,0 +1,33 @@
+"""OpenSeadragon opens the Zoomify output and finds every tile it can ask for."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.viewercheck import OpenSeadragonCheck, ViewerUnavailable
+
+# 1497x515: tiers a pixel narrower than DZI levels; 513x300 and 1027x600: one tier fewer than rounding up gives.
+SIZES = [(1497, 515), (513, 300), (1027, 600)]
+
+
+def test_openseadragon_opens_every_size_without_a_missing_tile(make_image, tmp_path):
+    folders = [make_image(w, h) for w, h in SIZES]
+    try:
+        with OpenSeadragonCheck(tmp_path) as viewer:
+            for folder in folders:
+                build_pyramid(folder, options=BuildOptions(jobs=1, formats=("dzi", "zoomify")))
+                out = f"{folder.name}/dest/zoomify/v0/"
+                props = ET.parse(tmp_path / out / "ImageProperties.xml").getroot().attrib
+                source = {"type": "zoomifytileservice", "width": int(props["WIDTH"]), "height": int(props["HEIGHT"]),
+                          "tileSize": int(props["TILESIZE"]), "tilesUrl": out, "fileFormat": "jpg"}
+                report = viewer.open(source)
+                assert report.errors == [] and report.failed == [], (folder.name, report.failed, report.errors)
+                assert any("/TileGroup0/" in url for url in report.requested)
+                missing = [url for url in report.tile_urls if not viewer.local_path(url).is_file()]
+                assert report.tile_urls and missing == [], folder.name
+                assert report.home_ink > 0.3 and report.deep_ink > 0.3, folder.name  # drawn, not blank
+    except ViewerUnavailable as exc:
+        pytest.skip(str(exc))
