@@ -45,6 +45,7 @@ class ImageReport:
     dest: str
     published_before: int
     versions: list["VersionReport"] = field(default_factory=list)
+    backfilled: list[str] = field(default_factory=list)  # "{format}/v{n}" added to published versions
     seconds: float = 0.0
 
     @property
@@ -62,6 +63,7 @@ class ImageReport:
             "dest": self.dest,
             "published_before": self.published_before,
             "versions_built": [v.version for v in self.versions],
+            "formats_backfilled": self.backfilled,
             "tiles_computed": self.computed,
             "tiles_linked": self.linked,
             "seconds": round(self.seconds, 3),
@@ -97,6 +99,7 @@ def build_pyramid(
         record = state.record(published - 1) if published else None
         report = ImageReport(str(image_dir), str(dest), published)
         resampler = _check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
+        report.backfilled = _backfill_formats(image_dir, dest, spec, options, resampler, state, published)
         if published < len(sources):
             from .executor import Executor
 
@@ -118,17 +121,11 @@ def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:
 
 def _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, executor) -> None:
     from .planner import plan_overlap, plan_version
-    from .plugins import registry
-    from .publish import Target, publish_version
+    from .publish import publish_version
     from .sources import scan_version
 
-    reg = registry()
-    reg.get("storage", options.storage)
-    reg.get("resampler", resampler)
-    grid = spec.grid
-    formats = tuple(reg.get("format", name) for name in options.formats)
-    _check_formats(spec, options)
-    target = Target(image_dir, dest, spec, grid, resampler, options.storage, formats, options.base_url)
+    target = _target(image_dir, dest, spec, options, resampler)
+    grid = target.grid
     owners = State.owners_of(record) if record else None
     overlap_owners = State.owners_of(record, "overlap_owners") if record and spec.overlap else None
     prints = dict(record["sources"]) if record else {}
@@ -144,6 +141,44 @@ def _build_versions(image_dir, dest, spec, options, resampler, sources, state, r
         meta = {"spec": spec.to_dict(), "resampler": resampler, "formats": list(options.formats), "sources": prints}
         report.versions.append(publish_version(target, plan, meta, state, executor))
         owners = plan.owners
+
+
+def _target(image_dir: Path, dest: Path, spec: PyramidSpec, options: BuildOptions, resampler: str):
+    """Resolve the plugins a build uses, failing before any work if one is missing or refuses."""
+    from .plugins import registry
+    from .publish import Target
+
+    reg = registry()
+    reg.get("storage", options.storage)
+    reg.get("resampler", resampler)
+    formats = tuple(reg.get("format", name) for name in options.formats)
+    _check_formats(spec, options)
+    return Target(image_dir, dest, spec, spec.grid, resampler, options.storage, formats, options.base_url)
+
+
+def _backfill_formats(image_dir, dest, spec, options, resampler, state: State, published: int) -> list[str]:
+    """Publish a format asked for after some versions were published, for each of those versions.
+
+    Other formats only link to the physical files of the first, which never change, so adding
+    one later gives exactly what building it from the start would have.
+    """
+    primary, *others = options.formats
+    missing = [
+        (number, name)
+        for number in range(published)
+        if (dest / primary / f"v{number}").is_dir()  # a vacuumed version stays gone
+        for name in others
+        if not (dest / name / f"v{number}").is_dir()
+    ]
+    if not missing:
+        return []
+    from .publish import publish_format
+
+    target = _target(image_dir, dest, spec, options, resampler)
+    by_name = {fmt.name: fmt for fmt in target.formats}
+    for number, name in missing:
+        publish_format(target, by_name[name], number, State.owners_of(state.record(number)))
+    return [f"{name}/v{number}" for number, name in missing]
 
 
 def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:

@@ -119,6 +119,20 @@ def _abandon(target: Target, version: int, temps: list[Path], state: State) -> N
         pass
 
 
+def publish_format(target: Target, fmt, version: int, owners) -> None:
+    """Add one link-only format to an already published version, atomically."""
+    temps: list[Path] = []
+    try:
+        tmp = _temp_dir(target, fmt, version, temps)
+        link_all(target, fmt, tmp, owners, frozenset(), target.store, {})
+        _write_descriptors(target, fmt, tmp, version)
+        os.rename(tmp, target.version_dir(fmt, version))
+    except BaseException:
+        for path in temps:
+            remove_path(path)
+        raise
+
+
 def _add_checksums(prints: dict, checksums: dict, ext: str) -> None:
     """Extend ``[size, mtime]`` fingerprints with the CRC-32 of the bytes that were published.
 

@@ -27,8 +27,9 @@ def test_json_summary_shape(tmp_path, capsys):
     add_version(image_dir, spec, 1, [base(spec, 1, 1)], seed=1)
     assert cli.main(["pyramid", str(image_dir), "--json", "-j", "1"]) == 0
     summary = json.loads(capsys.readouterr().out)
-    keys = {"image", "dest", "published_before", "versions_built", "tiles_computed", "tiles_linked", "seconds"}
-    assert set(summary) == keys
+    keys = {"image", "dest", "published_before", "versions_built", "formats_backfilled", "tiles_computed"}
+    assert set(summary) == keys | {"tiles_linked", "seconds"}
+    assert summary["formats_backfilled"] == []
     assert summary["image"] == str(image_dir) and summary["dest"] == str(image_dir / "dest")
     assert summary["published_before"] == 0 and summary["versions_built"] == [0, 1]
     assert summary["tiles_computed"] == 11 + 10 and summary["tiles_linked"] == 6 + 7

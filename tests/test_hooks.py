@@ -175,6 +175,24 @@ def test_hook_register_formats_beside_dzi(tmp_path):
     assert os.path.samefile(flat / "9-4-3.jpg", image_dir / "v0" / "4_3.jpg")
 
 
+def test_a_format_added_later_is_backfilled_for_published_versions(tmp_path):
+    """Link-only formats over immutable files: adding one later equals having built it from the start."""
+    image_dir, spec, _ = make_image_dir(tmp_path, 257, 255, 64)
+    build(image_dir)
+    add_version(image_dir, spec, 1, [base(spec, 4, 3)], seed=1)
+    build(image_dir)
+    with registered(FormatPlugin(), "test-flat"):
+        report = build(image_dir, formats=("dzi", "flat"))
+        assert report.versions == [] and report.backfilled == ["flat/v0", "flat/v1"]
+        assert build(image_dir, formats=("dzi", "flat")).backfilled == []
+        build(image_dir, tmp_path / "from-start", formats=("dzi", "flat"))
+    for version in (0, 1):
+        later = image_dir / "dest" / "flat" / f"v{version}"
+        start = tmp_path / "from-start" / "flat" / f"v{version}"
+        assert tree_bytes(later) == tree_bytes(start)
+        assert os.path.samefile(later / "tiles" / "8-1-0.jpg", tile_file(image_dir / "dest", version, Tile(8, 1, 0)))
+
+
 # -- Contract errors ------------------------------------------------------------------------------------
 
 
