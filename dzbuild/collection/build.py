@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import ConfigError
 from ..executor import Executor
 from ..lock import locked
 from ..state import PARTIAL_MARK, State, remove_path
+from .canvas import prune_canvases
 from .layout import Layout
 from .members import read_members
 from .planner import plan_collection
 from .publish import TILE_FORMAT, CollectionTarget, CollectionVersionReport, publish_collection
 from .state import check_settings, load_previous, record_of
 
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# The name becomes ``{name}.dzc`` and ``{name}_files/``: one plain file name, no separators or hidden files.
+SAFE_NAME = re.compile(r"^[^./\\\x00-\x1f][^/\\\x00-\x1f]{0,199}$")
 
 
 @dataclass
@@ -79,6 +82,7 @@ def build_collection(
         state = State(out_dir)
         _recover(state, out_dir)  # 1. finish or drop what a crashed run left
         previous, published = load_previous(state)
+        prune_canvases(out_dir, previous.owners if previous else ())  # what a crashed run kept
         check_settings(published, settings, out_dir)  # 2. published tiles never change
         report = CollectionReport(name, str(out_dir), state.published_count())
         current = read_members(out_dir, members, layout, previous)  # 3. what each member publishes now
@@ -89,7 +93,7 @@ def build_collection(
 
             registry().get("storage", storage)  # an unknown storage fails before any work
             target = CollectionTarget(out_dir, name, layout, quality, storage)
-            with executor or Executor(jobs) as pool:
+            with nullcontext(executor) if executor else Executor(jobs) as pool:  # a caller's pool stays open
                 report.versions.append(publish_collection(target, plan, record_of(plan, settings), state, pool))
         latest = state.published_count() - 1
         report.latest_descriptor = CollectionTarget(out_dir, name, layout, quality, storage).descriptor(latest)
@@ -99,7 +103,8 @@ def build_collection(
 
 def _check_args(out_dir: Path, name: str, members, tile_size: int, max_level: int, quality: int) -> Layout:
     if not isinstance(name, str) or not SAFE_NAME.match(name):
-        raise ConfigError(f"collection name must be letters, digits, '.', '_' or '-', got {name!r}", out_dir)
+        what = "a plain file name (no '/', not starting with '.')"
+        raise ConfigError(f"collection name must be {what}, got {name!r}", out_dir)
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
         raise ConfigError(f"collection quality must be between 1 and 100, got {quality!r}", out_dir)
     if not members:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import html
-import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from ..errors import SourceError
 
@@ -33,12 +31,6 @@ class Descriptor:
     items: tuple[DzcItem, ...]
 
 
-def source_url(descriptor_dir: Path, target: Path) -> str:
-    """A relative URL from the descriptor's folder to ``target``, percent-encoded for the web."""
-    rel = os.path.relpath(os.path.abspath(target), os.path.abspath(descriptor_dir))
-    return quote(Path(rel).as_posix())
-
-
 def quoteattr(value: str) -> str:
     """An XML attribute value with its quotes (``xml.sax.saxutils`` would import urllib.request)."""
     return f'"{html.escape(value, quote=True)}"'
@@ -48,9 +40,11 @@ def dzc_xml(descriptor: Descriptor) -> bytes:
     """The descriptor as UTF-8 XML, items in number order so equal collections give equal bytes."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<Collection MaxLevel="{descriptor.max_level}" TileSize="{descriptor.tile_size}"'
-        f" Format={quoteattr(descriptor.format)} NextItemId=\"{descriptor.next_id}\""
-        f" xmlns={quoteattr(DEEPZOOM_NS)}>",
+        (
+            f'<Collection MaxLevel="{descriptor.max_level}" TileSize="{descriptor.tile_size}"'
+            f' Format={quoteattr(descriptor.format)} NextItemId="{descriptor.next_id}"'
+            f" xmlns={quoteattr(DEEPZOOM_NS)}>"
+        ),
         "  <Items>",
     ]
     for item in sorted(descriptor.items, key=lambda i: i.id):

@@ -10,9 +10,10 @@ number. So every item lies in exactly one tile per level, and a tile is named by
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from ..errors import ConfigError
 from ..grid import is_power_of_two, log2_exact, max_level_for, morton_to_xy, xy_to_morton

@@ -8,8 +8,9 @@ planner compares members cheaply: re-reading a record happens only when the vers
 from __future__ import annotations
 
 import os
+import posixpath
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import ConfigError, SourceError
 from ..grid import Grid
@@ -20,17 +21,20 @@ from .planner import CollectionState, Member
 DZI_FORMAT = "dzi"
 
 
-def relative_dest(dest: Path, out_dir: Path) -> str:
-    """A member's output folder relative to the collection's, with forward slashes."""
-    return Path(os.path.relpath(os.path.abspath(dest), os.path.abspath(out_dir))).as_posix()
+def relative_dest(dest: Path | str, out_root: str) -> str:
+    """A member's output folder relative to the collection's (``out_root``: its absolute path), with ``/``."""
+    rel = os.path.relpath(os.path.abspath(dest), out_root)
+    return rel.replace(os.sep, "/")
 
 
-def member_dest(out_dir: Path, member: Member) -> Path:
-    return Path(os.path.normpath(out_dir / member.dest))
+def member_dest(out_dir: Path, member: Member) -> str:
+    """The member's output folder as a path string (strings: this runs once per item per build)."""
+    return os.path.normpath(os.path.join(out_dir, member.dest))
 
 
-def dzi_descriptor(out_dir: Path, member: Member) -> Path:
-    return member_dest(out_dir, member) / DZI_FORMAT / f"v{member.version}" / "dzi.xml"
+def dzi_url(member: Member) -> str:
+    """The member's DZI relative to a collection version folder ``out_dir/v{k}``, not yet URL-quoted."""
+    return posixpath.normpath(f"../{member.dest}/{DZI_FORMAT}/v{member.version}/dzi.xml")
 
 
 def read_members(
@@ -39,14 +43,14 @@ def read_members(
     """The current state of every member, reusing the previous record's view of unchanged ones."""
     _check_keys(members, out_dir)
     known = previous.items if previous else {}
+    out_root = os.path.abspath(out_dir)
     result = []
     for key, dest in members:
-        dest = Path(dest)
-        state = State(dest)
+        state = State(Path(dest))
         count = state.published_count()
         if count == 0:
             raise SourceError(f"collection member {key!r} has no published version: build the image first", dest)
-        rel, stamp = relative_dest(dest, out_dir), _stamp(state)
+        rel, stamp = relative_dest(dest, out_root), _stamp(state)
         old = known.get(key)
         if old is not None and (old.member.dest, old.member.version, old.member.stamp) == (rel, count - 1, stamp):
             result.append((key, old.member))

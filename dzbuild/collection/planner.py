@@ -10,8 +10,8 @@ owner and is linked to that one file, so a link never points at another link.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from .layout import CollectionTile, Layout
 
@@ -37,7 +37,7 @@ class Member:
         """Equal keys mean equal pixels in the item's cell at ``level``."""
         return (self.dest, self.stamp, self.levels[level])
 
-    def same_version(self, other: "Member") -> bool:
+    def same_version(self, other: Member) -> bool:
         return (self.dest, self.version, self.stamp) == (other.dest, other.version, other.stamp)
 
 
@@ -69,7 +69,9 @@ class CollectionPlan:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
-    live: int = field(default=0)  # how many tiles this version has
+    live: int = 0  # how many tiles this version has
+    changed_cells: tuple[frozenset[int], ...] = ()  # per level: items whose cell shows something new (or a hole)
+    before: dict[CollectionTile, int] = field(default_factory=dict)  # computed tile -> its previous owner
 
     @property
     def linked(self) -> int:
@@ -95,15 +97,23 @@ def plan_collection(
     if previous is not None and not (added or removed or changed):
         return None
     version = previous.version + 1 if previous else 0
-    owners, compute, live = [], set(), 0
+    owners, compute, cells, before, live = [], set(), [], {}, 0
     for level in layout.levels:
-        row, dirty = _level_owners(layout, level, version, next_id, old, items, previous)
+        row, dirty, changed_here = _level_owners(layout, level, version, next_id, old, items, previous)
         owners.append(row)
         compute |= dirty
+        cells.append(changed_here)
+        if previous:
+            before.update(_previous_owners(previous.owners[level], dirty))
         live += sum(1 for owner in row if owner != ABSENT)
     return CollectionPlan(
-        version, next_id, ids, items, tuple(owners), frozenset(compute), added, removed, changed, live
-    )
+        version, next_id, ids, items, tuple(owners), frozenset(compute), added, removed, changed, live,
+        tuple(cells), before,
+    )  # fmt: skip
+
+
+def _previous_owners(row: tuple[int, ...], tiles) -> dict[CollectionTile, int]:
+    return {tile: row[tile.m] for tile in tiles if tile.m < len(row) and row[tile.m] != ABSENT}
 
 
 def _assign_ids(previous: CollectionState | None, keys: list[str]) -> tuple[dict[str, int], int]:
@@ -122,7 +132,8 @@ def _level_owners(layout, level, version, next_id, old, items, previous):
     per_tile = layout.items_per_tile(level)
     before = {item.id: item.member.cell_key(level) for item in old.values()}
     after = {item.id: item.member.cell_key(level) for item in items.values()}
-    dirty = {n // per_tile for n in before.keys() | after.keys() if before.get(n) != after.get(n)}
+    changed_cells = frozenset(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+    dirty = {n // per_tile for n in changed_cells}
     live = {n // per_tile for n in after}
     row = list(previous.owners[level]) if previous else []
     row += [ABSENT] * (layout.tiles_per_level(next_id, level) - len(row))
@@ -133,4 +144,4 @@ def _level_owners(layout, level, version, next_id, old, items, previous):
             row[m] = version
         elif row[m] == ABSENT:  # pragma: no cover - a tile only comes alive when an item arrives
             raise AssertionError(f"tile {m} of level {level} came alive without a change")
-    return tuple(row), {CollectionTile(level, m) for m in dirty & live}
+    return tuple(row), {CollectionTile(level, m) for m in dirty & live}, changed_cells

@@ -11,14 +11,15 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from ..executor import Executor
 from ..state import PARTIAL_MARK, State, remove_path
-from .dzc import DESCRIPTOR_SUFFIX, Descriptor, DzcItem, dzc_xml, source_url
+from .canvas import CANVAS_MIN_CELLS, canvas_path, discard_canvases, prune_canvases
+from .dzc import DESCRIPTOR_SUFFIX, Descriptor, DzcItem, dzc_xml
 from .layout import CollectionTile, Layout
-from .members import dzi_descriptor, member_dest
+from .members import dzi_url, member_dest
 from .planner import ABSENT, CollectionPlan
-from .thumbs import item_image
 from .tiles import TileBatch, TileJob, run_batch
 
 TILE_FORMAT = "jpg"
@@ -64,7 +65,11 @@ def publish_collection(
         _make_dirs(target, tmp)
         batches = _batches(target, plan, tmp, executor.jobs)
         running = executor.start(run_batch, batches)
-        _link_unchanged(target, plan, tmp)  # while the workers compute
+        try:
+            _link_unchanged(target, plan, tmp)  # while the workers compute
+        except BaseException:
+            running.cancel()  # no worker may still write into ``tmp`` while it is removed
+            raise
         running.results()
         (tmp / f"{target.name}{DESCRIPTOR_SUFFIX}").write_bytes(dzc_xml(descriptor_of(target, plan)))
         state.prepare(plan.version, record, plan.owners)
@@ -73,9 +78,11 @@ def publish_collection(
     except BaseException:
         if tmp.exists():
             remove_path(tmp)
+        discard_canvases(target.out_dir, plan.version)
         if not target.version_dir(plan.version).exists():
             state.pending_path(plan.version).unlink(missing_ok=True)
         raise
+    prune_canvases(target.out_dir, plan.owners)  # published: what earlier versions kept is superseded
     return CollectionVersionReport(
         plan.version, len(plan.compute), plan.linked, len(plan.items),
         len(plan.added), len(plan.removed), len(plan.changed), time.perf_counter() - started,
@@ -83,12 +90,10 @@ def publish_collection(
 
 
 def descriptor_of(target: CollectionTarget, plan: CollectionPlan) -> Descriptor:
-    here = target.version_dir(plan.version)
     items = tuple(
-        DzcItem(item.id, item.id, source_url(here, dzi_descriptor(target.out_dir, item.member)),
-                item.member.width, item.member.height)
+        DzcItem(item.id, item.id, quote(dzi_url(item.member)), item.member.width, item.member.height)
         for item in plan.items.values()
-    )  # fmt: skip
+    )
     layout = target.layout
     return Descriptor(layout.max_level, layout.tile_size, TILE_FORMAT, plan.next_id, items)
 
@@ -101,7 +106,8 @@ def _make_dirs(target: CollectionTarget, tmp: Path) -> None:
 
 def _batches(target: CollectionTarget, plan: CollectionPlan, tmp: Path, jobs: int) -> list[TileBatch]:
     """The tiles to compute, as a few batches per worker (one batch when running inline)."""
-    tile_jobs = [_tile_job(target, plan, tmp, tile, items) for tile, items in _items_by_tile(target, plan)]
+    dests = {item.id: member_dest(target.out_dir, item.member) for item in plan.items.values()}
+    tile_jobs = [_tile_job(target, plan, tmp, tile, items, dests) for tile, items in _items_by_tile(target, plan)]
     count = 1 if jobs == 1 else min(len(tile_jobs), jobs * BATCHES_PER_WORKER)
     return [TileBatch(tuple(tile_jobs[i::count]), target.quality, target.storage) for i in range(count) if tile_jobs]
 
@@ -118,15 +124,18 @@ def _items_by_tile(target: CollectionTarget, plan: CollectionPlan):
     return sorted(grouped.items())
 
 
-def _tile_job(target: CollectionTarget, plan: CollectionPlan, tmp: Path, tile: CollectionTile, items) -> TileJob:
-    layout = target.layout
-    placements = []
-    for item in items:
-        x, y = layout.offset_in_tile(item.id, tile.level)
-        image = item_image(item.member, member_dest(target.out_dir, item.member), tile.level)
-        placements.append((x, y, image))
+def _tile_job(target: CollectionTarget, plan: CollectionPlan, tmp: Path, tile: CollectionTile, items, dests) -> TileJob:
+    layout, level = target.layout, tile.level
+    placements = tuple((*layout.offset_in_tile(item.id, level), item.member, dests[item.id]) for item in items)
     out_path = str(tmp / layout.tile_path(target.name, tile, TILE_FORMAT))
-    return TileJob(out_path, layout.tile_size, tuple(placements))
+    if layout.items_per_tile(level) < CANVAS_MIN_CELLS:
+        return TileJob(out_path, layout.tile_size, level, placements)
+    cells = layout.items_of(tile)
+    changed = frozenset(layout.offset_in_tile(n, level) for n in plan.changed_cells[level] if n in cells)
+    previous = plan.before.get(tile)
+    base = canvas_path(target.out_dir, tile, previous) if previous is not None else None
+    keep = canvas_path(target.out_dir, tile, plan.version)
+    return TileJob(out_path, layout.tile_size, level, placements, changed, base, keep)
 
 
 def _link_unchanged(target: CollectionTarget, plan: CollectionPlan, tmp: Path) -> None:
@@ -134,10 +143,12 @@ def _link_unchanged(target: CollectionTarget, plan: CollectionPlan, tmp: Path) -
     from ..plugins import registry
 
     storage = registry().get("storage", target.storage)
-    layout = target.layout
+    layout, here, folders = target.layout, str(tmp), {}
     for level, row in enumerate(plan.owners):
         for m, owner in enumerate(row):
             if owner in (ABSENT, plan.version):
                 continue
+            if owner not in folders:
+                folders[owner] = str(target.version_dir(owner))
             rel = layout.tile_path(target.name, CollectionTile(level, m), TILE_FORMAT)
-            storage.link(str(target.version_dir(owner) / rel), str(tmp / rel))
+            storage.link(f"{folders[owner]}/{rel}", f"{here}/{rel}")

@@ -7,11 +7,13 @@ item's number and member view, so a rerun reads one small file and decides witho
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import fields
 
 from ..errors import PublishedError
 from ..state import State
 from .planner import CollectionPlan, CollectionState, Item, Member
+
+MEMBER_FIELDS = tuple(f.name for f in fields(Member))
 
 
 def load_previous(state: State) -> tuple[CollectionState | None, dict | None]:
@@ -56,7 +58,7 @@ def record_of(plan: CollectionPlan, settings: dict) -> dict:
 
 
 def _member_dict(member: Member) -> dict:
-    data = asdict(member)
+    data = {name: getattr(member, name) for name in MEMBER_FIELDS}  # ``asdict`` is slow for 1,000 items
     data["levels"] = list(member.levels)
     return data
 

@@ -9,7 +9,7 @@ Decoding stored bytes is deterministic, which keeps incremental and from-scratch
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from functools import lru_cache
 
 from .. import codec
 from ..errors import SourceError
@@ -39,18 +39,23 @@ class ItemImage:
     pieces: tuple[Piece, ...]
 
 
-def item_image(member: Member, dest: Path, level: int) -> ItemImage:
-    """Which member tiles make the item's image at collection level ``level``."""
-    grid = Grid(member.width, member.height, member.tile_size)
+@lru_cache(maxsize=4096)
+def _grid(width: int, height: int, tile_size: int) -> Grid:
+    return Grid(width, height, tile_size)
+
+
+def item_image(member: Member, dest: str, level: int) -> ItemImage:
+    """Which member tiles make the item's image at collection level ``level`` (``dest``: the member's folder)."""
+    grid = _grid(member.width, member.height, member.tile_size)
     own_level = min(level, grid.max_level)
-    files = dest / "dzi" / f"v{member.version}" / "dzi_files" / str(own_level)
+    files = f"{dest}/dzi/v{member.version}/dzi_files/{own_level}"
     pieces = []
     for tile in grid.tiles(own_level):
         x, y, w, h = grid.tile_bounds(tile)
         crop_x = member.overlap if tile.col else 0
         crop_y = member.overlap if tile.row else 0
-        path = files / f"{tile.col}_{tile.row}.{member.format}"
-        pieces.append(Piece(str(path), x, y, w, h, crop_x, crop_y))
+        path = f"{files}/{tile.col}_{tile.row}.{member.format}"
+        pieces.append(Piece(path, x, y, w, h, crop_x, crop_y))
     width, height = grid.level_size(own_level)
     return ItemImage(width, height, tuple(pieces))
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import codec
-from .thumbs import ItemImage, load_item_image
+from .canvas import read_canvas, write_canvas
+from .planner import Member
+from .thumbs import item_image, load_item_image
 
 # Cells at the top levels are 1..8 pixels: 4:2:0 chroma subsampling would blend the colours of
 # neighbouring items, so collection tiles keep full-resolution chroma.
@@ -23,7 +25,11 @@ class TileJob:
 
     out_path: str
     tile_size: int
-    placements: tuple[tuple[int, int, ItemImage], ...]  # (x, y, image) inside the tile
+    level: int
+    placements: tuple[tuple[int, int, Member, str], ...]  # every live cell: (x, y), the item, its member's folder
+    changed: frozenset[tuple[int, int]] = frozenset()  # cells that differ from the ``base`` canvas
+    base: str | None = None  # the previous owner's kept canvas, if any (see canvas.py)
+    keep: str | None = None  # where to keep this tile's canvas, for tiles with many cells
 
 
 @dataclass(frozen=True)
@@ -34,11 +40,24 @@ class TileBatch:
 
 
 def compose(job: TileJob):
-    """The tile's pixels: background plus every item image at its cell."""
-    canvas = codec.blank(job.tile_size, job.tile_size)
-    for x, y, image in job.placements:
-        pixels = load_item_image(image)
-        canvas[y : y + image.height, x : x + image.width] = pixels
+    """The tile's pixels: background plus every item image at its cell.
+
+    With a kept canvas only the changed cells are blanked and pasted again; cells never overlap,
+    so that gives the very pixels of a full composition.
+    """
+    canvas = read_canvas(job.base, job.tile_size) if job.base else None
+    if canvas is None:
+        canvas, todo = codec.blank(job.tile_size, job.tile_size), job.placements
+    else:
+        cell = 1 << job.level
+        for x, y in job.changed:
+            canvas[y : y + cell, x : x + cell] = 0
+        todo = [p for p in job.placements if (p[0], p[1]) in job.changed]
+    for x, y, member, dest in todo:
+        image = item_image(member, dest, job.level)
+        canvas[y : y + image.height, x : x + image.width] = load_item_image(image)
+    if job.keep:
+        write_canvas(job.keep, canvas)
     return canvas
 
 
