@@ -28,3 +28,21 @@ def synthetic_image(width: int, height: int, seed: int = 0):
         cv2.circle(canvas, centre, radius, colour, thickness=max(1, radius // 8), lineType=cv2.LINE_AA)
     texture = rng.integers(-12, 13, (height, width, 1), dtype=np.int16)
     return np.clip(canvas.astype(np.int16) + texture, 0, 255).astype(np.uint8)
+
+
+def make_image_folder(folder, width: int, height: int, tile_size: int = 256, *, fmt: str = "jpg", overlap: int = 0,
+                      seed: int = 0):
+    """An image folder with ``pyramid.json`` and a complete ``v0/`` of a synthetic picture.
+
+    For dzbuild's tests and for plugin authors' tests alike; returns the folder.
+    """
+    from pathlib import Path
+
+    from .spec import PyramidSpec
+    from .tiling import write_spec, write_tiles
+
+    folder = Path(folder)
+    spec = PyramidSpec(width, height, tile_size, overlap=overlap, format=fmt)
+    write_spec(folder, spec)
+    write_tiles(folder / "v0", synthetic_image(width, height, seed=seed), spec)
+    return folder

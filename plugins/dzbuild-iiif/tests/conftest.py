@@ -30,15 +30,10 @@ def iiif_plugin():
 @pytest.fixture
 def make_image(tmp_path):
     """``make_image(width, height, ...)``: an image folder with a complete v0 of a synthetic picture."""
-    from dzbuild.spec import PyramidSpec
-    from dzbuild.testing import synthetic_image
-    from dzbuild.tiling import write_spec, write_tiles
+    from dzbuild.testing import make_image_folder
 
     def make(width: int, height: int, tile_size: int = 256, fmt: str = "jpg", overlap: int = 0) -> Path:
-        spec = PyramidSpec(width, height, tile_size, overlap=overlap, format=fmt)
         folder = tmp_path / f"img{width}x{height}o{overlap}"
-        write_spec(folder, spec)
-        write_tiles(folder / "v0", synthetic_image(width, height, seed=width + height), spec)
-        return folder
+        return make_image_folder(folder, width, height, tile_size, fmt=fmt, overlap=overlap, seed=width + height)
 
     return make
