@@ -65,7 +65,7 @@ def install_viewer(config: SiteConfig) -> tuple[ViewerAssets, list[str]]:
     if folder is None or not (folder / "openseadragon.min.js").is_file():
         raise ConfigError(
             "OpenSeadragon not found: run `npm install openseadragon` in the site folder, set"
-            " viewer.openseadragon_dir, or set viewer.openseadragon = \"cdn\"",
+            ' viewer.openseadragon_dir, or set viewer.openseadragon = "cdn"',
             where,
         )
     version = _package_version(folder)

@@ -7,6 +7,7 @@ each collection to the collection engine (``dzbuild.collection``) after its memb
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import warnings
 from pathlib import Path, PurePosixPath
@@ -14,6 +15,8 @@ from pathlib import Path, PurePosixPath
 from ..errors import ConfigError
 from .config import COLLECTION_KEYS, CollectionConfig, check_table, read_toml
 from .scan import SiteImage
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # the collection engine's rule: it names files
 
 
 class CollectionsSkipped(UserWarning):
@@ -40,7 +43,8 @@ def load_collection_file(file: Path, source: Path) -> CollectionConfig:
             raise ConfigError("must be a JSON object", file)
     base = file.parent.relative_to(source).as_posix()
     base = "" if base == "." else base
-    data = {"name": PurePosixPath(base).name or "collection", "images": ["**"], **data}
+    default_name = re.sub(r"[^A-Za-z0-9._-]+", "-", PurePosixPath(base).name).strip("-._") or "collection"
+    data = {"name": default_name, "images": ["**"], **data}
     data.setdefault("path", base or data["name"])
     return _collection(data, file, base=base, where="")
 
@@ -48,15 +52,17 @@ def load_collection_file(file: Path, source: Path) -> CollectionConfig:
 def _collection(data: dict, path, base: str, where: str) -> CollectionConfig:
     values = check_table(data, COLLECTION_KEYS, where, path)
     if not values["name"]:
-        raise ConfigError(f"{where}'name' is required", path)
+        raise ConfigError(f"'{where}name' is required", path)
+    if not SAFE_NAME.match(values["name"]):
+        raise ConfigError(f"'{where}name' must be letters, digits, '.', '_' or '-', got {values['name']!r}", path)
     if not values["images"]:
-        raise ConfigError(f"{where}'images' must list at least one image folder or glob", path)
+        raise ConfigError(f"'{where}images' must list at least one image folder or glob", path)
     for key in ("tile_size", "max_level", "quality"):
         if values[key] < (0 if key == "max_level" else 1):
-            raise ConfigError(f"{where}{key!r} must be positive, got {values[key]}", path)
+            raise ConfigError(f"{where + key!r} must be positive, got {values[key]}", path)
     out = (values["path"] or values["name"]).strip("/")
     if not out or ".." in PurePosixPath(out).parts:
-        raise ConfigError(f"{where}'path' must be a folder below the output, got {out!r}", path)
+        raise ConfigError(f"'{where}path' must be a folder below the output, got {out!r}", path)
     return CollectionConfig(
         name=values["name"],
         images=tuple(values["images"]),
@@ -101,7 +107,7 @@ def resolve_members(collection: CollectionConfig, images: tuple[SiteImage, ...])
     chosen: dict[str, SiteImage] = {}
     prefix = collection.base + "/" if collection.base else ""
     for pattern in collection.images:
-        regex = glob_regex(prefix + pattern.strip("/"))
+        regex = glob_regex(posixpath.normpath(prefix + pattern.strip("/")))  # "../x" climbs out of the folder
         found = [image for image in images if regex.match(image.rel)]
         if not found:
             raise ConfigError(
@@ -126,6 +132,17 @@ def check_paths(collections: tuple[CollectionConfig, ...], images: tuple[SiteIma
                 collection.declared_in,
             )
         taken[collection.path] = f"collection {collection.name!r}"
+        for image in images:
+            inside = (
+                image.rel[len(collection.path) + 1 :].split("/")[0]
+                if image.rel.startswith(collection.path + "/")
+                else ""
+            )
+            if re.fullmatch(r"v\d+", inside):
+                raise ConfigError(
+                    f"image {image.rel!r} is named like a version folder of collection {collection.name!r}; rename it",
+                    collection.declared_in,
+                )
 
 
 def collection_engine():

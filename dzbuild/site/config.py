@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..spec import TILE_FORMATS
 
 CONFIG_FILE = "dzbuild.toml"
 PYPROJECT = "pyproject.toml"
@@ -139,7 +140,7 @@ def check_table(data: dict, keys: dict, where: str, path) -> dict:
     for key in data:
         if key not in keys:
             known = ", ".join(keys)
-            raise ConfigError(f"unknown key {where}{key!r} (known keys: {known})", path)
+            raise ConfigError(f"unknown key {where + key!r} (known keys: {known})", path)
     result = {}
     for key, (kinds, default) in keys.items():
         value = data.get(key, default)
@@ -194,7 +195,7 @@ def load_config(root: Path | str) -> SiteConfig:
         headers_file=_control_file(root, top, "headers_file", "_headers"),
         redirects_file=_control_file(root, top, "redirects_file", "_redirects"),
         tile_defaults={k: v for k, v in tiles.items() if v is not None},
-        viewer=_viewer(root, viewer, where),
+        viewer=_viewer(root, viewer),
         collections=parse_collections(raw_collections, where),
     )
     check_values(config, where)
@@ -221,7 +222,7 @@ def _control_file(root: Path, top: dict, key: str, name: str) -> Path | None:
     return _inside(root, value)
 
 
-def _viewer(root: Path, viewer: dict, where) -> ViewerConfig:
+def _viewer(root: Path, viewer: dict) -> ViewerConfig:
     folder = viewer["openseadragon_dir"]
     return ViewerConfig(
         openseadragon=viewer["openseadragon"],
@@ -245,12 +246,21 @@ def check_values(config: SiteConfig, where) -> None:
         raise ConfigError("'formats' must name at least one format", where)
     if config.jobs is not None and config.jobs < 1:
         raise ConfigError(f"'jobs' must be at least 1, got {config.jobs}", where)
+    if not config.source.is_dir():
+        raise ConfigError(f"'source' is not a folder: {config.source}", where)
     if config.output == config.source or config.output in config.source.parents:
         raise ConfigError("'output' must not be the source folder or contain it", where)
     if config.cache == config.output or config.output in config.cache.parents:
         raise ConfigError("'cache' must be outside 'output': the output is what gets deployed", where)
     if not (config.base_url.startswith("/") or config.base_url.startswith(("https://", "http://"))):
         raise ConfigError(f"'base_url' must start with / or https://, got {config.base_url!r}", where)
+    fmt = config.tile_defaults.get("format")
+    if fmt is not None and fmt not in TILE_FORMATS:
+        raise ConfigError(f"'tiles.format' must be one of {', '.join(TILE_FORMATS)}, got {fmt!r}", where)
+    if "dzi" not in config.formats:
+        raise ConfigError(
+            f"'formats' must include \"dzi\": the viewer pages open it, got {list(config.formats)}", where
+        )
     quality = config.tile_defaults.get("quality")
     if quality is not None and not 1 <= quality <= 100:
         raise ConfigError(f"'tiles.quality' must be between 1 and 100, got {quality}", where)

@@ -123,11 +123,77 @@ def render_headers(existing: str, required: list[Rule], optional: list[Rule]) ->
     theirs = parse_rules(split_owned(existing))
     required = drop_conflicts(required, theirs)
     optional = drop_conflicts(optional, theirs)
-    chosen = fit(required, MAX_RULES - len(theirs), optional)
+    chosen = fit(required, max(0, MAX_RULES - len(theirs)), optional)
     body: list[str] = []
     for rule in chosen:
         if any(len(line) > MAX_LINE for line in rule.lines()):
-            warnings.warn(f"_headers: rule for {rule.path[:80]!r}... is longer than {MAX_LINE} characters; left out", HeadersWarning)
+            warnings.warn(
+                f"_headers: rule for {rule.path[:80]!r}... is longer than {MAX_LINE} characters; left out",
+                HeadersWarning,
+            )
             continue
         body.extend(rule.lines())
     return merge_block(existing, body)
+
+
+def rule_path(rel: str) -> str:
+    """A path for a rule: percent-encoded like browsers do, with ``*`` and ``:`` encoded too.
+
+    Those two would otherwise turn into a splat or a placeholder; a folder named with them
+    simply gets no match (the host's default headers) instead of a rule that covers too much.
+    """
+    from urllib.parse import quote
+
+    return quote(rel, safe="/!$&'()+,;=@-._~")
+
+
+def site_rules(base: str, images, collections, output, formats: tuple[str, ...], osd_local: bool):
+    """Our rules for a built site: (required: immutable versions and assets, optional: pages)."""
+    required = [_immutable_rule(base, image, fmt) for fmt in formats for image in images]
+    if len(required) > MAX_RULES // 2:
+        required = compress_by_depth(base, images, formats, output) or required
+    for collection in collections:
+        required.extend(_collection_rules(base, collection, output))
+    if osd_local:
+        required.append(Rule(f"{base}_dzbuild/openseadragon/*", list(IMMUTABLE)))
+    required.append(Rule(f"{base}_dzbuild/assets/*", list(REVALIDATE)))
+    pages = [Rule(base, list(REVALIDATE))]
+    pages += [
+        Rule(f"{base}{rule_path(rel)}/", list(REVALIDATE))
+        for rel in [i.rel for i in images] + [c.path for c in collections]
+    ]
+    return required, pages
+
+
+def _immutable_rule(base: str, image, fmt: str) -> Rule:
+    prefix = f"{base}{rule_path(image.rel)}/{fmt}/"
+    return Rule(prefix + "*", list(IMMUTABLE), (prefix + f"v{image.latest}/x",))
+
+
+def _collection_rules(base: str, collection, output) -> list[Rule]:
+    """``/PATH/v*`` when nothing else in the folder starts with ``v``; else one rule per version."""
+    folder = output / collection.path
+    prefix = f"{base}{rule_path(collection.path)}/"
+    names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+    versions = sorted(n for n in names if re.fullmatch(r"v\d+", n))
+    if all(n in versions or not n.startswith("v") for n in names):
+        return [Rule(prefix + "v*", list(IMMUTABLE), tuple(f"{prefix}{v}/x" for v in versions))]
+    return [Rule(f"{prefix}{v}/*", list(IMMUTABLE), (f"{prefix}{v}/x",)) for v in versions]
+
+
+def compress_by_depth(base: str, images, formats, output) -> list[Rule] | None:
+    """One ``/:p1/:p2/dzi/*`` rule per folder depth, if no other output folder at that depth has a ``dzi/``."""
+    rules = []
+    for fmt in formats:
+        depths = sorted({image.rel.count("/") + 1 for image in images})
+        ours = {image.rel for image in images}
+        for depth in depths:
+            found = {p.parent.relative_to(output).as_posix() for p in output.glob("/".join(["*"] * depth) + f"/{fmt}")}
+            if not found <= ours:
+                return None
+            samples = tuple(
+                f"{base}{rule_path(i.rel)}/{fmt}/v{i.latest}/x" for i in images if i.rel.count("/") + 1 == depth
+            )
+            placeholders = "/".join(f":p{n}" for n in range(1, depth + 1))
+            rules.append(Rule(f"{base}{placeholders}/{fmt}/*", list(IMMUTABLE), samples))
+    return rules

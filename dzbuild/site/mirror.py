@@ -55,6 +55,7 @@ def mirror_tree(src: Path, dst: Path, link: Linker) -> int:
     """Mirror the visible part of ``src`` into ``dst``; return how many version folders were added."""
     added = 0
     dst.mkdir(parents=True, exist_ok=True)
+    _drop_removed_versions(src, dst)
     with os.scandir(src) as entries:
         for entry in entries:
             if entry.name.startswith("."):
@@ -62,7 +63,7 @@ def mirror_tree(src: Path, dst: Path, link: Linker) -> int:
             target = dst / entry.name
             if entry.is_dir(follow_symlinks=False):
                 if VERSION_DIR.match(entry.name):
-                    added += _add_version(Path(entry.path), target, link)
+                    added += add_version(Path(entry.path), target, link)
                 else:
                     added += mirror_tree(Path(entry.path), target, link)
             elif not _same_file(entry.path, target):
@@ -73,12 +74,21 @@ def mirror_tree(src: Path, dst: Path, link: Linker) -> int:
     return added
 
 
-def _add_version(src: Path, target: Path, link: Linker) -> int:
+def _drop_removed_versions(src: Path, dst: Path) -> None:
+    """A version folder gone from the cache (``dzbuild vacuum``, ``--rebuild``) leaves the output too."""
+    for entry in os.scandir(dst):
+        if VERSION_DIR.match(entry.name) and entry.is_dir(follow_symlinks=False) and not (src / entry.name).exists():
+            shutil.rmtree(entry.path)
+
+
+def add_version(src: Path, target: Path, link: Linker) -> int:
+    """Link a whole version folder in under a temporary name, then rename it into place."""
     if target.exists():
         return 0  # immutable: linked in full by an earlier build
     tmp = target.with_name(f".{target.name}{PARTIAL_MARK}{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
+    target.parent.mkdir(parents=True, exist_ok=True)
     _link_all(src, tmp, link)
     os.rename(tmp, target)
     return 1

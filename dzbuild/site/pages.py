@@ -29,9 +29,11 @@ class ImageInfo:
     format: str
     versions: int  # published versions v0..v{versions-1}
     title: str = ""
+    available: tuple[int, ...] = ()  # the versions still on disk (``dzbuild vacuum`` removes some); default all
 
     def __post_init__(self) -> None:
         self.title = self.title or PurePosixPath(self.rel).name
+        self.available = tuple(self.available) or tuple(range(self.versions))
 
     @property
     def latest(self) -> int:
@@ -91,7 +93,11 @@ class Renderer:
         osd = self.viewer
         script = osd.script if osd.external else root + osd.script
         images = osd.images if osd.external else root + osd.images
-        return {"site": self.site, "root": root, "osd": {"script": script, "images": images, "integrity": osd.integrity}}
+        return {
+            "site": self.site,
+            "root": root,
+            "osd": {"script": script, "images": images, "integrity": osd.integrity},
+        }
 
     def render(self, template: str, folder: str, **context) -> tuple[str, bytes]:
         html = self.env.get_template(template).render(**self._common(folder), **context)
@@ -99,7 +105,7 @@ class Renderer:
 
     def image_page(self, image: ImageInfo) -> tuple[str, bytes]:
         thumb, _, _ = image.thumbnail()
-        versions = [{"number": n, "url": image.descriptor(n)} for n in range(image.versions)]
+        versions = [{"number": n, "url": image.descriptor(n)} for n in image.available]
         return self.render("image.html", image.rel, image=image, versions=versions, thumbnail=thumb)
 
     def collection_page(self, collection: CollectionInfo) -> tuple[str, bytes]:

@@ -1,0 +1,258 @@
+"""``dzbuild build SITE``: the straight pipeline from a site folder to a folder ready to deploy.
+
+Pyramids and their state live in the cache (``CACHE/tree/REL``); the output gets the same tree
+without the state, plus the viewer pages, OpenSeadragon, ``_headers`` and ``_redirects``. Every
+generated file is written only when its bytes change, so a rerun with nothing new leaves the
+output untouched (mtimes included) and does no tile work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import warnings
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from ..engine import BuildOptions, build_pyramid
+from ..executor import Executor
+from ..lock import locked
+from ..spec import load_spec
+from ..state import STATE_DIR
+from . import collections as colls
+from .assets import copy_theme_assets, install_viewer
+from .config import SiteConfig, load_config
+from .headers import render_headers, site_rules
+from .hostlimits import check_limits, measure
+from .mirror import VERSION_DIR, Linker, add_version, mirror_tree, remove_stale, write_if_changed
+from .pages import BUILTIN_TEMPLATES, CollectionInfo, ImageInfo, Renderer, url_path
+from .progress import Progress
+from .redirects import render_redirects
+from .scan import scan_site
+
+TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
+OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
+
+
+@dataclass
+class SiteReport:
+    site: str
+    output: str
+    images: int = 0
+    collections: int = 0
+    versions_built: int = 0
+    tiles_computed: int = 0
+    tiles_linked: int = 0
+    files_written: int = 0
+    output_files: int = 0
+    output_bytes: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    built: list[dict] = field(default_factory=list)  # the images and collections that did work
+
+    def summary(self) -> dict:
+        """The machine-readable form printed by ``--json``."""
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+def build_site(
+    root: Path | str, *, rebuild: bool = False, jobs: int | None = None, progress: str | None = None
+) -> SiteReport:
+    """Build the site at ``root``; warnings (host limits, headers) are collected into the report."""
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = _build(Path(root), rebuild, jobs, progress)
+    report.warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None) -> SiteReport:
+    config = load_config(root)  # 1. dzbuild.toml or [tool.dzbuild]
+    if jobs is not None:
+        config = replace(config, jobs=jobs)
+    found = scan_site(config.source, skip=(config.output, config.cache))  # 2. images and collection files
+    declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
+    colls.check_paths(declared, found.images)
+    report = SiteReport(str(config.root), str(config.output), len(found.images), len(declared))
+    with locked(config.cache):  # one site build at a time
+        owned_before = _read_owned(config.cache)
+        if rebuild:
+            _discard(config, owned_before)
+        viewer, written = install_viewer(config)  # 3. fails fast when OpenSeadragon is missing
+        progress = Progress(len(found.images) + len(declared), progress_mode)
+        # One pool for the whole site, started only when some image has work: a worker imports
+        # OpenCV once, not once per image.
+        with Executor(config.jobs) as pool:
+            try:
+                images = [_build_image(config, image, report, progress, pool) for image in found.images]  # 4.
+                by_rel = {info.rel: info for info in images}
+                groups = [_build_collection(config, c, found, by_rel, report, progress, pool) for c in declared]  # 5.
+            finally:
+                progress.close()
+        owned = set(written) | {info.rel for info in images}
+        owned |= _write_pages(config, viewer, images, groups, report)  # 6. viewer pages and theme assets
+        _write_control_files(config, viewer, images, groups, report)  # 7. _headers and _redirects
+        if config.host == "github-pages":  # its Jekyll step would otherwise drop _dzbuild/ (a leading "_")
+            report.files_written += write_if_changed(config.output / ".nojekyll", b"")
+            owned.add(".nojekyll")
+        _prune(config, owned_before, owned)  # 8. what an earlier build left
+        _write_owned(config.cache, owned)
+    stats = measure(config.output)  # 9. the host's limits
+    report.output_files, report.output_bytes = stats.files, stats.bytes
+    check_limits(stats, config.host)
+    return report
+
+
+def tree(config: SiteConfig) -> Path:
+    return config.cache / TREE
+
+
+def _build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool) -> ImageInfo:
+    """Build one image's new versions in the cache, then link them into the output."""
+    dest = tree(config) / image.rel
+    result = build_pyramid(image.source, dest, _image_options(config, image.rel), executor=pool)
+    link = Linker(config.storage == "symlink")
+    # Only the published formats: anything else in dest (state, an overlap build's core/ store) stays in the cache.
+    added = sum(mirror_tree(dest / fmt, config.output / image.rel / fmt, link) for fmt in config.formats)
+    _tally(report, result)
+    message = None
+    if result.versions:
+        built = ", ".join(f"v{v.version}" for v in result.versions)
+        message = f"built {built}: {result.computed} tiles computed, {result.linked} linked in {result.seconds:.2f} s"
+    elif added:
+        message = f"linked {added} version folder(s) into the output"
+    progress.step(image.rel, message)
+    spec = load_spec(image.source, config.tile_defaults)
+    count = result.published_before + len(result.versions)
+    available = tuple(sorted(int(p.name[1:]) for p in (dest / "dzi").iterdir() if VERSION_DIR.match(p.name)))
+    return ImageInfo(image.rel, spec.width, spec.height, spec.tile_size, spec.format, count, available=available)
+
+
+def _image_options(config: SiteConfig, rel: str) -> BuildOptions:
+    return BuildOptions(
+        storage=config.storage,
+        resampler=config.resampler,
+        formats=config.formats,
+        jobs=config.jobs,
+        base_url=f"{config.base_url.rstrip('/')}/{url_path(rel)}",  # the public URL of this image's folder
+        spec_defaults=config.tile_defaults or None,
+    )
+
+
+def _tally(report: SiteReport, result) -> None:
+    """Add an image's or a collection's build report to the site's totals."""
+    report.versions_built += len(result.versions)
+    report.tiles_computed += result.computed
+    report.tiles_linked += result.linked
+    if result.versions:
+        report.built.append(result.summary())
+
+
+def _build_collection(
+    config, collection, found, by_rel, report: SiteReport, progress: Progress, pool
+) -> CollectionInfo:
+    """Build a collection after its members; without the collection engine, only its page is made."""
+    members = colls.resolve_members(collection, found.images)
+    info = CollectionInfo(collection.name, collection.title, collection.path, None, [by_rel[m.rel] for m in members])
+    engine = colls.collection_engine()
+    if engine is None:
+        progress.step(collection.path, None)
+        return info
+    out_dir = tree(config) / collection.path
+    result = engine(
+        out_dir,
+        collection.name,
+        [(m.rel, tree(config) / m.rel) for m in members],
+        tile_size=collection.tile_size,
+        max_level=collection.max_level,
+        quality=collection.quality,
+        storage=config.storage,
+        executor=pool,
+    )
+    _mirror_collection(out_dir, config.output / collection.path, Linker(config.storage == "symlink"))
+    if result.latest_descriptor is not None:
+        info.descriptor = Path(os.path.relpath(result.latest_descriptor, out_dir)).as_posix()
+    _tally(report, result)
+    message = None
+    if result.versions:
+        message = f"collection v{result.versions[-1].version}: {result.computed} tiles computed, {result.linked} linked"
+    progress.step(collection.path, message)
+    return info
+
+
+def _mirror_collection(out_dir: Path, target: Path, link: Linker) -> None:
+    """Only the collection's own version folders: member images below it are mirrored on their own."""
+    for entry in sorted(out_dir.iterdir()):
+        if entry.is_dir() and VERSION_DIR.match(entry.name):
+            add_version(entry, target / entry.name, link)
+
+
+def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]:
+    """Render every page (written only when its bytes change); return the output paths they own."""
+    template_dirs = [p for p in (config.templates, BUILTIN_TEMPLATES) if p]
+    site = {"title": config.title, "viewer_options": config.viewer.options}
+    renderer = Renderer(template_dirs, site, viewer)
+    pages = [renderer.image_page(info) for info in images]
+    pages += [renderer.collection_page(group) for group in groups]
+    pages.append(renderer.index_page(images, groups))
+    owned = set()
+    for rel, data in pages:
+        report.files_written += write_if_changed(config.output / rel, data)
+        owned.add(rel)
+    for group in groups:
+        owned |= {
+            f"{group.path}/{p.name}" for p in (config.output / group.path).glob("v*") if VERSION_DIR.match(p.name)
+        }
+    owned |= set(copy_theme_assets(template_dirs, config.output))
+    return owned
+
+
+def _write_control_files(config, viewer, images, groups, report: SiteReport) -> None:
+    """Merge dzbuild's block into ``_headers`` and ``_redirects``, keeping the site's own lines."""
+    base = config.base_path
+    if config.headers_file is not None:
+        required, optional = site_rules(base, images, groups, config.output, config.formats, not viewer.external)
+        text = render_headers(_read_text(config.headers_file), required, optional)
+        report.files_written += write_if_changed(config.headers_file, text.encode("utf-8"))
+    if config.redirects_file is not None:
+        text = render_redirects(_read_text(config.redirects_file), base, images, config.host)
+        report.files_written += write_if_changed(config.redirects_file, text.encode("utf-8"))
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+
+
+def _prune(config: SiteConfig, before: set[str], now: set[str]) -> None:
+    """Remove output paths (and cached pyramids) of images and pages that no longer exist."""
+    stale = {rel for rel in before - now if not any(keep.startswith(rel + "/") for keep in now)}
+    for rel in remove_stale(config.output, stale, set()):
+        cached = tree(config) / rel
+        if (cached / STATE_DIR).is_dir():  # a removed image's pyramid
+            shutil.rmtree(cached, ignore_errors=True)
+
+
+def _discard(config: SiteConfig, owned: set[str]) -> None:
+    """``--rebuild``: forget every pyramid and every output path an earlier build wrote."""
+    remove_stale(config.output, owned, set())
+    shutil.rmtree(tree(config), ignore_errors=True)
+
+
+def _read_owned(cache: Path) -> set[str]:
+    try:
+        return set(json.loads((cache / OWNED_FILE).read_text(encoding="utf-8"))["owned"])
+    except (FileNotFoundError, ValueError, KeyError):
+        return set()
+
+
+def _write_owned(cache: Path, owned: set[str]) -> None:
+    write_if_changed(cache / OWNED_FILE, json.dumps({"owned": sorted(owned)}, indent=1).encode("utf-8"))

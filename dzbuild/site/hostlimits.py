@@ -1,0 +1,86 @@
+"""Check the output against the limits of the host it will be deployed to, and warn with the numbers.
+
+Every hard link counts as a file for an upload: a host sees each version of an image as a full
+copy of its tiles, even though the disk stores each tile once.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+MiB = 1024 * 1024
+CONTROL_FILES = {"_headers", "_redirects"}  # read by the host, not served: they do not count
+
+
+@dataclass(frozen=True)
+class HostLimits:
+    name: str
+    max_files: int | None = None
+    max_file_bytes: int | None = None
+    max_total_bytes: int | None = None
+
+
+HOSTS = {
+    "cloudflare-pages": HostLimits("Cloudflare Pages (free plan)", max_files=20_000, max_file_bytes=25 * MiB),
+    "netlify": HostLimits("Netlify"),
+    "github-pages": HostLimits("GitHub Pages", max_file_bytes=100 * MiB, max_total_bytes=1024 * MiB),
+    "none": HostLimits("no host"),
+}
+
+
+class HostLimitWarning(UserWarning):
+    """The output is larger than the chosen host accepts; the build itself succeeded."""
+
+
+@dataclass
+class OutputStats:
+    files: int = 0
+    bytes: int = 0
+    largest: int = 0
+    largest_path: str = ""
+
+
+def measure(output: Path) -> OutputStats:
+    """Files and bytes a host would upload from ``output`` (symlinks followed, control files skipped)."""
+    stats = OutputStats()
+    stack = [output]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    stack.append(Path(entry.path))
+                elif entry.name not in CONTROL_FILES or folder != output:
+                    size = entry.stat().st_size
+                    stats.files += 1
+                    stats.bytes += size
+                    if size > stats.largest:
+                        stats.largest, stats.largest_path = size, entry.path
+    return stats
+
+
+def check_limits(stats: OutputStats, host: str) -> list[str]:
+    """Warn (and return the messages) for every limit of ``host`` that the output exceeds."""
+    limits = HOSTS[host]
+    problems = []
+    if limits.max_files is not None and stats.files > limits.max_files:
+        problems.append(
+            f"the output has {stats.files:,} files; {limits.name} accepts at most {limits.max_files:,}"
+            " (fewer versions, larger tiles, or another host)"
+        )
+    if limits.max_file_bytes is not None and stats.largest > limits.max_file_bytes:
+        problems.append(
+            f"{stats.largest_path} is {stats.largest / MiB:.1f} MiB; {limits.name} accepts files up to"
+            f" {limits.max_file_bytes / MiB:.0f} MiB"
+        )
+    if limits.max_total_bytes is not None and stats.bytes > limits.max_total_bytes:
+        problems.append(
+            f"the output is {stats.bytes / MiB:,.0f} MiB; {limits.name} accepts sites up to"
+            f" {limits.max_total_bytes / MiB:,.0f} MiB"
+        )
+    for message in problems:
+        warnings.warn(message, HostLimitWarning)
+    return problems

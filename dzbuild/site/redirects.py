@@ -1,0 +1,55 @@
+"""``_redirects``: a stable ``latest`` alias per image, for people who link to an image from elsewhere.
+
+``/IMAGE/latest/*`` answers 302 with ``/IMAGE/dzi/v{n}/*``, so ``.../IMAGE/latest/dzi.xml`` always
+opens the newest version, and its tiles (which viewers request next to the descriptor they were
+given) follow the same redirect. 302, not 301: the target moves with every new version. The alias
+lives outside ``dzi/``, so the immutable caching of ``_headers`` never applies to the redirect.
+Merged like ``_headers``: only the lines between dzbuild's markers are replaced.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from .headers import merge_block, rule_path
+
+MAX_LINE = 1000  # Cloudflare Pages: characters a redirect line
+MAX_DYNAMIC = 100  # Cloudflare Pages: redirects with a splat or placeholder
+
+
+class RedirectsWarning(UserWarning):
+    """A ``_redirects`` line had to be left out, or exceeds a host's limit."""
+
+
+def latest_line(base: str, image) -> str:
+    prefix = f"{base}{rule_path(image.rel)}"
+    return f"{prefix}/latest/* {prefix}/dzi/v{image.latest}/:splat 302"
+
+
+def vacuumed_lines(base: str, image) -> list[str]:
+    """A version removed by ``dzbuild vacuum`` sends its URLs to the latest version (302), so no link breaks."""
+    prefix = f"{base}{rule_path(image.rel)}"
+    gone = [n for n in range(image.versions) if n not in image.available]
+    return [f"{prefix}/dzi/v{n}/* {prefix}/dzi/v{image.latest}/:splat 302" for n in gone]
+
+
+def render_redirects(existing: str, base: str, images, host: str) -> str:
+    """The new ``_redirects``: the site's own lines kept, one ``latest`` line per image after them."""
+    lines = []
+    for image in images:
+        line = latest_line(base, image)
+        if len(line) > MAX_LINE:
+            warnings.warn(
+                f"_redirects: the latest alias of {image.rel!r} is longer than {MAX_LINE} characters; left out",
+                RedirectsWarning,
+            )
+            continue
+        lines.append(line)
+        lines += vacuumed_lines(base, image)  # no longer than the alias: within the limit with it
+    if host == "cloudflare-pages" and len(lines) > MAX_DYNAMIC:
+        warnings.warn(
+            f"_redirects: {len(lines)} latest aliases, but Cloudflare Pages applies at most {MAX_DYNAMIC}"
+            " redirects with a splat; the rest will not work there",
+            RedirectsWarning,
+        )
+    return merge_block(existing, lines)

@@ -1,0 +1,137 @@
+"""Viewer pages: what they open, how they link, and that names from files and configuration stay text."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+from sites import write_files
+
+from dzbuild.site.assets import ViewerAssets
+from dzbuild.site.pages import BUILTIN_TEMPLATES, CollectionInfo, ImageInfo, Renderer, relative_url
+
+EVIL = 'x/<script>alert("pwned")<img src=y onerror=alert(2)>'
+LOCAL_OSD = ViewerAssets("_dzbuild/openseadragon/6/openseadragon.min.js", "_dzbuild/openseadragon/6/images/")
+
+
+class Tags(HTMLParser):
+    """Collects every start tag with its attributes, and the text of inline scripts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags, self.scripts, self._in_script = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_data(self, data):
+        if self._in_script and data.strip():
+            self.scripts.append(data)
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+
+def parse(html: bytes) -> Tags:
+    tags = Tags()
+    tags.feed(html.decode("utf-8"))
+    return tags
+
+
+def renderer(site_title="Scans", viewer=LOCAL_OSD, dirs=None):
+    return Renderer(
+        dirs or [BUILTIN_TEMPLATES], {"title": site_title, "viewer_options": {"showNavigator": False}}, viewer
+    )
+
+
+def test_image_page_opens_the_latest_version_by_its_versioned_url():
+    rel, html = renderer().image_page(ImageInfo("maps/harbour", 1500, 1000, 256, "jpg", 3))
+    assert rel == "maps/harbour/index.html"
+    page = parse(html)
+    scripts = [attrs for tag, attrs in page.tags if tag == "script" and "src" in attrs]
+    assert scripts == [{"src": "../../_dzbuild/openseadragon/6/openseadragon.min.js"}]
+    assert '"dzi/v2/dzi.xml"' in page.scripts[0] and '"../../_dzbuild/openseadragon/6/images/"' in page.scripts[0]
+    assert '{"showNavigator": false}' in page.scripts[0]
+    options = [attrs["value"] for tag, attrs in page.tags if tag == "option"]
+    assert options == ["dzi/v0/dzi.xml", "dzi/v1/dzi.xml", "dzi/v2/dzi.xml"]
+
+
+def test_cdn_mode_adds_the_integrity_hash():
+    cdn = ViewerAssets("https://cdn.example/osd.min.js", "https://cdn.example/images/", "sha384-abc")
+    _, html = renderer(viewer=cdn).image_page(ImageInfo("a", 10, 10, 8, "jpg", 1))
+    (script,) = [attrs for tag, attrs in parse(html).tags if tag == "script" and "src" in attrs]
+    assert script == {"src": "https://cdn.example/osd.min.js", "integrity": "sha384-abc", "crossorigin": "anonymous"}
+
+
+def pages_for(name: str, title: str) -> list[bytes]:
+    image = ImageInfo(name, 300, 200, 128, "jpg", 1)
+    site = renderer(site_title=title)
+    return [
+        site.image_page(image)[1],
+        site.index_page([image], [])[1],
+        site.collection_page(CollectionInfo("c", title, "c", "v0/c.dzc", [image]))[1],
+    ]
+
+
+def test_names_from_files_and_configuration_are_escaped():
+    evil_pages = pages_for(EVIL, "<b>bold</b>")
+    for html, plain in zip(evil_pages, pages_for("x/plain", "plain")):
+        text = html.decode()
+        assert "<script>alert" not in text and "<img src=y" not in text and "<b>bold" not in text
+        assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;img src=y onerror=alert(2)&gt;" in text
+        assert "&lt;b&gt;bold&lt;/b&gt;" in text
+        # the evil names add no element and no attribute: the same tags as with plain names
+        assert [(tag, sorted(attrs)) for tag, attrs in parse(html).tags] == [
+            (tag, sorted(attrs)) for tag, attrs in parse(plain).tags
+        ]
+    links = [attrs["href"] for tag, attrs in parse(evil_pages[1]).tags if tag == "a"]
+    assert links == ["x/%3Cscript%3Ealert(%22pwned%22)%3Cimg%20src=y%20onerror=alert(2)%3E/"]
+
+
+def test_values_inside_scripts_are_json_that_cannot_close_the_script():
+    options = {"navigatorId": "</script><b>"}
+    site = Renderer([BUILTIN_TEMPLATES], {"title": "t", "viewer_options": options}, LOCAL_OSD)
+    for _, html in (
+        site.image_page(ImageInfo("a", 9, 9, 8, "jpg", 1)),
+        site.collection_page(CollectionInfo("c", "c", "c", None, [ImageInfo("</script><x>", 9, 9, 8, "jpg", 1)])),
+    ):
+        scripts = parse(html).scripts
+        assert scripts and not any("</script>" in s or "<b>" in s or "<x>" in s for s in scripts)
+    (script,) = parse(site.image_page(ImageInfo("a", 9, 9, 8, "jpg", 1))[1]).scripts
+    passed = re.search(r"\}, (\{.*?\})\);", script, re.DOTALL).group(1)
+    assert json.loads(passed) == options
+
+
+def test_index_lists_images_with_their_thumbnail_tile_and_links_collections():
+    images = [ImageInfo("harbour", 1500, 1000, 256, "jpg", 2), ImageInfo("g/reef", 640, 960, 256, "png", 1)]
+    _, html = renderer().index_page(images, [CollectionInfo("g", "Gallery", "g", "v0/g.dzc", images[1:])])
+    page = parse(html)
+    imgs = [attrs for tag, attrs in page.tags if tag == "img"]
+    assert imgs[0]["src"] == "harbour/dzi/v1/dzi_files/8/0_0.jpg" and (imgs[0]["width"], imgs[0]["height"]) == (
+        "188",
+        "125",
+    )
+    assert imgs[1]["src"] == "g/reef/dzi/v0/dzi_files/8/0_0.png" and (imgs[1]["width"], imgs[1]["height"]) == (
+        "160",
+        "240",
+    )
+    hrefs = [attrs["href"] for tag, attrs in page.tags if tag == "a"]
+    assert hrefs == ["g/", "harbour/", "g/reef/"]
+
+
+def test_a_site_template_folder_overrides_single_templates(tmp_path):
+    write_files(
+        tmp_path, {"image.html": '{% extends "base.html" %}{% block main %}custom {{ image.title }}{% endblock %}'}
+    )
+    _, html = renderer(dirs=[tmp_path, BUILTIN_TEMPLATES]).image_page(ImageInfo("a<b", 10, 10, 8, "jpg", 1))
+    assert "custom a&lt;b" in html.decode() and "<!doctype html>" in html.decode()
+    _, index = renderer(dirs=[tmp_path, BUILTIN_TEMPLATES]).index_page([], [])
+    assert "No images yet" in index.decode()
+
+
+def test_relative_urls():
+    assert relative_url("", "a b/c") == "a%20b/c"
+    assert relative_url("x/y", "") == "../../"
+    assert relative_url("g", "g/reef") == "../g/reef"

@@ -1,0 +1,40 @@
+"""``_redirects``: one ``latest`` alias per image, read back with Cloudflare's matching, merged in place."""
+
+from __future__ import annotations
+
+import pytest
+from hostrules import follow_redirect, parse_headers_file, parse_redirects_file, response_headers
+from sites import make_site, write_files
+
+from dzbuild.site.build import build_site
+from dzbuild.site.pages import ImageInfo
+from dzbuild.site.redirects import RedirectsWarning, render_redirects
+
+
+def test_latest_alias_follows_the_newest_version_with_a_302(tmp_path):
+    site = make_site(tmp_path, images=("a", "x y/b"))
+    write_files(site, {"_site/_redirects": "/old /new 301\n"})
+    build_site(site, progress="quiet")
+    text = (site / "_site" / "_redirects").read_text()
+    assert text.startswith("/old /new 301\n\n# dzbuild:begin")
+    rules = parse_redirects_file(text)
+    assert follow_redirect(rules, "/a/latest/dzi.xml") == ("/a/dzi/v0/dzi.xml", 302)
+    assert follow_redirect(rules, "/a/latest/dzi_files/9/0_0.jpg") == ("/a/dzi/v0/dzi_files/9/0_0.jpg", 302)
+    assert follow_redirect(rules, "/x%20y/b/latest/dzi.xml") == ("/x%20y/b/dzi/v0/dzi.xml", 302)
+    assert follow_redirect(rules, "/old") == ("/new", 301)
+    assert follow_redirect(rules, "/a/dzi/v0/dzi.xml") is None  # versioned URLs are served, never redirected
+    headers = parse_headers_file((site / "_site" / "_headers").read_text())
+    assert "cache-control" not in response_headers(headers, "/a/latest/dzi.xml")  # a redirect is never immutable
+
+
+def test_more_than_100_aliases_warn_for_cloudflare_only():
+    images = [ImageInfo(f"i{n}", 9, 9, 8, "jpg", 1) for n in range(101)]
+    with pytest.warns(RedirectsWarning, match="101 latest aliases"):
+        render_redirects("", "/", images, "cloudflare-pages")
+    assert len(parse_redirects_file(render_redirects("", "/", images, "netlify"))) == 101
+
+
+def test_a_line_over_1000_characters_is_left_out():
+    with pytest.warns(RedirectsWarning, match="longer than 1000"):
+        text = render_redirects("", "/", [ImageInfo("x" * 600, 9, 9, 8, "jpg", 1)], "netlify")
+    assert parse_redirects_file(text) == []
