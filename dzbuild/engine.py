@@ -248,12 +248,10 @@ def _discard(dest: Path) -> None:
     """Move the old output aside and delete it, so a rebuild starts from the sources alone."""
     if not dest.exists():
         return
-    aside = dest.with_name(f".{dest.name}{PARTIAL_MARK}rebuild")
-    if aside.exists():
-        shutil.rmtree(aside)
-    keep = dest / ".dzbuild.lock"
+    aside = dest / f".rebuild{PARTIAL_MARK}{os.getpid()}"  # inside dest: State.recover removes it after a crash
+    keep = (dest / ".dzbuild.lock", aside)
     for child in sorted(dest.iterdir(), key=lambda c: c.name != STATE_DIR):  # records first: see State.recover
-        if child != keep:
+        if child not in keep:
             aside.mkdir(exist_ok=True)
             child.rename(aside / child.name)
     if aside.exists():

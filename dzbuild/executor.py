@@ -33,6 +33,10 @@ class Batch:
         self._futures = futures or []
         self._inline = inline
 
+    def cancel(self) -> None:
+        """Drop the units not started, wait for the running ones and ignore every result."""
+        _settle(self._futures)
+
     def results(self) -> list:
         if self._inline is not None:
             return self._inline()

@@ -42,8 +42,7 @@ def locked(folder: Path):
     fd = _acquire(path)
     _held.add(fd)
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _name_holder(fd)
         yield path
     finally:
         _held.discard(fd)
@@ -54,6 +53,15 @@ def locked(folder: Path):
                 folder.rmdir()
             except OSError:
                 pass
+
+
+def _name_holder(fd: int) -> None:
+    """Write our pid for the message of a second build; on a full disk the lock still holds without it."""
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError:
+        pass
 
 
 def _acquire(path: Path) -> int:

@@ -40,6 +40,8 @@ def version_dirs(image_dir: Path) -> list[Path]:
     for entry in entries:
         match = VERSION_NAME.match(entry.name)
         if match and entry.is_dir():
+            if entry.is_symlink():  # a version folder linked in from elsewhere must stay inside the image folder
+                _check_link_inside(Path(entry.path), image_dir)
             found[int(match.group(1))] = Path(entry.path)
     if not found:
         raise SourceError("no v0/ folder: put the full-resolution tiles in v0/", image_dir)
@@ -123,10 +125,9 @@ def _check_complete(tiles: dict[Tile, str], grid: Grid, version_dir: Path, ext: 
     expected = grid.tile_count(grid.max_level)
     if len(tiles) == expected:
         return
-    missing = [t for t in grid.tiles(grid.max_level) if t not in tiles]
-    first = missing[0]
+    first = next(t for t in grid.tiles(grid.max_level) if t not in tiles)  # early: a huge grid is not listed
     raise SourceError(
-        f"v0 must hold the complete full-resolution level: {len(missing)} of {expected} tiles are missing,"
+        f"v0 must hold the complete full-resolution level: {expected - len(tiles)} of {expected} tiles are missing,"
         f" the first is {first.col}_{first.row}.{ext}",
         version_dir,
     )

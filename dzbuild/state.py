@@ -135,6 +135,9 @@ class State:
             removed += retract(orphans)
             number += 1
         if self.dest.is_dir():
+            for path in self.dest.glob(f".*{PARTIAL_MARK}*"):  # a rebuild's old output, moved aside
+                remove_path(path)
+                removed.append(path)
             for format_dir in self.dest.iterdir():
                 if format_dir.is_dir() and format_dir.name != STATE_DIR:
                     for path in format_dir.glob(f".*{PARTIAL_MARK}*"):

@@ -1,0 +1,249 @@
+"""``dzbuild check``: verify a published output folder from its files alone, without rebuilding.
+
+What a build promises is checked here, so any test (or CI job) can assert it after a build:
+consecutive readable records, descriptors that parse and match ``pyramid.json``, every tile
+present with the right codec and pixel size, every tile the file its record says (same inode,
+a symlink that resolves inside the site, or equal bytes), no link to a link, nothing extra, no
+leftover of an interrupted build, and with ``deep`` every computed tile equal to a
+recomputation from its children.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .spec import SPEC_FILE, PyramidSpec
+from .state import PARTIAL_MARK, STATE_DIR
+from .vacuum import JOURNAL, base_changes, kept_owners
+
+LOCK_NAME = ".dzbuild.lock"
+RECORD_NAME = re.compile(r"^v(0|[1-9][0-9]*)\.json$")
+VERSION_NAME = re.compile(r"^v(0|[1-9][0-9]*)$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class CheckReport:
+    dest: str
+    versions: int = 0
+    tiles: int = 0
+    recomputed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        counts = {k: v for k, v in vars(self).items() if k != "problems"}
+        return {**counts, "problems": [vars(p) for p in self.problems]}
+
+
+def check_dest(dest: Path | str, deep: bool = False, root: Path | str | None = None) -> list[Problem]:
+    """Every problem of one output folder (``IMAGE_DIR/dest`` or a collection's); empty when all is well."""
+    return check_report(Path(dest), deep, root).problems
+
+
+def find_dests(path: Path) -> list[Path]:
+    """The output folders ``path`` stands for: an image folder's ``dest``, a dest itself, or every one below."""
+    if (path / SPEC_FILE).is_file():
+        return [path / "dest"]
+    found = []
+    for folder, dirs, _ in os.walk(path):  # not into versions: a collection's members may sit below it
+        if STATE_DIR in dirs:
+            found.append(Path(folder))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not VERSION_NAME.match(d))
+    return found
+
+
+def check_report(dest: Path, deep: bool = False, root: Path | str | None = None) -> CheckReport:
+    checker = _Checker(dest, Path(root) if root is not None else dest.parent, deep)
+    checker.run()
+    checker.report.problems = list(dict.fromkeys(checker.report.problems))  # one line per distinct problem
+    return checker.report
+
+
+class _Checker:
+    def __init__(self, dest: Path, root: Path, deep: bool) -> None:
+        self.dest, self.deep = dest, deep
+        self.root = os.path.realpath(root)
+        self.sources = dest.parent if (dest.parent / SPEC_FILE).is_file() else None  # IMAGE_DIR/dest
+        self.report = CheckReport(str(dest))
+        self.pixels_seen: dict[tuple, str | None] = {}  # (device, inode, size) -> problem, read once per file
+        self.crcs: dict[tuple, int] = {}
+        self.unknown_state: list[Path] = []  # other files in .dzbuild/: wrong for an image, a collection's cache
+
+    def problem(self, path, message: str) -> None:
+        self.report.problems.append(Problem(str(path), message))
+
+    def run(self) -> None:
+        if not self.dest.is_dir():
+            return self.problem(self.dest, "does not exist or is not a folder")
+        records = self._records()
+        if records is None:
+            return
+        if all("spec" in record for record in records):
+            for path in self.unknown_state:
+                self.problem(path, "unexpected file")
+            self._check_image(records)
+        else:  # a collection: its own checks live with it; here only records against folders
+            self._check_folders(self.dest, records)
+        self.report.versions = sum(1 for r in records if not r.get("vacuumed"))
+
+    # -- Records ------------------------------------------------------------------------------
+
+    def _records(self) -> list[dict] | None:
+        folder = self.dest / STATE_DIR
+        if not folder.is_dir():
+            self.problem(self.dest, f"has no {STATE_DIR}/ records: not a dzbuild output, or its records were deleted")
+            return None
+        found: dict[int, dict] = {}
+        for path in sorted(folder.iterdir()):
+            match = RECORD_NAME.match(path.name)
+            if match:
+                found[int(match.group(1))] = self._load_record(path, int(match.group(1)))
+            elif _leftover(path.name):
+                self.problem(path, _leftover(path.name))
+            else:
+                self.unknown_state.append(path)
+        count = 0
+        while count in found:
+            count += 1
+        for number in sorted(n for n in found if n > count):
+            self.problem(folder / f"v{number}.json", f"v{count}.json is missing: records must be consecutive")
+        records = [found[n] for n in range(count)]
+        return None if any(r is None for r in records) else records
+
+    def _load_record(self, path: Path, number: int) -> dict | None:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            self.problem(path, f"cannot be read: {exc}")
+            return None
+        if not isinstance(record, dict) or record.get("version") != number:
+            self.problem(path, f"is not the record of v{number}")
+            return None
+        return record
+
+    # -- Folders ------------------------------------------------------------------------------
+
+    def _check_folders(self, parent: Path, records: list[dict]) -> None:
+        """``parent`` holds exactly the published, not vacuumed versions, and nothing half-built."""
+        wanted = {f"v{n}" for n, r in enumerate(records) if not r.get("vacuumed")}
+        present = set(os.listdir(parent)) if parent.is_dir() else set()
+        for entry in sorted(present - wanted - {STATE_DIR, LOCK_NAME}):
+            number = VERSION_NAME.match(entry)
+            if (parent / entry / STATE_DIR).is_dir():
+                continue  # another output below this one (a collection's member image): checked on its own
+            if _leftover(entry):
+                message = _leftover(entry)
+            elif number and int(number.group(1)) < len(records):
+                message = "belongs to a vacuumed version"
+            elif number:
+                message = "has no record: not published (an interrupted build? the next build removes it)"
+            else:
+                message = "unexpected"
+            self.problem(parent / entry, message)
+        for entry in sorted(wanted - present):
+            self.problem(parent / entry, "is missing, but its record says it is published")
+
+    def _check_top(self, formats: list[str]) -> None:
+        for entry in sorted(os.listdir(self.dest)):
+            if entry not in (STATE_DIR, LOCK_NAME, *formats) and not (self.dest / entry / STATE_DIR).is_dir():
+                self.problem(self.dest / entry, _leftover(entry) or "unexpected")
+
+    # -- Images -------------------------------------------------------------------------------
+
+    def _check_image(self, records: list[dict]) -> None:
+        from .errors import PluginError
+
+        try:
+            spec, grid, formats, expected = self._image_facts(records)
+        except (KeyError, TypeError, ValueError) as exc:
+            return self.problem(self._record_path(len(records) - 1), f"record is malformed ({exc!r})")
+        except PluginError as exc:
+            return self.problem(self.dest, f"cannot be checked: {exc.message}")
+        folders = [fmt.name for fmt in formats] + (["core"] if spec.overlap else [])
+        self._check_top(folders)
+        for name in folders:
+            self._check_folders(self.dest / name, records)
+        for number, record in enumerate(records):
+            if expected[number] is None:  # vacuumed
+                continue
+            owners = [list(level) for level in expected[number]]
+            if record.get("owners") != owners:
+                self.problem(self._record_path(number), "owners table differs from what the sources and vacuums imply")
+            sources, overlap_owners = records[-1]["sources"], record.get("overlap_owners")
+            version = Version(number, spec, grid, formats, owners, sources, record["resampler"], overlap_owners)
+            self._check_version(version)
+
+    def _image_facts(self, records: list[dict]) -> tuple:
+        """Spec, grid, format objects and the owners every version must have, from the records alone."""
+        from .grid import Grid
+        from .plugins import registry
+
+        latest = records[-1]
+        spec = PyramidSpec(**latest["spec"])
+        grid = Grid(spec.width, spec.height, spec.tile_size)
+        formats = [registry().get("format", name) for name in latest["formats"]]
+        for number, record in enumerate(records):
+            for key in ("spec", "resampler", "formats"):
+                if record[key] != latest[key]:
+                    self.problem(self._record_path(number), f"{key} differs from the latest record's")
+        vacuumed = {n for n, r in enumerate(records) if r.get("vacuumed")}
+        expected = kept_owners(grid, base_changes(grid, latest["sources"], len(records)), vacuumed)
+        return spec, grid, formats, expected
+
+    def _record_path(self, number: int) -> Path:
+        return self.dest / STATE_DIR / f"v{number}.json"
+
+    def _check_version(self, version: "Version") -> None:
+        from .check_tiles import check_version
+
+        check_version(self, version)
+
+
+@dataclass
+class Version:
+    """One published version of an image, as its record describes it."""
+
+    number: int
+    spec: PyramidSpec
+    grid: object
+    formats: list
+    owners: list
+    sources: dict  # "v{k}" -> fingerprint of the source folder at publish time
+    resampler: str
+    overlap_owners: list | None = None  # with overlap: who holds each published (widened) tile
+
+
+def _leftover(name: str) -> str | None:
+    if PARTIAL_MARK in name:
+        return "left by an interrupted build or vacuum; the next run removes it"
+    if name.endswith(".pending.json"):
+        return "pending record of an interrupted build; the next build commits or removes it"
+    if name == JOURNAL:
+        return "journal of an interrupted vacuum; run dzbuild vacuum (or a build) to finish it"
+    return None
+
+
+def parses(name: str, data: bytes) -> bool:
+    """Whether a descriptor parses as what its extension says (XML and JSON are checked)."""
+    try:
+        if name.endswith((".xml", ".dzi", ".dzc")):
+            ET.fromstring(data)
+        elif name.endswith(".json"):
+            json.loads(data)
+    except (ET.ParseError, ValueError):
+        return False
+    return True
+

@@ -1,0 +1,289 @@
+"""``dzbuild vacuum``: remove intermediate versions of an image to save space; the others stay whole.
+
+A tile of a kept version may be physically held by a removed one. Ownership then passes to the
+first kept version that uses the tile: with hard links or copies that version already has the
+bytes, with symbolic links its link is replaced by the file itself (a hard link to it, or a copy)
+and later kept versions are re-pointed to it, so a link never points at a link. The records of
+the kept versions get the new owners, so later builds link to files that exist.
+
+Crash safety: the versions to remove are written to ``.dzbuild/vacuum.json`` first; every step
+after that is idempotent (links are replaced with ``os.replace``, records rewritten atomically,
+folders renamed aside before they are deleted, newest first so no visible version ever has a
+broken link) and a later ``dzbuild vacuum`` or build finishes an interrupted vacuum.
+
+Source folders are left alone (``dest`` must stay rebuildable from them) and the records of
+removed versions stay, marked ``"vacuumed"``, so a later build does not publish them again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+from .grid import Grid, Tile
+from .lock import locked
+from .state import PARTIAL_MARK, STATE_DIR, State, retract, write_json_atomic
+
+JOURNAL = "vacuum.json"
+_TILE = re.compile(r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.[A-Za-z0-9]+$")
+_VERSIONS = re.compile(r"^v?(0|[1-9][0-9]*)(?:\.\.v?(0|[1-9][0-9]*))?$")
+
+
+@dataclass
+class VacuumReport:
+    dest: str
+    removed: list[int] = field(default_factory=list)
+    kept: list[int] = field(default_factory=list)
+    entries_removed: int = 0  # tiles, links and descriptors deleted
+    files_freed: int = 0  # of which the last link to a file, so its bytes are freed
+    bytes_freed: int = 0  # disk blocks freed (files, links and folders)
+    moved: int = 0  # physical files handed to a kept version (symbolic-link storage only)
+    relinked: int = 0  # symbolic links re-pointed at a moved file
+    dry_run: bool = False
+
+    def summary(self) -> dict:
+        return dict(vars(self))
+
+
+# -- Pure: which owners the kept versions must have ---------------------------------------------
+
+
+def base_changes(grid: Grid, sources: dict, count: int) -> list[set[Tile]]:
+    """The base tiles each version's source folder provided, from the fingerprints in a record."""
+    changes = []
+    for number in range(count):
+        tiles = set()
+        for name in sources[f"v{number}"]:
+            match = _TILE.match(name)
+            if not match:
+                raise ValueError(f"v{number} lists {name!r}, which is not a tile name")
+            tiles.add(Tile(grid.max_level, int(match.group(1)), int(match.group(2))))
+        changes.append(tiles)
+    return changes
+
+
+def kept_owners(grid: Grid, changes: list[set[Tile]], vacuumed: set[int]) -> list:
+    """The owners table of every version (None for vacuumed ones): the planner's, except that a
+    computed tile owned by a vacuumed version belongs to the first kept version after it."""
+    from .planner import plan_version
+
+    first_kept, later = [], len(changes)
+    for number in reversed(range(len(changes))):
+        later = later if number in vacuumed else number
+        first_kept.append(later)
+    first_kept.reverse()
+    result, owners = [], None
+    for number, changed in enumerate(changes):
+        owners = plan_version(grid, number, changed, owners).owners
+        if number in vacuumed:
+            result.append(None)
+            continue
+        top = grid.max_level
+        result.append(tuple(lv if i == top else tuple(first_kept[o] for o in lv) for i, lv in enumerate(owners)))
+    return result
+
+
+def select(records: list[dict], remove: str | None, keep: str | None, where: Path) -> set[int]:
+    """The versions to remove, from ``--remove v1..v3`` or ``--keep v0,v4`` (the latest is always kept)."""
+    if (remove is None) == (keep is None):
+        raise ConfigError("say which versions to remove (--remove v1..v3) or to keep (--keep v0,v4)", where)
+    latest = len(records) - 1
+    wanted = _parse_versions(remove if remove is not None else keep, latest, where)
+    if keep is not None:
+        chosen = set(range(latest)) - wanted
+    elif latest in wanted:
+        raise ConfigError(f"v{latest} is the latest version: vacuum always keeps it", where)
+    else:
+        chosen = wanted
+    return {n for n in chosen if not records[n].get("vacuumed")}
+
+
+def _parse_versions(text: str, latest: int, where: Path) -> set[int]:
+    chosen: set[int] = set()
+    for part in text.replace(" ", "").split(","):
+        match = _VERSIONS.match(part)
+        if not match:
+            raise ConfigError(f"{part!r} is not a version or range (v2, v1..v3)", where)
+        first = int(match.group(1))
+        last = int(match.group(2)) if match.group(2) is not None else first
+        if first > last or last > latest:
+            raise ConfigError(f"{part!r}: published versions are v0..v{latest}", where)
+        chosen |= set(range(first, last + 1))
+    return chosen
+
+
+# -- Running it ---------------------------------------------------------------------------------
+
+
+def vacuum(
+    image_dir: Path | str,
+    dest: Path | str | None = None,
+    remove: str | None = None,
+    keep: str | None = None,
+    dry_run: bool = False,
+) -> VacuumReport:
+    """Remove the chosen versions of an image's ``dest``; every kept version stays valid throughout."""
+    dest = Path(dest) if dest is not None else Path(image_dir) / "dest"
+    if not (dest / STATE_DIR / "v0.json").is_file():
+        raise ConfigError("has no published version to vacuum", dest)
+    with locked(dest):
+        state = State(dest)
+        finish_interrupted(dest)
+        records = _records(state)
+        chosen = select(records, remove, keep, dest)
+        if dry_run or not chosen:
+            return _Vacuum(dest, records, chosen).measure(dry_run)
+        write_json_atomic(state.dir / JOURNAL, {"remove": sorted(chosen)})
+        report = _Vacuum(dest, records, chosen).run()
+        (state.dir / JOURNAL).unlink()
+    return report
+
+
+def finish_interrupted(dest: Path) -> VacuumReport | None:
+    """Recover from a crash (of a build or a vacuum) in ``dest``; the caller holds the lock."""
+    state = State(dest)
+    if not state.dir.is_dir():
+        return None
+    records = _records(state) if state.published_count() else []
+    formats = records[-1]["formats"] if records else ["dzi"]
+    state.recover(lambda n: [dest / name / f"v{n}" for name in formats])
+    journal = state.dir / JOURNAL
+    if not journal.exists():
+        return None
+    chosen = set(json.loads(journal.read_text(encoding="utf-8"))["remove"])
+    report = _Vacuum(dest, _records(state), chosen).run()
+    journal.unlink()
+    return report
+
+
+def _records(state: State) -> list[dict]:
+    return [state.record(n) for n in range(state.published_count())]
+
+
+class _Vacuum:
+    """One vacuum of one ``dest``: the owners the kept versions get, then the steps that give them."""
+
+    def __init__(self, dest: Path, records: list[dict], chosen: set[int]) -> None:
+        from .plugins import registry
+        from .spec import PyramidSpec
+
+        self.dest, self.records, self.chosen = dest, records, chosen
+        latest = records[-1]
+        self.spec = PyramidSpec(**latest["spec"])
+        if self.spec.overlap:
+            raise ConfigError("cannot vacuum an image with overlap yet (its core tiles are not handled)", dest)
+        self.grid = self.spec.grid
+        self.formats = [registry().get("format", name) for name in latest["formats"]]
+        vacuumed = {n for n, r in enumerate(records) if r.get("vacuumed")} | chosen
+        self.kept = [n for n in range(len(records)) if n not in vacuumed]
+        self.targets = kept_owners(self.grid, base_changes(self.grid, latest["sources"], len(records)), vacuumed)
+        self.report = VacuumReport(str(dest), sorted(chosen), self.kept)
+
+    def run(self) -> VacuumReport:
+        state = State(self.dest)
+        for number in self.kept:  # oldest first: a file moves into a version before later ones link to it
+            moved = self._moved(number)
+            if moved:
+                self._relink(number, moved)
+                record = {**self.records[number], "owners": [list(level) for level in self.targets[number]]}
+                write_json_atomic(state.record_path(number), record)
+        self._measure_removed(moved_files=set())
+        for number in sorted(self.chosen, reverse=True):  # newest first: no visible version loses a link target
+            record = {k: v for k, v in self.records[number].items() if k != "owners"}
+            write_json_atomic(state.record_path(number), {**record, "vacuumed": True})
+            retract([self.version_dir(fmt, number) for fmt in self.formats])
+        return self.report
+
+    def measure(self, dry_run: bool) -> VacuumReport:
+        """What ``run`` would free, without changing anything."""
+        self.report.dry_run = dry_run
+        moving = set()
+        for number in self.kept:
+            for tile in self._moved(number):
+                entry = self.entry(self.formats[0], number, tile)
+                if self.targets[number][tile.level][self.grid.index(tile)] == number and entry.is_symlink():
+                    moving.add(_inode(os.stat(entry)))
+        self._measure_removed(moving)
+        return self.report
+
+    def version_dir(self, fmt, number: int) -> Path:
+        return self.dest / fmt.name / f"v{number}"
+
+    def entry(self, fmt, number: int, tile: Tile) -> Path:
+        return self.version_dir(fmt, number) / fmt.tile_path(self.grid, tile, self.spec.format)
+
+    def _moved(self, number: int) -> list[Tile]:
+        """Computed tiles of a kept version whose owner changes."""
+        current, target = self.records[number]["owners"], self.targets[number]
+        return [
+            tile
+            for level in range(self.grid.max_level)
+            if list(current[level]) != list(target[level])
+            for tile in self.grid.tiles(level)
+            if current[level][self.grid.index(tile)] != target[level][self.grid.index(tile)]
+        ]
+
+    def _relink(self, number: int, tiles: list[Tile]) -> None:
+        primary = self.formats[0]
+        for tile in tiles:
+            owner = self.targets[number][tile.level][self.grid.index(tile)]
+            for fmt in self.formats:
+                if fmt.tile_path(self.grid, tile, self.spec.format) is None:
+                    continue
+                entry = self.entry(fmt, number, tile)
+                if not entry.is_symlink():
+                    continue  # a hard link or a copy already holds the bytes
+                scratch = self.dest / fmt.name / f".tile{PARTIAL_MARK}vacuum"  # never inside a visible version
+                if fmt is primary and owner == number:
+                    _materialize(entry, scratch)
+                    self.report.moved += 1
+                elif _repoint(entry, self.entry(primary, owner, tile), scratch):
+                    self.report.relinked += 1
+
+    def _measure_removed(self, moved_files: set) -> None:
+        links: dict[tuple, list] = {}
+        for number in self.chosen:
+            for fmt in self.formats:
+                for parent, dirs, files in os.walk(self.version_dir(fmt, number)):
+                    self.report.bytes_freed += os.lstat(parent).st_blocks * 512
+                    for name in files:
+                        st = os.lstat(os.path.join(parent, name))
+                        self.report.entries_removed += 1
+                        links.setdefault(_inode(st), []).append(st)
+        for key, seen in links.items():
+            st = seen[0]
+            if len(seen) == st.st_nlink and key not in moved_files:
+                self.report.files_freed += 0 if stat.S_ISLNK(st.st_mode) else 1
+                self.report.bytes_freed += st.st_blocks * 512
+
+
+def _inode(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
+def _materialize(entry: Path, tmp: Path) -> None:
+    """Replace a symbolic link by the file it points at (a hard link to it, else a copy), in one step."""
+    real = os.path.realpath(entry)
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(real, tmp)
+    except OSError:
+        shutil.copyfile(real, tmp)
+    os.replace(tmp, entry)
+
+
+def _repoint(entry: Path, physical: Path, tmp: Path) -> bool:
+    """Point a symbolic link at ``physical``, in one step (``tmp`` is in the same file system)."""
+    want = os.path.relpath(physical, entry.parent)
+    if os.readlink(entry) == want:
+        return False
+    tmp.unlink(missing_ok=True)
+    os.symlink(want, tmp)
+    os.replace(tmp, entry)
+    return True

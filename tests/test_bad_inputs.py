@@ -1,0 +1,350 @@
+"""The bad-input corpus: every case through the real command line, one row each.
+
+For every row: the documented non-zero exit code, stderr exactly one line naming the file and what
+is wrong, no traceback anywhere, and the image folder (sources and output) exactly as before:
+same paths, link targets, inodes, sizes, mtimes and bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+from imagedirs import make_image_dir
+
+from dzbuild import codec
+from dzbuild.check import check_dest
+from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.testing import synthetic_image
+
+CONFIG, SOURCE, PUBLISHED, PLUGIN, BUILD = 2, 3, 4, 5, 7  # the exit codes the README documents
+
+
+def fresh(tmp: Path, fmt: str = "jpg") -> Path:
+    """A valid 300x200 image in 64-pixel tiles (5x4 base tiles), nothing built yet."""
+    return make_image_dir(tmp, 300, 200, 64, fmt=fmt)[0]
+
+
+def published(tmp: Path, fmt: str = "jpg") -> Path:
+    """The same image with v0 published, and an empty v1/ for a case to fill."""
+    image_dir = fresh(tmp, fmt)
+    build_pyramid(image_dir, options=BuildOptions(jobs=1))
+    (image_dir / "v1").mkdir()
+    return image_dir
+
+
+def jpeg(width: int = 64, height: int = 64, seed: int = 3) -> bytes:
+    return codec.encode(synthetic_image(width, height, seed), "jpg", 85)
+
+
+def encoded(pixels, ext: str) -> bytes:
+    ok, buffer = codec.cv().imencode(ext, pixels)
+    assert ok
+    return buffer.tobytes()
+
+
+def cut_scan(data: bytes) -> bytes:
+    """Half the compressed data gone, the end-of-image marker kept: libjpeg only warns, OpenCV returns pixels."""
+    scan = data.index(b"\xff\xda")
+    return data[: scan + (len(data) - scan) // 2] + b"\xff\xd9"
+
+
+def garbage_scan(data: bytes) -> bytes:
+    """Restart markers where the compressed data should be: again a warning, not an error, in libjpeg."""
+    start = data.index(b"\xff\xda") + 40
+    return data[:start] + b"\xff\xd0" * 100 + data[start + 200 :]
+
+
+def cmyk_header(data: bytes) -> bytes:
+    """A JPEG whose frame header declares four components, as CMYK files do."""
+    sof = data.index(b"\xff\xc0")
+    return data[: sof + 9] + bytes([4]) + data[sof + 10 :]
+
+
+# -- Setups: each returns (command-line arguments, the folder whose state must not change) ----------
+
+
+def spec_text(text: str | None):
+    def setup(tmp):
+        image_dir = fresh(tmp)
+        path = image_dir / "pyramid.json"
+        path.unlink() if text is None else path.write_text(text)
+        return ["pyramid", str(image_dir)], tmp
+
+    return setup
+
+
+def v1_file(name: str, data: Callable[[], bytes] | None = None, fmt: str = "jpg"):
+    """Published v0, and ``v1/NAME`` holding ``data`` (a good tile by default)."""
+
+    def setup(tmp):
+        image_dir = published(tmp, fmt)
+        (image_dir / "v1" / name).write_bytes(data() if data else jpeg())
+        return ["pyramid", str(image_dir)], tmp
+
+    return setup
+
+
+def v1_png(pixels: Callable[[], np.ndarray], name: str = "1_1.png"):
+    return v1_file(name, lambda: encoded(pixels(), ".png"), fmt="png")
+
+
+def v1_link(target: Callable[[Path], Path], absolute: bool):
+    def setup(tmp):
+        image_dir = published(tmp)
+        outside = target(tmp)
+        outside.parent.mkdir(parents=True, exist_ok=True)
+        outside.write_bytes(jpeg())
+        link = image_dir / "v1" / "0_0.jpg"
+        link.symlink_to(outside if absolute else os.path.relpath(outside, link.parent))
+        return ["pyramid", str(image_dir)], tmp
+
+    return setup
+
+
+def linked_version_folder(tmp):
+    image_dir = published(tmp)
+    elsewhere = tmp / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "0_0.jpg").write_bytes(jpeg())
+    (image_dir / "v1").rmdir()
+    (image_dir / "v1").symlink_to("../elsewhere")
+    return ["pyramid", str(image_dir)], tmp
+
+
+def v0_missing_tile(tmp):
+    image_dir = fresh(tmp)
+    (image_dir / "v0" / "2_1.jpg").unlink()
+    return ["pyramid", str(image_dir)], tmp
+
+
+def huge_but_valid(tmp):
+    image_dir = fresh(tmp)
+    (image_dir / "pyramid.json").write_text('{"width": 16777216, "height": 16777216, "tile_size": 256, "overlap": 0}')
+    return ["pyramid", str(image_dir)], tmp
+
+
+def tiles_cut_at_60(tmp):
+    """pyramid.json says 64 but the tiles were cut at 60: the same 5x4 count, the wrong sizes."""
+    image_dir = fresh(tmp)
+    shutil.rmtree(image_dir / "v0")
+    (image_dir / "v0").mkdir()
+    pixels = synthetic_image(300, 200)
+    for col in range(5):
+        for row in range(4):
+            tile = pixels[row * 60 : row * 60 + 60, col * 60 : col * 60 + 60]
+            (image_dir / "v0" / f"{col}_{row}.jpg").write_bytes(codec.encode(tile, "jpg", 85))
+    return ["pyramid", str(image_dir)], tmp
+
+
+def version_gap(tmp):
+    image_dir = fresh(tmp)
+    (image_dir / "v2").mkdir()
+    (image_dir / "v2" / "0_0.jpg").write_bytes(jpeg())
+    return ["pyramid", str(image_dir)], tmp
+
+
+def edit_published(change: Callable[[Path], None]):
+    def setup(tmp):
+        image_dir = published(tmp)
+        (image_dir / "v1").rmdir()
+        change(image_dir)
+        return ["pyramid", str(image_dir)], tmp
+
+    return setup
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write a new file and rename it over the old one, as most editors and exporters do."""
+    path.with_name("new.tmp").write_bytes(data)
+    os.replace(path.with_name("new.tmp"), path)
+
+
+def options(*args: str):
+    def setup(tmp):
+        image_dir = published(tmp)
+        (image_dir / "v1" / "0_0.jpg").write_bytes(jpeg())
+        return ["pyramid", str(image_dir), *args], tmp
+
+    return setup
+
+
+def dest_is_a_file(tmp):
+    image_dir = fresh(tmp)
+    (tmp / "out").write_text("not a folder")
+    return ["pyramid", str(image_dir), "--dest", str(tmp / "out")], tmp
+
+
+def site(toml: str, build_first: bool):
+    """A site with one image (and a stand-in OpenSeadragon); ``toml`` goes on top of its dzbuild.toml."""
+
+    def setup(tmp):
+        from sites import make_site
+
+        root = make_site(tmp, images=("harbour",))
+        if build_first:
+            assert dzbuild("build", str(root)).returncode == 0
+        config = root / "dzbuild.toml"
+        config.write_text(toml + config.read_text())
+        return ["build", str(root)], tmp
+
+    return setup
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    setup: Callable
+    code: int
+    words: str  # in the message
+    names: str  # the file the message must name (a path ending)
+
+
+CASES = [
+    Case("pyramid.json missing", spec_text(None), CONFIG, "missing", "pyramid.json"),
+    Case("pyramid.json empty", spec_text(""), CONFIG, "is empty", "pyramid.json"),
+    Case("pyramid.json invalid JSON", spec_text('{"width": 300,'), CONFIG, "invalid JSON", "pyramid.json"),
+    Case("unquoted keys, as in the seed", spec_text("{width: 300, height: 200, tile_size: 64, overlap: 0}"),
+         CONFIG, 'keys must be quoted: "width"', "pyramid.json"),
+    Case("not an object", spec_text("[300, 200]"), CONFIG, "must be a JSON object", "pyramid.json"),
+    Case("negative width", spec_text('{"width": -300, "height": 200, "tile_size": 64, "overlap": 0}'),
+         CONFIG, "'width' must be between 1 and", "pyramid.json"),
+    Case("zero tile size", spec_text('{"width": 300, "height": 200, "tile_size": 0, "overlap": 0}'),
+         CONFIG, "'tile_size' must be between 1 and", "pyramid.json"),
+    Case("huge height", spec_text('{"width": 300, "height": 1000000000, "tile_size": 64, "overlap": 0}'),
+         CONFIG, "'height' must be between 1 and 16777216", "pyramid.json"),
+    Case("width as a string", spec_text('{"width": "300", "height": 200, "tile_size": 64, "overlap": 0}'),
+         CONFIG, "'width' must be an integer", "pyramid.json"),
+    Case("misspelled key", spec_text('{"width": 300, "height": 200, "tilesize": 64, "overlap": 0}'),
+         CONFIG, "unknown key 'tilesize'", "pyramid.json"),
+    Case("huge but valid size, v0 far from complete", huge_but_valid, SOURCE, "tiles are missing", "v0"),
+    Case("tile_size does not match the tiles", tiles_cut_at_60, SOURCE, "is 60x60 pixels but the grid expects 64x64",
+         ".jpg"),
+    Case("a missing tile in v0", v0_missing_tile, SOURCE, "1 of 20 tiles are missing, the first is 2_1.jpg", "v0"),
+    Case("a tile outside the grid", v1_file("9_1.jpg"), SOURCE, "outside the 5x4 grid", "v1/9_1.jpg"),
+    Case("row and column swapped", v1_file("1_4.jpg"), SOURCE, "(row and column swapped?)", "v1/1_4.jpg"),
+    Case("a tile of the wrong pixel size", v1_file("1_1.jpg", lambda: jpeg(50, 64)), SOURCE,
+         "is 50x64 pixels but the grid expects 64x64", "v1/1_1.jpg"),
+    Case("an edge tile of the wrong size", v1_file("4_3.jpg", lambda: jpeg(64, 64)), SOURCE,
+         "is 64x64 pixels but the grid expects 44x8", "v1/4_3.jpg"),
+    Case("a truncated JPEG", v1_file("1_1.jpg", lambda: jpeg()[:1500]), SOURCE, "truncated JPEG", "v1/1_1.jpg"),
+    Case("a JPEG cut short that still ends properly", v1_file("1_1.jpg", lambda: cut_scan(jpeg())), SOURCE,
+         "is corrupt (libjpeg: Corrupt JPEG data", "v1/1_1.jpg"),
+    Case("a JPEG with garbage in its data", v1_file("1_1.jpg", lambda: garbage_scan(jpeg())), SOURCE,
+         "is corrupt (libjpeg: Corrupt JPEG data", "v1/1_1.jpg"),
+    Case("not an image at all", v1_file("1_1.jpg", lambda: b"GIF89a" + bytes(100)), SOURCE,
+         "not a JPEG, PNG or WebP file", "v1/1_1.jpg"),
+    Case("an empty tile file", v1_file("1_1.jpg", lambda: b""), SOURCE, "not a JPEG", "v1/1_1.jpg"),
+    Case("a PNG named .jpg", v1_file("1_1.jpg", lambda: encoded(synthetic_image(64, 64), ".png")), SOURCE,
+         "is a PNG file named .jpg", "v1/1_1.jpg"),
+    Case("a CMYK JPEG", v1_file("1_1.jpg", lambda: cmyk_header(jpeg())), SOURCE, "has CMYK; refused", "v1/1_1.jpg"),
+    Case("a 16-bit PNG", v1_png(lambda: synthetic_image(64, 64).astype(np.uint16) * 257), SOURCE,
+         "is 16-bit; refused", "v1/1_1.png"),
+    Case("a PNG with alpha", v1_png(lambda: np.dstack([synthetic_image(64, 64), np.full((64, 64), 255, np.uint8)])),
+         SOURCE, "has an alpha channel; refused", "v1/1_1.png"),
+    Case("a .png tile in a jpg pyramid", v1_file("1_1.png", lambda: encoded(synthetic_image(64, 64), ".png")),
+         SOURCE, "tile format is jpg (pyramid.json) but this file is .png", "v1/1_1.png"),
+    Case("a gap in versions", version_gap, SOURCE, "v1/ is missing but v2/ exists", ""),
+    Case("an empty new version", v1_file(".hidden"), SOURCE, "holds no tiles", "v1"),
+    Case("a name with ..", v1_file("0_0..jpg"), SOURCE, "not a tile name", "v1/0_0..jpg"),
+    Case("a name with a space", v1_file("0_0 copy.jpg"), SOURCE, "not a tile name", "v1/0_0 copy.jpg"),
+    Case("a name with a newline", v1_file("0_\n0.jpg"), SOURCE, "not a tile name", "v1/0_\\n0.jpg"),
+    Case("a name with a leading zero", v1_file("01_0.jpg"), SOURCE, "not a tile name", "v1/01_0.jpg"),
+    Case("a name in full-width digits", v1_file("\uff11_0.jpg"), SOURCE, "not a tile name", "v1/\uff11_0.jpg"),
+    Case("a negative index", v1_file("-1_0.jpg"), SOURCE, "not a tile name", "v1/-1_0.jpg"),
+    Case("a folder named like a tile", lambda tmp: _folder_tile(tmp), SOURCE, "is not a regular file", "v1/1_1.jpg"),
+    Case("a symlink to an absolute path outside", v1_link(lambda tmp: tmp / "outside" / "x.jpg", True), SOURCE,
+         "outside the image folder", "v1/0_0.jpg"),
+    Case("a relative symlink outside", v1_link(lambda tmp: tmp / "outside" / "x.jpg", False), SOURCE,
+         "outside the image folder", "v1/0_0.jpg"),
+    Case("a version folder linked from outside", linked_version_folder, SOURCE, "outside the image folder", "/v1"),
+    Case("a published tile edited", edit_published(lambda d: replace_file(d / "v0" / "0_0.jpg", jpeg(seed=9))),
+         PUBLISHED, "was modified in v0, which is published", "v0/0_0.jpg"),
+    Case("a tile added to a published version", edit_published(lambda d: (d / "v0" / "0_0 (2).jpg").write_bytes(b"")),
+         PUBLISHED, "was added to v0, which is published", "v0/0_0 (2).jpg"),
+    Case("a tile removed from a published version", edit_published(lambda d: (d / "v0" / "1_1.jpg").unlink()),
+         PUBLISHED, "was removed from v0, which is published", "v0/1_1.jpg"),
+    Case("quality changed after publishing", edit_published(lambda d: (d / "pyramid.json").write_text(
+        '{"width": 300, "height": 200, "tile_size": 64, "overlap": 0, "quality": 90}')),
+         PUBLISHED, "'quality' changed from 85 to 90 after v0 was published", "pyramid.json"),
+    Case("another resampler after publishing", options("--resampler", "area"), PUBLISHED,
+         "published versions use the 'dct' resampler", ""),
+    Case("--jobs 0", options("--jobs", "0"), CONFIG, "--jobs must be at least 1", ""),
+    Case("an unknown storage", options("--storage", "ftp"), PLUGIN, "no storage named 'ftp'", ""),
+    Case("dest is a file", dest_is_a_file, BUILD, "", "out"),
+    Case("a misspelled site configuration key", site('outptu = "public"\n', build_first=False), CONFIG,
+         "unknown key 'outptu'", "dzbuild.toml"),
+    Case("a collection naming a missing image",
+         site('[[collections]]\nname = "c"\nimages = ["harbour", "nope"]\n', build_first=True),
+         CONFIG, "'nope' matches no image folder", "dzbuild.toml"),
+]
+
+
+def _folder_tile(tmp):
+    image_dir = published(tmp)
+    (image_dir / "v1" / "1_1.jpg").mkdir()
+    return ["pyramid", str(image_dir)], tmp
+
+
+def dzbuild(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dzbuild", *args], capture_output=True, text=True, timeout=120)
+
+
+def state_of(root: Path) -> dict[str, tuple]:
+    """Every path below ``root``: link target, or inode, size, mtime and a hash of the bytes."""
+    result = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = os.path.join(folder, name)
+            st = os.lstat(path)
+            if os.path.islink(path):
+                result[path] = ("link", os.readlink(path))
+            elif os.path.isdir(path):
+                result[path] = ("dir",)
+            else:
+                digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+                result[path] = ("file", st.st_ino, st.st_size, st.st_mtime_ns, digest)
+    return result
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_bad_input_is_refused_in_one_line_and_changes_nothing(tmp_path, case):
+    args, watched = case.setup(tmp_path)
+    before = state_of(watched)
+    done = dzbuild(*args)
+    output = done.stdout + done.stderr
+    assert "Traceback" not in output, output
+    assert done.returncode == case.code, output
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dzbuild: error: "), done.stderr
+    assert case.words in lines[0] and case.names in lines[0], lines[0]
+    assert state_of(watched) == before
+
+
+def test_the_corpus_covers_the_issue():
+    print(f"\n{len(CASES)} bad inputs tried")
+    assert len(CASES) >= 30
+
+
+def test_a_greyscale_tile_is_accepted_and_converted_above(tmp_path):
+    """Policy: greyscale tiles are served as they are; the levels above are colour."""
+    image_dir = published(tmp_path)
+    grey = codec.cv().cvtColor(synthetic_image(64, 64), codec.cv().COLOR_BGR2GRAY)
+    (image_dir / "v1" / "1_1.jpg").write_bytes(encoded(grey, ".jpg"))
+    done = dzbuild("pyramid", str(image_dir))
+    assert done.returncode == 0, done.stderr
+    dest = image_dir / "dest"
+    assert check_dest(dest, deep=True) == []
+    from dzbuild.imageinfo import sniff
+
+    files = dest / "dzi" / "v1" / "dzi_files"
+    assert sniff((files / "9" / "1_1.jpg").read_bytes()).channels == 1
+    assert sniff((files / "8" / "0_0.jpg").read_bytes()).channels == 3

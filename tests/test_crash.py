@@ -1,0 +1,353 @@
+"""SIGKILL a real build at many points, then rerun: published versions stay whole and the rerun finishes.
+
+After every kill: each version with a record is byte-identical to a clean build, every visible
+version folder has a record (or a pending one, whose folder is complete and which the next run
+commits), and the rerun exits 0 leaving an output that ``check_dest(deep=True)`` passes and that
+is byte-identical to the clean build. Kill points are chosen from a logged uninterrupted run so
+that they spread over every step: folders made, tiles written and linked, the descriptor, the
+pending record, the final rename, the commit, between versions, and inside worker processes.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from imagedirs import add_version, base, make_image_dir, tree_bytes
+from killswitch import Op, operations, run
+
+from dzbuild.check import check_dest
+from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.errors import BuildError
+
+KILLED = -9
+TRIED: list[str] = []  # every kill point tried in this module, for the count at the end
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory):
+    """Three versions of a 300x200 image in 64-pixel tiles; v2 overlaps v1; plus a clean build of it."""
+    root = tmp_path_factory.mktemp("crash")
+    image_dir, spec, pixels = make_image_dir(root, 300, 200, 64)
+    pixels = add_version(image_dir, spec, 1, [base(spec, 0, 0), base(spec, 3, 2)], seed=5, pixels=pixels)
+    add_version(image_dir, spec, 2, [base(spec, 0, 0), base(spec, 4, 3)], seed=6, pixels=pixels)
+    clean = root / "clean"
+    shutil.copytree(image_dir, clean)
+    assert run(root, ["pyramid", str(clean), "--jobs", "1"]).returncode == 0
+    return root, image_dir, clean / "dest", spec
+
+
+def fresh_copy(image, name: str) -> Path:
+    """A copy of the sources (mtimes kept, so records match the clean build) with no output yet."""
+    root, image_dir = image[:2]
+    copy = root / "cases" / name
+    shutil.copytree(image_dir, copy)
+    return copy
+
+
+def versions(dest: Path) -> list[str]:
+    folder = dest / "dzi"
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) if folder.is_dir() else []
+
+
+def assert_nothing_partial_visible(dest: Path, clean: Path, label: str) -> None:
+    """What a crash may leave: whole published versions, whole pending ones, hidden temporary folders."""
+    state = dest / ".dzbuild"
+    for name in versions(dest):
+        has_record = (state / f"{name}.json").exists() or (state / f"{name}.pending.json").exists()
+        assert has_record, f"{label}: {name} is visible without a record"
+        assert tree_bytes(dest / "dzi" / name) == tree_bytes(clean / "dzi" / name), f"{label}: {name} differs"
+    for record in state.glob("v*.json") if state.is_dir() else []:
+        if ".pending" in record.name:
+            continue
+        assert (dest / "dzi" / record.stem).is_dir(), f"{label}: {record.name} without its folder"
+        assert json.loads(record.read_text()) == json.loads((clean / ".dzbuild" / record.name).read_text()), label
+
+
+def assert_finished(copy: Path, clean: Path, label: str, jobs: str = "1") -> None:
+    rerun = run(copy.parent, ["pyramid", str(copy), "--jobs", jobs])
+    assert rerun.returncode == 0, f"{label}: rerun failed: {rerun.stderr}"
+    dest = copy / "dest"
+    assert versions(dest) == ["v0", "v1", "v2"], label
+    for name in versions(dest):
+        assert tree_bytes(dest / "dzi" / name) == tree_bytes(clean / "dzi" / name), f"{label}: {name} differs"
+    assert check_dest(dest, deep=True) == [], label  # nothing half-built left in dest...
+    assert not (dest / ".dzbuild.lock").exists(), label
+    assert sorted(p.name for p in copy.iterdir()) == ["dest", "pyramid.json", "v0", "v1", "v2"], label  # ...or beside
+
+
+def kill_and_rerun(image, label: str, kill_at: int, where="any", torn=False, jobs="1", match="", fork=True):
+    root, _, clean, _ = image
+    copy = fresh_copy(image, f"{len(TRIED)}")
+    args = ["pyramid", str(copy), "--jobs", jobs]
+    killed = run(root, args, kill_at=kill_at, where=where, torn=torn, match=match, fork=fork)
+    TRIED.append(label)
+    if where == "worker":  # the build itself survives and says so in one line
+        assert killed.returncode == 7 and "worker process died" in killed.stderr, (label, killed.stderr)
+        assert len(killed.stderr.strip().splitlines()) == 1, killed.stderr
+    else:
+        assert killed.returncode == KILLED, f"{label}: not killed (exit {killed.returncode}) {killed.stderr}"
+    assert_nothing_partial_visible(copy / "dest", clean, label)
+    assert_finished(copy, clean, label, jobs)
+    return copy
+
+
+def step(op: Op) -> str:
+    """What a build does at ``op``, in words."""
+    name = Path(op.path).name
+    if op.name == "open":
+        if name.endswith(".jpg"):
+            return "tile write"
+        return "descriptor write" if name == "dzi.xml" else "pending record write"
+    if op.name == "replace":
+        return "pending record rename" if ".pending" in name else "commit"
+    return {"link": "link", "mkdir": "folder", "rename": "final rename", "fsync": "record fsync"}.get(op.name, op.name)
+
+
+def version_of(op: Op) -> str:
+    for part in Path(op.path).parts + (Path(op.path).name,):
+        for prefix in (".v", "v"):
+            head = part.split(".partial", 1)[0].split(".pending", 1)[0].removesuffix(".json")
+            if head.startswith(prefix) and head[len(prefix):].isdigit():
+                return head[len(prefix):]
+    return "?"
+
+
+def spread(ops: list[Op], per_step: int) -> list[Op]:
+    """Up to ``per_step`` operations (first, middle, last...) of every step of every version."""
+    groups: dict[tuple[str, str], list[Op]] = {}
+    for op in ops:
+        groups.setdefault((version_of(op), step(op)), []).append(op)
+    chosen = []
+    for group in groups.values():
+        picks = {group[round(i * (len(group) - 1) / max(1, per_step - 1))] for i in range(min(per_step, len(group)))}
+        chosen += sorted(picks, key=lambda op: op.number)
+    return sorted(chosen, key=lambda op: op.number)
+
+
+def logged_run(image, name: str) -> list[Op]:
+    return operations(image[0], ["pyramid", str(fresh_copy(image, name)), "--jobs", "1"], where="parent")
+
+
+def test_kill_points_spread_over_an_inline_build(image):
+    ops = logged_run(image, "count")
+    points = [op for op in spread(ops, 1) if step(op) not in ("unlink", "rmdir")]  # unlocking: nothing left to lose
+    points += [op for op in spread([op for op in ops if version_of(op) == "0"], 3) if op not in points][:4]
+    steps = {step(op) for op in points}
+    assert {"tile write", "link", "descriptor write", "pending record write", "final rename", "commit"} <= steps
+    assert len(points) >= 20
+    for op in points:
+        kill_and_rerun(image, f"jobs 1, #{op.number}: {step(op)} of v{version_of(op)}", op.number, "parent")
+
+
+def test_torn_writes(image):
+    """Killed halfway through writing a tile, the descriptor and the pending record."""
+    ops = logged_run(image, "count-torn")
+    wanted = {"tile write", "descriptor write", "pending record write"}
+    points = [op for op in ops if step(op) in wanted and version_of(op) == "1"]
+    firsts = {step(op): op for op in reversed(points)}
+    for op in firsts.values():
+        kill_and_rerun(image, f"torn {step(op)} #{op.number}", op.number, "parent", torn=True)
+
+
+def test_kill_inside_worker_processes(image):
+    """A worker computes the tiles of each version: kill it at its first, middle or last tile."""
+    grid = image[3].grid
+    last = grid.total_tiles - grid.tile_count(grid.max_level)  # tiles v0 computes
+    for version, number in (("0", 1), ("0", last // 2), ("0", last), ("1", 3), ("2", 5)):
+        label = f"worker, tile write #{number} of v{version}"
+        kill_and_rerun(image, label, number, "worker", jobs="2", match=f".v{version}.partial")
+
+
+def test_kill_the_build_while_its_workers_compute(image):
+    """The orphaned workers must neither keep the lock nor write into a folder being cleaned up.
+
+    Run by the driver script in a fresh interpreter, exactly like ``dzbuild`` on the command line.
+    """
+    for number in (3, 25, 60, 110):
+        kill_and_rerun(image, f"jobs 2, parent op #{number}", number, "parent", jobs="2", fork=False)
+
+
+def test_kill_during_the_recovery_of_a_killed_build(image):
+    root, _, clean, _ = image
+    ops = logged_run(image, "count-chain")
+    linking = [op.number for op in ops if step(op) == "link" and version_of(op) == "1"]
+    pending = next(op.number for op in ops if step(op) == "final rename" and version_of(op) == "1")
+    for first, second in ((linking[len(linking) // 2], 1), (linking[-1], 4), (pending, 1)):
+        copy = fresh_copy(image, f"{len(TRIED)}-chain")
+        assert run(root, ["pyramid", str(copy), "--jobs", "1"], kill_at=first, where="parent").returncode == KILLED
+        again = run(root, ["pyramid", str(copy), "--jobs", "1"], kill_at=second, where="parent")
+        TRIED.append(f"recovery #{second} after #{first}")
+        assert again.returncode == KILLED
+        assert_nothing_partial_visible(copy / "dest", clean, TRIED[-1])
+        assert_finished(copy, clean, TRIED[-1])
+
+
+def test_kill_a_rebuild(image):
+    root, _, clean, _ = image
+    for number in (1, 3, 30):  # moving the old output aside, deleting it, building anew
+        copy = fresh_copy(image, f"{len(TRIED)}-rebuild")
+        assert run(root, ["pyramid", str(copy), "--jobs", "1"]).returncode == 0
+        killed = run(root, ["pyramid", str(copy), "--jobs", "1", "--rebuild"], kill_at=number, where="parent")
+        TRIED.append(f"rebuild #{number}")
+        assert killed.returncode == KILLED
+        assert_nothing_partial_visible(copy / "dest", clean, TRIED[-1])
+        assert_finished(copy, clean, TRIED[-1])
+
+
+
+# -- A full disk -------------------------------------------------------------------------------------
+
+
+class FullDisk:
+    """A storage whose disk fills up after ``budget`` files: every later write or link fails with ENOSPC."""
+
+    name = "full-disk"
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+
+    def _spend(self, path: str) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), path)
+
+    def write(self, path: str, data: bytes) -> None:
+        self._spend(path)
+        Path(path).write_bytes(data)
+
+    def link(self, target: str, path: str) -> None:
+        self._spend(path)
+        os.link(target, path)
+
+
+@pytest.fixture
+def full_disk_storage():
+    """Register a throwaway plugin providing the ``full-disk`` storage; unregister it afterwards."""
+    from dzbuild import plugins
+    from dzbuild.hookspecs import hookimpl
+
+    class Plugin:
+        budget = 0
+
+        @hookimpl
+        def register_storages(self, register):
+            register(FullDisk(self.budget))
+
+    plugin = Plugin()
+    manager = plugins.get_plugin_manager()
+    manager.register(plugin, name="test-full-disk")
+    plugins.reset()
+    yield plugin
+    manager.unregister(plugin)
+    plugins.reset()
+
+
+@pytest.mark.parametrize("budget", [0, 12, 30])
+def test_a_full_disk_fails_clearly_and_keeps_earlier_versions(tmp_path, image, full_disk_storage, budget):
+    _, image_dir, clean, _ = image
+    copy = tmp_path / "img"
+    shutil.copytree(image_dir, copy)
+    shutil.move(copy / "v2", tmp_path / "v2")
+    build_pyramid(copy, options=BuildOptions(jobs=1))
+    before = tree_bytes(copy / "dest")
+    shutil.move(tmp_path / "v2", copy / "v2")
+    full_disk_storage.budget = budget
+    with pytest.raises(BuildError, match="No space left on device") as error:
+        build_pyramid(copy, options=BuildOptions(jobs=1, storage="full-disk"))
+    assert error.value.exit_code == 7 and "earlier versions are intact" in str(error.value)
+    assert tree_bytes(copy / "dest") == before and versions(copy / "dest") == ["v0", "v1"]
+    assert check_dest(copy / "dest") == []  # no pending record, no temporary folder, nothing extra
+    build_pyramid(copy, options=BuildOptions(jobs=1))
+    assert tree_bytes(copy / "dest" / "dzi" / "v2") == tree_bytes(clean / "dzi" / "v2")
+    assert check_dest(copy / "dest", deep=True) == []
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MiB tmpfs, when this machine lets the tests mount one (root); otherwise the test is skipped."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here; the full-disk storage test covers the same path")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_a_really_full_disk_through_the_command_line(image, small_disk):
+    _, image_dir, clean, _ = image
+    copy = small_disk / "img"
+    shutil.copytree(image_dir, copy, ignore=shutil.ignore_patterns("v2"))
+    assert run(small_disk.parent, ["pyramid", str(copy)]).returncode == 0
+    before = tree_bytes(copy / "dest")
+    shutil.copytree(image_dir / "v2", copy / "v2")
+    filler = small_disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:  # fill every last block
+        while os.write(fd, b"\0" * 4096):
+            pass
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+    failed = run(small_disk.parent, ["pyramid", str(copy)])
+    assert failed.returncode == 7 and "Traceback" not in failed.stderr, failed.stderr
+    assert len(failed.stderr.splitlines()) == 1 and "could not build v2: No space left on device" in failed.stderr
+    assert tree_bytes(copy / "dest") == before and versions(copy / "dest") == ["v0", "v1"]
+    filler.unlink()
+    assert check_dest(copy / "dest") == []
+    assert run(small_disk.parent, ["pyramid", str(copy)]).returncode == 0
+    assert tree_bytes(copy / "dest" / "dzi" / "v2") == tree_bytes(clean / "dzi" / "v2")
+    assert check_dest(copy / "dest", deep=True) == []
+
+
+# -- Several formats ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def zoomify():
+    """The repository's Zoomify plugin, registered in this process (forked runs inherit it)."""
+    from dzbuild import plugins
+
+    module = pytest.importorskip("dzbuild_zoomify")
+    manager = plugins.get_plugin_manager()
+    manager.register(module, name="test-zoomify")
+    plugins.reset()
+    yield
+    manager.unregister(module)
+    plugins.reset()
+
+
+def test_kill_between_the_formats_of_a_version(image, zoomify):
+    """The first format renamed into place, the second not yet: the version must not be committed half."""
+    root = image[0]
+    args = ["pyramid", "IMAGE", "--jobs", "1", "--format", "zoomify"]
+    clean = fresh_copy(image, "zoomify-clean")
+    assert run(root, [str(clean) if a == "IMAGE" else a for a in args]).returncode == 0
+    probe = fresh_copy(image, "zoomify-count")
+    ops = operations(root, [str(probe) if a == "IMAGE" else a for a in args], where="parent")
+    renames = [op for op in ops if op.name == "rename"]
+    points = [op.number for op in renames if "/zoomify/" in op.path]  # dzi/v{n} is in place, zoomify/v{n} is not
+    points += [next(op.number for op in ops if op.name == "link" and "zoomify" in op.path)]
+    for number in points:
+        copy = fresh_copy(image, f"{len(TRIED)}-zoomify")
+        argv = [str(copy) if a == "IMAGE" else a for a in args]
+        assert run(root, argv, kill_at=number, where="parent").returncode == KILLED
+        TRIED.append(f"zoomify #{number}")
+        state = copy / "dest" / ".dzbuild"
+        for record in state.glob("v*.json"):
+            if ".pending" not in record.name:
+                version = record.name.removesuffix(".json")
+                assert (copy / "dest" / "zoomify" / version).is_dir(), f"{record.name} committed without zoomify"
+        assert run(root, argv).returncode == 0
+        for fmt in ("dzi", "zoomify"):
+            for version in ("v0", "v1", "v2"):
+                finished, expected = copy / "dest" / fmt / version, clean / "dest" / fmt / version
+                assert tree_bytes(finished) == tree_bytes(expected), (number, fmt, version)
+        assert check_dest(copy / "dest", deep=True) == []
