@@ -15,11 +15,12 @@ from . import __version__
 from .commands import COMMANDS
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or just the subcommand ``only`` (a run needs one parser, not seven)."""
     parser = argparse.ArgumentParser(prog="dzbuild", description="Incremental Deep Zoom pyramids for static sites.")
     parser.add_argument("--version", action="version", version=f"dzbuild {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in [only] if only else COMMANDS:
         importlib.import_module(f"dzbuild.commands.{name}").add_parser(subparsers)
     return parser
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv in (["--version"], ["-V"]):  # answer before building every subcommand's parser
         print(f"dzbuild {__version__}")
         return 0
-    parser = make_parser()
+    parser = make_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()

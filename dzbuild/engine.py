@@ -98,14 +98,17 @@ def build_pyramid(
         published = state.published_count()
         record = state.record(published - 1) if published else None
         report = ImageReport(str(image_dir), str(dest), published)
-        resampler = _check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
-        report.backfilled = _backfill_formats(image_dir, dest, spec, options, resampler, state, published)
-        if published < len(sources):
+        pool = None
+        if published < len(sources):  # work ahead: start the workers' OpenCV import right now
             from .executor import Executor
 
-            # a caller's executor stays open for its next image; only our own pool is closed here
-            with nullcontext(executor) if executor else Executor(options.jobs) as pool:  # 5. plan and publish
-                pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
+            pool = executor or Executor(options.jobs)
+            pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
+        # a caller's executor stays open for its next image; only our own pool is closed here
+        with nullcontext() if pool is None or pool is executor else pool:
+            resampler = _check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
+            report.backfilled = _backfill_formats(image_dir, dest, spec, options, resampler, state, published)
+            if pool is not None:  # 5. plan and publish each new version
                 _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, pool)
     report.seconds = time.perf_counter() - started
     return report

@@ -48,7 +48,7 @@ class HardlinkStorage(CopyStorage):
         self.copying = False
 
     def link(self, target: str, path: str) -> None:
-        target = physical(target)
+        target = physical(target)  # os.link(follow_symlinks=True) still links the link itself on Linux
         if not self.copying:
             try:
                 os.link(target, path)
@@ -57,7 +57,7 @@ class HardlinkStorage(CopyStorage):
                 if exc.errno not in self._fallback_errors:
                     raise
                 self.copying = True
-        shutil.copyfile(target, path)
+        shutil.copyfile(target, path)  # follows a symbolic link too
 
 
 class SymlinkStorage(CopyStorage):
