@@ -24,13 +24,12 @@ from dzbuild.collection import build_collection
 from dzbuild.collection.sprites import collection_sprites
 from dzbuild.engine import BuildOptions, build_pyramid
 from dzbuild.grid import Grid
+from dzbuild.viewercheck import CHROMIUM_ARGS  # the flags this closed network needs
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "dzbuild" / "templates"
 OSD_BUILD = REPO / "node_modules" / "openseadragon" / "build" / "openseadragon"
 CHROMIUM = os.environ.get("DZBUILD_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]  # fmt: skip
 ITEMS = 20
 SHAPES = [(64 + 37 * i % 237, 64 + 53 * i % 237, (32, 64, 256)[i % 3]) for i in range(ITEMS)]  # 64..300 px
 
