@@ -247,3 +247,13 @@ def test_github_pages_gets_a_nojekyll_marker(tmp_path):
     site = make_site(tmp_path, config='host = "github-pages"\n', images=("a",))
     build(site)
     assert (site / "_site" / ".nojekyll").read_bytes() == b""  # else Jekyll drops _dzbuild/ (OpenSeadragon)
+
+
+def test_a_collection_naming_a_missing_image_fails_before_anything_is_built(tmp_path):
+    from dzbuild.errors import ConfigError
+
+    site = make_site(tmp_path, '[[collections]]\nname = "c"\nimages = ["a", "nope"]\n')
+    before = snapshot(site)
+    with pytest.raises(ConfigError, match="'nope' matches no image folder"):
+        build_site(site)
+    assert snapshot(site) == before  # no image built, no cache, no output

@@ -79,6 +79,8 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
     found = scan_site(config.source, skip=(config.output, config.cache))  # 2. images and collection files
     declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
     colls.check_paths(declared, found.images)
+    for collection in declared:  # a collection naming a missing image fails before anything is built
+        colls.resolve_members(collection, found.images)
     report = SiteReport(str(config.root), str(config.output), len(found.images), len(declared))
     with locked(config.cache):  # one site build at a time
         owned_before = _read_owned(config.cache)
