@@ -6,6 +6,8 @@ flat colour or white noise would flatter or punish the codecs unrealistically.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from . import codec
 
 
@@ -46,3 +48,25 @@ def make_image_folder(folder, width: int, height: int, tile_size: int = 256, *, 
     write_spec(folder, spec)
     write_tiles(folder / "v0", synthetic_image(width, height, seed=seed), spec)
     return folder
+
+
+@contextmanager
+def plugin_registered(plugin, name: str):
+    """Register ``plugin`` with dzbuild for the duration of a block, as its entry point would.
+
+    For tests of dzbuild and of third-party plugins: a plugin that is already registered is left
+    as it is, and the registry is rebuilt on the way in and out.
+    """
+    from . import plugins
+
+    manager = plugins.get_plugin_manager()
+    added = not manager.is_registered(plugin)
+    if added:
+        manager.register(plugin, name=name)
+    plugins.reset()
+    try:
+        yield plugin
+    finally:
+        if added:
+            manager.unregister(plugin)
+        plugins.reset()

@@ -6,7 +6,6 @@ import inspect
 import json
 import os
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,21 +18,12 @@ from dzbuild.engine import BuildOptions, build_pyramid
 from dzbuild.errors import PluginError
 from dzbuild.grid import Tile
 from dzbuild.hookspecs import hookimpl
+from dzbuild.testing import plugin_registered
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-@contextmanager
-def registered(plugin, name: str):
-    """Register ``plugin`` for the duration of a block, exactly as an entry point would be."""
-    pm = plugins.get_plugin_manager()
-    pm.register(plugin, name=name)
-    plugins.reset()
-    try:
-        yield
-    finally:
-        pm.unregister(name=name)
-        plugins.reset()
+registered = plugin_registered  # for the duration of a block, exactly as an entry point would be
 
 
 def build(image_dir: Path, dest: Path | None = None, **options):

@@ -14,17 +14,10 @@ sys._dzbuild_called_from_test = True  # installed entry points stay out of in-pr
 def iiif_plugin():
     import dzbuild_iiif
 
-    from dzbuild import plugins
+    from dzbuild.testing import plugin_registered
 
-    manager = plugins.get_plugin_manager()
-    added = not manager.is_registered(dzbuild_iiif)
-    if added:
-        manager.register(dzbuild_iiif, name="iiif")
-    plugins.reset()
-    yield dzbuild_iiif
-    if added:
-        manager.unregister(dzbuild_iiif)
-    plugins.reset()
+    with plugin_registered(dzbuild_iiif, "iiif") as plugin:
+        yield plugin
 
 
 @pytest.fixture

@@ -14,17 +14,10 @@ sys._dzbuild_called_from_test = True  # installed entry points stay out of in-pr
 def zoomify_plugin():
     import dzbuild_zoomify
 
-    from dzbuild import plugins
+    from dzbuild.testing import plugin_registered
 
-    manager = plugins.get_plugin_manager()
-    added = not manager.is_registered(dzbuild_zoomify)
-    if added:
-        manager.register(dzbuild_zoomify, name="zoomify")
-    plugins.reset()
-    yield dzbuild_zoomify
-    if added:
-        manager.unregister(dzbuild_zoomify)
-    plugins.reset()
+    with plugin_registered(dzbuild_zoomify, "zoomify") as plugin:
+        yield plugin
 
 
 @pytest.fixture
