@@ -33,8 +33,9 @@ def locked(folder: Path):
     """Hold ``folder/.dzbuild.lock`` for the duration; refuse at once if another process holds it.
 
     The kernel drops the lock when its holder dies, so a killed build never leaves it stuck. The
-    file is removed on release, and ``folder`` too if this call created it and it is still empty,
-    so a build that fails before writing anything leaves the disk as it found it.
+    file stays between runs: nothing is written to it, and re-creating a file costs this kind of
+    disk more than locking one. Only when this call created ``folder`` and nothing else was put
+    in it are the file and the folder removed again: a first build that fails leaves no trace.
     """
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
@@ -42,26 +43,33 @@ def locked(folder: Path):
     fd = _acquire(path)
     _held.add(fd)
     try:
-        _name_holder(fd)
         yield path
     finally:
         _held.discard(fd)
-        path.unlink(missing_ok=True)  # still holding it: nobody can lock a file that is going away
+        empty = created and os.listdir(folder) == [LOCK_NAME]  # a first build that failed early
+        if empty:
+            path.unlink(missing_ok=True)  # still holding it: nobody can lock a file that is going away
         os.close(fd)
-        if created:
+        if empty:
             try:
                 folder.rmdir()
             except OSError:
                 pass
 
 
-def _name_holder(fd: int) -> None:
-    """Write our pid for the message of a second build; on a full disk the lock still holds without it."""
+def holder_of(fd: int) -> str:
+    """The pid holding an flock on the file behind ``fd``, from ``/proc/locks`` (Linux), else "unknown"."""
+    st = os.fstat(fd)
+    inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
     try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with open("/proc/locks", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                fields = line.split()
+                if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == inode:
+                    return fields[4]
     except OSError:
         pass
+    return "unknown"
 
 
 def _acquire(path: Path) -> int:
@@ -70,7 +78,7 @@ def _acquire(path: Path) -> int:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            holder = holder_of(fd)
             os.close(fd)
             message = f"another dzbuild (process {holder}) is building this folder; wait for it"
             raise LockedError(message, path) from None

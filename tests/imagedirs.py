@@ -15,7 +15,7 @@ from dzbuild.spec import PyramidSpec
 from dzbuild.testing import synthetic_image
 from dzbuild.tiling import write_spec, write_tiles
 
-LOCK_NAME = ".dzbuild.lock"  # rewritten (holder's pid) by every run, so snapshots leave it out
+LOCK_NAME = ".dzbuild.lock"  # appears with the first run that creates dest/; snapshots leave it out
 
 
 def make_image_dir(
