@@ -6,7 +6,7 @@ import os
 import shutil
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -91,6 +91,7 @@ def build_pyramid(
             _check_formats(spec, options)  # a rebuild that cannot start must not discard the output first
             _discard(dest)
         state = State(dest)
+        options = _sticky_formats(options, state)
         folders = (*(["core"] if spec.overlap else []), *options.formats)  # the overlap core is renamed first
         state.recover(lambda n: [dest / name / f"v{n}" for name in folders])  # 3. finish or drop a crash
         if (state.dir / VACUUM_JOURNAL).exists():  # ... and finish an interrupted vacuum before building on it
@@ -181,7 +182,20 @@ def _backfill_formats(image_dir, dest, spec, options, resampler, state: State, p
     by_name = {fmt.name: fmt for fmt in target.formats}
     for number, name in missing:
         publish_format(target, by_name[name], number, State.owners_of(state.record(number)))
+        state.add_formats(number, [name])
     return [f"{name}/v{number}" for number, name in missing]
+
+
+def _sticky_formats(options: BuildOptions, state: State) -> BuildOptions:
+    """Formats published for an image stay: a run without ``--format iiif`` keeps publishing IIIF.
+
+    Otherwise one forgotten option would leave an image whose versions differ in what they offer.
+    """
+    count = state.published_count()
+    if not count:
+        return options
+    extra = tuple(name for name in state.record(count - 1).get("formats", []) if name not in options.formats)
+    return replace(options, formats=options.formats + extra) if extra else options
 
 
 def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:

@@ -94,6 +94,12 @@ class State:
         with open(self.record_path(version), encoding="utf-8") as handle:
             return json.load(handle)
 
+    def add_formats(self, version: int, names: list[str]) -> None:
+        """Note formats added to a published version later; its tiles and other formats stay as they are."""
+        record = self.record(version)
+        record["formats"] = [*record["formats"], *(n for n in names if n not in record["formats"])]
+        write_json_atomic(self.record_path(version), record)
+
     @staticmethod
     def owners_of(record: dict, key: str = "owners") -> "Owners":
         return tuple(tuple(level) for level in record[key])

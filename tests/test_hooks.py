@@ -181,6 +181,20 @@ def test_a_format_added_later_is_backfilled_for_published_versions(tmp_path):
         start = tmp_path / "from-start" / "flat" / f"v{version}"
         assert tree_bytes(later) == tree_bytes(start)
         assert os.path.samefile(later / "tiles" / "8-1-0.jpg", tile_file(image_dir / "dest", version, Tile(8, 1, 0)))
+    assert [json.loads((image_dir / "dest" / ".dzbuild" / f"v{n}.json").read_text())["formats"] for n in (0, 1)] == [
+        ["dzi", "flat"],
+        ["dzi", "flat"],
+    ]
+
+
+def test_a_published_format_stays_when_a_later_run_does_not_name_it(tmp_path):
+    image_dir, spec, _ = make_image_dir(tmp_path, 257, 255, 64)
+    with registered(FormatPlugin(), "test-flat"):
+        build(image_dir, formats=("dzi", "flat"))
+        add_version(image_dir, spec, 1, [base(spec, 4, 3)], seed=1)
+        build(image_dir)  # no "flat" asked for: v1 gets it anyway, like v0
+    assert set(os.listdir(image_dir / "dest" / "flat")) == {"v0", "v1"}
+    assert set(os.listdir(image_dir / "dest" / "flat" / "v1" / "tiles")) == flat_names(spec.grid)
 
 
 # -- Contract errors ------------------------------------------------------------------------------------
