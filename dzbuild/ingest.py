@@ -67,7 +67,7 @@ def ingest(
         raise ConfigError(f"--tolerance must be between 0 and 255, got {tolerance}")
     raster = open_raster(image_file)
     try:
-        with locked(image_dir):
+        with locked(image_dir, keep_file=False):  # the image folder is the user's: no litter
             versions = _versions(image_dir)
             options = {"tile_size": tile_size, "format": fmt, "quality": quality}
             spec = _spec(image_dir, image_file, raster, bool(versions), options)

@@ -29,17 +29,20 @@ os.register_at_fork(after_in_child=_drop_in_child)
 
 
 @contextmanager
-def locked(folder: Path):
+def locked(folder: Path, keep_file: bool = True):
     """Hold ``folder/.dzbuild.lock`` for the duration; refuse at once if another process holds it.
 
     The kernel drops the lock when its holder dies, so a killed build never leaves it stuck. The
     file stays between runs: nothing is written to it, and re-creating a file costs this kind of
     disk more than locking one. Only when this call created ``folder`` and nothing else was put
     in it are the file and the folder removed again: a first build that fails leaves no trace.
+    ``keep_file=False`` removes a lock file this call created, for folders that belong to the
+    user (``ingest`` locks the image folder itself).
     """
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME
+    new_file = not path.exists()
     fd = _acquire(path)
     _held.add(fd)
     try:
@@ -47,7 +50,7 @@ def locked(folder: Path):
     finally:
         _held.discard(fd)
         empty = created and os.listdir(folder) == [LOCK_NAME]  # a first build that failed early
-        if empty:
+        if empty or (new_file and not keep_file):
             path.unlink(missing_ok=True)  # still holding it: nobody can lock a file that is going away
         os.close(fd)
         if empty:
