@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import PublishedError
 from .lock import locked
 from .sources import changed_files, version_dirs
 from .spec import PyramidSpec, load_spec
-from .state import PARTIAL_MARK, STATE_DIR, State
-from .vacuum import JOURNAL as VACUUM_JOURNAL
-from .vacuum import finish_interrupted as finish_vacuum
+from .state import PARTIAL_MARK, STATE_DIR, VACUUM_JOURNAL, State
 
 if TYPE_CHECKING:  # the build modules load only when there is something to build
     from .executor import Executor
@@ -28,8 +23,9 @@ DEFAULT_RESAMPLER = "dct"
 DEFAULT_FORMATS = ("dzi",)
 
 
-@dataclass(frozen=True)
-class BuildOptions:
+class BuildOptions(NamedTuple):
+    """How to build; every field has a default. (NamedTuple: no ``dataclasses`` import on a no-op.)"""
+
     storage: str = DEFAULT_STORAGE
     resampler: str | None = None  # None: what the published versions used, else DEFAULT_RESAMPLER
     formats: tuple[str, ...] = DEFAULT_FORMATS
@@ -39,14 +35,16 @@ class BuildOptions:
     spec_defaults: dict | None = None  # a site's [tiles] format/quality, for pyramid.json files that omit them
 
 
-@dataclass
 class ImageReport:
-    image: str
-    dest: str
-    published_before: int
-    versions: list["VersionReport"] = field(default_factory=list)
-    backfilled: list[str] = field(default_factory=list)  # "{format}/v{n}" added to published versions
-    seconds: float = 0.0
+    """What one ``build_pyramid`` call did, for people (CLI lines) and scripts (``summary()``)."""
+
+    def __init__(self, image: str, dest: str, published_before: int) -> None:
+        self.image = image
+        self.dest = dest
+        self.published_before = published_before
+        self.versions: list["VersionReport"] = []
+        self.backfilled: list[str] = []  # "{format}/v{n}" added to published versions
+        self.seconds = 0.0
 
     @property
     def computed(self) -> int:
@@ -95,7 +93,10 @@ def build_pyramid(
         folders = (*(["core"] if spec.overlap else []), *options.formats)  # the overlap core is renamed first
         state.recover(lambda n: [dest / name / f"v{n}" for name in folders])  # 3. finish or drop a crash
         if (state.dir / VACUUM_JOURNAL).exists():  # ... and finish an interrupted vacuum before building on it
-            finish_vacuum(dest)
+            from .vacuum import finish_interrupted
+
+            finish_interrupted(dest)
+            state = State(dest)  # the vacuum rewrote records: read them afresh
         published = state.published_count()
         record = state.record(published - 1) if published else None
         report = ImageReport(str(image_dir), str(dest), published)
@@ -195,7 +196,7 @@ def _sticky_formats(options: BuildOptions, state: State) -> BuildOptions:
     if not count:
         return options
     extra = tuple(name for name in state.record(count - 1).get("formats", []) if name not in options.formats)
-    return replace(options, formats=options.formats + extra) if extra else options
+    return options._replace(formats=options.formats + extra) if extra else options
 
 
 def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:
@@ -263,6 +264,8 @@ def _check_unchanged(folder: Path, number: int, recorded: dict, published: int, 
 
 def _discard(dest: Path) -> None:
     """Move the old output aside and delete it, so a rebuild starts from the sources alone."""
+    import shutil
+
     if not dest.exists():
         return
     aside = dest / f".rebuild{PARTIAL_MARK}{os.getpid()}"  # inside dest: State.recover removes it after a crash

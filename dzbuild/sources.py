@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 import re
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import SourceError
-from .grid import Grid, Tile
+
+if TYPE_CHECKING:  # the grid is only needed to scan a new version, not to check published ones
+    from .grid import Grid, Tile
 
 VERSION_NAME = re.compile(r"^v(0|[1-9][0-9]*)$")
 TILE_NAME = re.compile(r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.([A-Za-z0-9]+)$")
@@ -20,14 +22,13 @@ TILE_NAME = re.compile(r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.([A-Za-z0-9]+)$")
 Fingerprint = dict  # file name -> [size, mtime_ns]: enough to notice an edit without reading the file
 
 
-@dataclass(frozen=True)
-class SourceVersion:
+class SourceVersion(NamedTuple):
     """One ``v{n}/`` folder: the base tiles it provides and their fingerprints."""
 
     number: int
     path: Path
-    tiles: dict[Tile, str] = field(repr=False)  # base-level tile -> file name
-    fingerprint: Fingerprint = field(repr=False)
+    tiles: dict  # base-level Tile -> file name
+    fingerprint: Fingerprint
 
 
 def version_dirs(image_dir: Path) -> list[Path]:
@@ -70,22 +71,36 @@ def changed_files(folder: Path, recorded: Fingerprint, verified: dict, key: str)
     (a fresh clone, a restored cache, ``touch``) is compared by CRC-32 when the record has one.
     ``verified`` remembers such times (``"{key}/{name}" -> mtime_ns``) so each is hashed once.
     """
-    now = fingerprint(folder)
     changed = []
-    for name in now.keys() | recorded.keys():
-        current, published = now.get(name), recorded.get(name)
-        if current is None or published is None or current[0] != published[0]:
-            changed.append(name)
-        elif current[1] != published[1] and verified.get(f"{key}/{name}") != current[1]:
-            if len(published) < 3 or zlib.crc32((folder / name).read_bytes()) != published[2]:
+    seen = 0
+    with os.scandir(folder) as entries:  # one pass, no intermediate tables: this runs on every rerun
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            published = recorded.get(name)
+            if published is None:
                 changed.append(name)
-            else:
-                verified[f"{key}/{name}"] = current[1]
+                continue
+            seen += 1
+            st = entry.stat()
+            if st.st_size != published[0]:
+                changed.append(name)
+            elif st.st_mtime_ns != published[1] and verified.get(f"{key}/{name}") != st.st_mtime_ns:
+                if len(published) < 3 or zlib.crc32((folder / name).read_bytes()) != published[2]:
+                    changed.append(name)
+                else:
+                    verified[f"{key}/{name}"] = st.st_mtime_ns
+    if seen != len(recorded):  # some published file is gone
+        present = {entry.name for entry in os.scandir(folder)}
+        changed += [name for name in recorded if name not in present]
     return sorted(changed)
 
 
-def scan_version(version_dir: Path, number: int, grid: Grid, ext: str) -> SourceVersion:
+def scan_version(version_dir: Path, number: int, grid: "Grid", ext: str) -> SourceVersion:
     """Parse and check every tile name of one version folder against the base level of ``grid``."""
+    from .grid import Tile
+
     level = grid.max_level
     cols, rows = grid.tile_counts(level)
     tiles: dict[Tile, str] = {}

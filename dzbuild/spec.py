@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ConfigError
-from .grid import Grid
+
+if TYPE_CHECKING:
+    from .grid import Grid
 
 SPEC_FILE = "pyramid.json"
 TILE_FORMATS = ("jpg", "png", "webp")  # webp: lossy at ``quality``, as OpenCV encodes it
@@ -19,9 +21,12 @@ _REQUIRED = {"width": int, "height": int, "tile_size": int, "overlap": int}
 _OPTIONAL = {"format": str, "quality": int}
 
 
-@dataclass(frozen=True)
-class PyramidSpec:
-    """What ``pyramid.json`` declares. Everything that decides output bytes lives here."""
+class PyramidSpec(NamedTuple):
+    """What ``pyramid.json`` declares. Everything that decides output bytes lives here.
+
+    A NamedTuple, not a dataclass: a rerun with nothing new reads it, and importing
+    ``dataclasses`` alone costs a tenth of ``dzbuild --version``.
+    """
 
     width: int
     height: int
@@ -31,11 +36,13 @@ class PyramidSpec:
     quality: int = 85
 
     @property
-    def grid(self) -> Grid:
+    def grid(self) -> "Grid":
+        from .grid import Grid
+
         return Grid(self.width, self.height, self.tile_size)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(self._asdict())
 
 
 def parse_spec(text: str, path: Path | str = SPEC_FILE, defaults: dict | None = None) -> PyramidSpec:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ STATE_DIR = ".dzbuild"
 SCHEMA = 1
 PARTIAL_MARK = ".partial-"
 VERIFIED_FILE = "verified-times.json"  # a cache, not a record: safe to delete
+VACUUM_JOURNAL = "vacuum.json"  # what an interrupted ``dzbuild vacuum`` still has to remove
 
 
 def write_json_atomic(path: Path, data) -> None:
@@ -37,6 +37,8 @@ def write_json_atomic(path: Path, data) -> None:
 
 def remove_path(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
+        import shutil  # only when something is removed: keeps a rerun's imports short
+
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)
@@ -65,6 +67,7 @@ class State:
     def __init__(self, dest: Path) -> None:
         self.dest = dest
         self.dir = dest / STATE_DIR
+        self._records: dict[int, dict] = {}
 
     def record_path(self, version: int) -> Path:
         return self.dir / f"v{version}.json"
@@ -91,14 +94,19 @@ class State:
         write_json_atomic(self.dir / VERIFIED_FILE, verified)
 
     def record(self, version: int) -> dict:
-        with open(self.record_path(version), encoding="utf-8") as handle:
-            return json.load(handle)
+        """A published version's record, read once per State (a rerun needs the latest twice)."""
+        cached = self._records.get(version)
+        if cached is None:
+            with open(self.record_path(version), encoding="utf-8") as handle:
+                cached = self._records[version] = json.load(handle)
+        return cached
 
     def add_formats(self, version: int, names: list[str]) -> None:
         """Note formats added to a published version later; its tiles and other formats stay as they are."""
-        record = self.record(version)
+        record = dict(self.record(version))
         record["formats"] = [*record["formats"], *(n for n in names if n not in record["formats"])]
         write_json_atomic(self.record_path(version), record)
+        self._records[version] = record
 
     @staticmethod
     def owners_of(record: dict, key: str = "owners") -> "Owners":
@@ -113,6 +121,7 @@ class State:
     def commit(self, version: int) -> None:
         """Publish a prepared version: from here on it is immutable."""
         os.replace(self.pending_path(version), self.record_path(version))
+        self._records.pop(version, None)
 
     def recover(self, version_dir_of) -> list[Path]:
         """Finish or discard what an interrupted build left; return what was removed.

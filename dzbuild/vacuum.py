@@ -29,8 +29,8 @@ from .errors import ConfigError
 from .grid import Grid, Tile
 from .lock import locked
 from .state import PARTIAL_MARK, STATE_DIR, State, retract, write_json_atomic
+from .state import VACUUM_JOURNAL as JOURNAL
 
-JOURNAL = "vacuum.json"
 _TILE = re.compile(r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.[A-Za-z0-9]+$")
 _VERSIONS = re.compile(r"^v?(0|[1-9][0-9]*)(?:\.\.v?(0|[1-9][0-9]*))?$")
 

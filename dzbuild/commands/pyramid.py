@@ -29,13 +29,13 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..engine import BuildOptions, build_pyramid
+    from ..engine import DEFAULT_STORAGE, BuildOptions, build_pyramid
     from ..errors import ConfigError
 
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     options = BuildOptions(
-        storage=args.storage or BuildOptions.storage,
+        storage=args.storage or DEFAULT_STORAGE,
         resampler=args.resampler,
         jobs=args.jobs,
         rebuild=args.rebuild,
