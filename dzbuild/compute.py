@@ -50,7 +50,6 @@ def run_unit(job: UnitJob) -> UnitResult:
     resampler = reg.get("resampler", job.resampler)
     storage = reg.get("storage", job.storage)
     grid = job.grid
-    base_level = grid.max_level
     pending: dict[Tile, bytes] = {}
     result = UnitResult()
     for tile, out_path in job.writes:
@@ -58,7 +57,7 @@ def run_unit(job: UnitJob) -> UnitResult:
         for child in grid.children(tile):
             data = pending.pop(child, None)
             if data is None:
-                data = _read_child(job, child, base_level)
+                data = read_tile(grid, child, job.reads[child])
                 if child in job.checksum:
                     result.checksums[child] = zlib.crc32(data)
             children[(child.col - 2 * tile.col, child.row - 2 * tile.row)] = data
@@ -85,9 +84,12 @@ def _blame(job: UnitJob, children: list[Tile], error: SourceError) -> SourceErro
     return SourceError(error.message, ", ".join(paths) or None)
 
 
-def _read_child(job: UnitJob, child: Tile, base_level: int) -> bytes:
-    path = job.reads[child]
+def read_tile(grid: Grid, tile: Tile, path: str) -> bytes:
+    """The bytes of a tile's physical file, checked when it is a source tile.
+
+    Source tiles are the only input a person wrote by hand; computed tiles are dzbuild's own.
+    """
     data = read_file(path)
-    if child.level == base_level:  # a source tile: the only input a person wrote by hand
-        codec.check_tile(data, path, job.grid.tile_size_of(child))
+    if tile.level == grid.max_level:
+        codec.check_tile(data, path, grid.tile_size_of(tile))
     return data

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from . import codec
-from .compute import UnitResult, read_file
+from .compute import UnitResult, read_tile
 from .grid import Grid, Tile
 
 ROWS_PER_UNIT = 16  # a band of rows per work unit: halo rows are decoded twice, 1 in 8 extra
@@ -73,10 +73,7 @@ def _decoded(job: OverlapJob, tile: Tile, cache: OrderedDict, capacity: int):
         cache.move_to_end(tile)
         return pixels
     path = job.reads[tile]
-    data = read_file(path)
-    if tile.level == job.grid.max_level:
-        codec.check_tile(data, path, job.grid.tile_size_of(tile))
-    pixels = cache[tile] = codec.decode(data, path)
+    pixels = cache[tile] = codec.decode(read_tile(job.grid, tile, path), path)
     if len(cache) > capacity:
         cache.popitem(last=False)
     return pixels

@@ -217,7 +217,7 @@ def link_all(target: Target, fmt, tmp: Path, owners, skip: frozenset, store, fol
                 continue
             owner = level_owners[index]
             if from_sources:
-                physical = f"{target.image_dir}/v{owner}/{tile.col}_{tile.row}.{ext}"
+                physical = target.source_path(tile, owner)
             else:
                 folder = folders.get(owner) or folders.setdefault(owner, str(target.version_dir(store, owner)))
                 physical = f"{folder}/{store.tile_path(grid, tile, ext)}"
