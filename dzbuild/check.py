@@ -17,13 +17,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .sources import version_number
 from .spec import SPEC_FILE, PyramidSpec
-from .state import PARTIAL_MARK, STATE_DIR
+from .state import PARTIAL_MARK, SOURCE_CACHE, STATE_DIR
 from .vacuum import JOURNAL, base_changes, kept_owners
 
 LOCK_NAME = ".dzbuild.lock"
 RECORD_NAME = re.compile(r"^v(0|[1-9][0-9]*)\.json$")
-VERSION_NAME = re.compile(r"^v(0|[1-9][0-9]*)$")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def find_dests(path: Path) -> list[Path]:
     for folder, dirs, _ in os.walk(path):  # not into versions: a collection's members may sit below it
         if STATE_DIR in dirs:
             found.append(Path(folder))
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not VERSION_NAME.match(d))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and version_number(d) is None)
     return found
 
 
@@ -111,6 +111,8 @@ class _Checker:
             match = RECORD_NAME.match(path.name)
             if match:
                 found[int(match.group(1))] = self._load_record(path, int(match.group(1)))
+            elif path.name == SOURCE_CACHE:
+                continue  # a rerun's cache, not a record
             elif _leftover(path.name):
                 self.problem(path, _leftover(path.name))
             else:
@@ -141,14 +143,14 @@ class _Checker:
         wanted = {f"v{n}" for n, r in enumerate(records) if not r.get("vacuumed")}
         present = set(os.listdir(parent)) if parent.is_dir() else set()
         for entry in sorted(present - wanted - {STATE_DIR, LOCK_NAME}):
-            number = VERSION_NAME.match(entry)
+            number = version_number(entry)
             if (parent / entry / STATE_DIR).is_dir():
                 continue  # another output below this one (a collection's member image): checked on its own
             if _leftover(entry):
                 message = _leftover(entry)
-            elif number and int(number.group(1)) < len(records):
+            elif number is not None and number < len(records):
                 message = "belongs to a vacuumed version"
-            elif number:
+            elif number is not None:
                 message = "has no record: not published (an interrupted build? the next build removes it)"
             else:
                 message = "unexpected"
@@ -185,6 +187,24 @@ class _Checker:
             sources, overlap_owners = records[-1]["sources"], record.get("overlap_owners")
             version = Version(number, spec, grid, formats, owners, sources, record["resampler"], overlap_owners)
             self._check_version(version)
+        if self.sources is not None:
+            self._check_sources(records[-1]["sources"])
+
+    def _check_sources(self, recorded: dict) -> None:
+        """Every published source folder must still hold what its record saw, file by file.
+
+        A build only notices changes that move a folder's mtime (see ``engine``); this also
+        finds a tile rewritten in place.
+        """
+        from .sources import changed_files
+
+        for key, fingerprint in recorded.items():
+            folder = self.sources / key
+            if not folder.is_dir():
+                continue
+            for name in changed_files(folder, fingerprint, {}, key):
+                what = "removed" if not (folder / name).exists() else "added" if name not in fingerprint else "modified"
+                self.problem(folder / name, f"was {what} after {key} was published (put changes in a new version)")
 
     def _image_facts(self, records: list[dict]) -> tuple:
         """Spec, grid, format objects and the owners every version must have, from the records alone."""

@@ -9,18 +9,60 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
 from .commands import COMMANDS
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, sized without ``shutil``, which argparse imports for every argument.
+
+    Same rule as ``shutil.get_terminal_size``: ``$COLUMNS``, else the terminal, else 80.
+    """
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width=None) -> None:
+        super().__init__(prog, indent_increment, max_help_position, width or _columns() - 2)
+
+
+def _columns() -> int:
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns or 80
+
+
+class _OneCommand:
+    """Stands in for argparse's subparsers when the command is known: one parser, not two."""
+
+    def __init__(self) -> None:
+        self.parser: argparse.ArgumentParser | None = None
+
+    def add_parser(self, name: str, help: str | None = None, **kwargs) -> argparse.ArgumentParser:
+        kwargs.setdefault("description", help)
+        self.parser = argparse.ArgumentParser(prog=f"dzbuild {name}", formatter_class=_Formatter, **kwargs)
+        return self.parser
+
+
 def make_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole command line, or just the subcommand ``only`` (a run needs one parser, not seven)."""
-    parser = argparse.ArgumentParser(prog="dzbuild", description="Incremental Deep Zoom pyramids for static sites.")
+    """The whole command line, or only the parser of the subcommand ``only`` (what a run needs)."""
+    if only is not None:
+        shim = _OneCommand()
+        importlib.import_module(f"dzbuild.commands.{only}").add_parser(shim)
+        return shim.parser
+    parser = argparse.ArgumentParser(
+        prog="dzbuild", description="Incremental Deep Zoom pyramids for static sites.", formatter_class=_Formatter
+    )
     parser.add_argument("--version", action="version", version=f"dzbuild {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in [only] if only else COMMANDS:
+    for name in COMMANDS:
         importlib.import_module(f"dzbuild.commands.{name}").add_parser(subparsers)
     return parser
 
@@ -31,8 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv in (["--version"], ["-V"]):  # answer before building every subcommand's parser
         print(f"dzbuild {__version__}")
         return 0
-    parser = make_parser(argv[0] if argv and argv[0] in COMMANDS else None)
-    args = parser.parse_args(argv)
+    if argv and argv[0] in COMMANDS:
+        parser = make_parser(argv[0])
+        args = parser.parse_args(argv[1:])
+    else:
+        parser = make_parser()
+        args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return 2

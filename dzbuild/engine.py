@@ -6,14 +6,15 @@ import os
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from collections import namedtuple
 
 from .errors import PublishedError
 from .lock import locked
-from .sources import changed_files, version_dirs
+from .sources import changed_files, folder_seal, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import PARTIAL_MARK, STATE_DIR, VACUUM_JOURNAL, State
 
+TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:  # the build modules load only when there is something to build
     from .executor import Executor
     from .publish import VersionReport
@@ -23,16 +24,24 @@ DEFAULT_RESAMPLER = "dct"
 DEFAULT_FORMATS = ("dzi",)
 
 
-class BuildOptions(NamedTuple):
-    """How to build; every field has a default. (NamedTuple: no ``dataclasses`` import on a no-op.)"""
+_OPTION_DEFAULTS = {
+    "storage": DEFAULT_STORAGE,
+    "resampler": None,  # None: what the published versions used, else DEFAULT_RESAMPLER
+    "formats": DEFAULT_FORMATS,  # names; the first holds the physical tiles
+    "jobs": None,  # None: every core this process may use
+    "rebuild": False,  # discard dest/ and recompute every version
+    "base_url": None,  # public URL of ``dest``, for formats whose descriptors need one (IIIF)
+    "spec_defaults": None,  # a site's [tiles] format/quality, for pyramid.json files that omit them
+}
 
-    storage: str = DEFAULT_STORAGE
-    resampler: str | None = None  # None: what the published versions used, else DEFAULT_RESAMPLER
-    formats: tuple[str, ...] = DEFAULT_FORMATS
-    jobs: int | None = None  # None: every core this process may use
-    rebuild: bool = False
-    base_url: str | None = None  # public URL of ``dest``, for formats whose descriptors need one (IIIF)
-    spec_defaults: dict | None = None  # a site's [tiles] format/quality, for pyramid.json files that omit them
+
+class BuildOptions(namedtuple("BuildOptions", _OPTION_DEFAULTS, defaults=_OPTION_DEFAULTS.values())):
+    """How to build; every field has a default (see ``_OPTION_DEFAULTS``).
+
+    A plain named tuple: no ``dataclasses`` or ``typing`` import on a rerun with nothing new.
+    """
+
+    __slots__ = ()
 
 
 class ImageReport:
@@ -108,10 +117,12 @@ def build_pyramid(
             pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
         # a caller's executor stays open for its next image; only our own pool is closed here
         with nullcontext() if pool is None or pool is executor else pool:
-            resampler = _check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
+            resampler, cache = _check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
             report.backfilled = _backfill_formats(image_dir, dest, spec, options, resampler, state, published)
             if pool is not None:  # 5. plan and publish each new version
                 _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, pool)
+            if cache is not None:  # only after success: a failed build leaves dest/ exactly as it was
+                state.save_source_cache(cache)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -218,10 +229,13 @@ def _check_unread_tiles(source, grid) -> None:
         check_tile(path.read_bytes(), path, grid.tile_size_of(tile))
 
 
-def _check_published(image_dir, spec: PyramidSpec, options, sources, state: State, record) -> str:
-    """Refuse anything that would change a published version; return the resampler to use."""
+def _check_published(image_dir, spec: PyramidSpec, options, sources, state: State, record) -> tuple:
+    """Refuse anything that would change a published version.
+
+    Returns the resampler to use and the updated source cache (None when unchanged).
+    """
     if record is None:
-        return options.resampler or DEFAULT_RESAMPLER
+        return options.resampler or DEFAULT_RESAMPLER, None
     published = record["version"] + 1
     spec_path = image_dir / "pyramid.json"
     for key, before in record["spec"].items():
@@ -240,13 +254,30 @@ def _check_published(image_dir, spec: PyramidSpec, options, sources, state: Stat
         )
     if published > len(sources):
         raise PublishedError(f"v{published - 1} was published but its source folder is gone", sources[-1].parent)
-    verified = state.verified_times()
-    before = dict(verified)
-    for number in range(published):
-        _check_unchanged(sources[number], number, record["sources"][f"v{number}"], published, verified)
-    if verified != before:
-        state.save_verified_times(verified)
-    return record["resampler"]
+    return record["resampler"], _check_sources_unchanged(sources[:published], record["sources"], state)
+
+
+def _check_sources_unchanged(folders: list[Path], recorded: dict, state: State) -> dict | None:
+    """Refuse a published source folder that gained, lost or changed a file since it was published.
+
+    A folder whose inode and mtime match its seal from an earlier run is not listed again: a
+    rerun or a patch costs one ``stat`` per published version, not one per published tile. A
+    file rewritten in place keeps the folder's mtime; ``dzbuild check`` compares every file.
+    Returns the cache to save once the build succeeds, or None if nothing new was learnt.
+    """
+    cache = state.source_cache()
+    seals, verified = cache["seals"], cache["verified"]
+    before = repr(cache)
+    now = time.time_ns()
+    for number, folder in enumerate(folders):
+        key = f"v{number}"
+        seal = folder_seal(folder, now)
+        if seal is not None and seals.get(key) == seal:
+            continue
+        _check_unchanged(folder, number, recorded[key], len(folders), verified)
+        if seal is not None:
+            seals[key] = seal
+    return cache if repr(cache) != before else None
 
 
 def _check_unchanged(folder: Path, number: int, recorded: dict, published: int, verified: dict) -> None:

@@ -30,7 +30,7 @@ from .errors import ConfigError, SourceError
 from .grid import Tile
 from .lock import locked
 from .rasters import open_raster
-from .sources import VERSION_NAME, scan_version, version_dirs
+from .sources import scan_version, version_dirs, version_number
 from .spec import SPEC_FILE, PyramidSpec, load_spec, parse_spec
 from .state import PARTIAL_MARK, remove_path
 from .tiling import write_spec
@@ -83,7 +83,7 @@ def ingest(
 
 def _versions(image_dir: Path) -> list[Path]:
     """The folder's ``v{n}/`` folders, or none for a new image folder."""
-    if not any(VERSION_NAME.match(entry.name) for entry in os.scandir(image_dir)):
+    if not any(version_number(entry.name) is not None for entry in os.scandir(image_dir)):
         return []
     return version_dirs(image_dir)
 

@@ -8,27 +8,32 @@ from __future__ import annotations
 import os
 import re
 import zlib
+from collections import namedtuple
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import SourceError
 
+TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:  # the grid is only needed to scan a new version, not to check published ones
     from .grid import Grid, Tile
 
-VERSION_NAME = re.compile(r"^v(0|[1-9][0-9]*)$")
-TILE_NAME = re.compile(r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.([A-Za-z0-9]+)$")
+TILE_NAME = r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.([A-Za-z0-9]+)$"  # compiled on first use: a rerun never needs it
 
 Fingerprint = dict  # file name -> [size, mtime_ns]: enough to notice an edit without reading the file
 
 
-class SourceVersion(NamedTuple):
-    """One ``v{n}/`` folder: the base tiles it provides and their fingerprints."""
+class SourceVersion(namedtuple("SourceVersion", "number path tiles fingerprint")):
+    """One ``v{n}/`` folder: its number, path, ``tiles`` (base-level Tile -> file name) and fingerprint."""
 
-    number: int
-    path: Path
-    tiles: dict  # base-level Tile -> file name
-    fingerprint: Fingerprint
+    __slots__ = ()
+
+
+def version_number(name: str) -> int | None:
+    """``n`` for a folder named ``v{n}`` (no leading zeros), else None."""
+    digits = name[1:]
+    if name[:1] != "v" or not digits.isdigit() or not digits.isascii() or (digits[0] == "0" and digits != "0"):
+        return None
+    return int(digits)
 
 
 def version_dirs(image_dir: Path) -> list[Path]:
@@ -39,11 +44,11 @@ def version_dirs(image_dir: Path) -> list[Path]:
     except OSError as exc:
         raise SourceError(f"cannot list the image folder: {exc.strerror}", image_dir) from None
     for entry in entries:
-        match = VERSION_NAME.match(entry.name)
-        if match and entry.is_dir():
+        number = version_number(entry.name)
+        if number is not None and entry.is_dir():
             if entry.is_symlink():  # a version folder linked in from elsewhere must stay inside the image folder
                 _check_link_inside(Path(entry.path), image_dir)
-            found[int(match.group(1))] = Path(entry.path)
+            found[number] = Path(entry.path)
     if not found:
         raise SourceError("no v0/ folder: put the full-resolution tiles in v0/", image_dir)
     for number in range(max(found) + 1):
@@ -62,6 +67,23 @@ def fingerprint(version_dir: Path) -> Fingerprint:
                 st = entry.stat()
                 result[entry.name] = [st.st_size, st.st_mtime_ns]
     return result
+
+
+SEAL_MARGIN_NS = 2_000_000_000  # a folder changed this recently may change again within the same clock tick
+
+
+def folder_seal(folder: Path, now_ns: int) -> list[int] | None:
+    """``[inode, mtime_ns]`` of a source folder, or None while it is too fresh to trust.
+
+    Adding, removing or renaming a file (how editors, ``cp`` into a new name, ``git`` and
+    ``rsync`` change a folder) moves the folder's mtime; rewriting a file in place does not,
+    which is what ``dzbuild check`` is for. A folder modified in the last two seconds is not
+    sealed, so an edit in the same timestamp tick as the check cannot hide behind the seal.
+    """
+    st = os.stat(folder)
+    if now_ns - st.st_mtime_ns < SEAL_MARGIN_NS:
+        return None
+    return [st.st_ino, st.st_mtime_ns]
 
 
 def changed_files(folder: Path, recorded: Fingerprint, verified: dict, key: str) -> list[str]:
@@ -111,7 +133,7 @@ def scan_version(version_dir: Path, number: int, grid: "Grid", ext: str) -> Sour
             if name.startswith("."):
                 continue
             path = version_dir / name
-            match = TILE_NAME.match(name)
+            match = re.match(TILE_NAME, name)
             if not match:
                 raise SourceError("not a tile name: expected {col}_{row}." + ext, path)
             col, row, suffix = int(match.group(1)), int(match.group(2)), match.group(3)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from collections import namedtuple
 
 from .errors import ConfigError
 
+TYPE_CHECKING = False  # not ``typing``: its import alone costs a tenth of a rerun
 if TYPE_CHECKING:
     from .grid import Grid
 
@@ -21,19 +22,15 @@ _REQUIRED = {"width": int, "height": int, "tile_size": int, "overlap": int}
 _OPTIONAL = {"format": str, "quality": int}
 
 
-class PyramidSpec(NamedTuple):
+class PyramidSpec(namedtuple("PyramidSpec", "width height tile_size overlap format quality", defaults=(0, "jpg", 85))):
     """What ``pyramid.json`` declares. Everything that decides output bytes lives here.
 
-    A NamedTuple, not a dataclass: a rerun with nothing new reads it, and importing
-    ``dataclasses`` alone costs a tenth of ``dzbuild --version``.
+    ``width``, ``height``, ``tile_size``, ``overlap`` (int), ``format`` (str), ``quality`` (int).
+    A plain named tuple, not a dataclass or ``typing.NamedTuple``: a rerun with nothing new
+    reads it, and importing either module costs a tenth of ``dzbuild --version``.
     """
 
-    width: int
-    height: int
-    tile_size: int
-    overlap: int = 0
-    format: str = "jpg"
-    quality: int = 85
+    __slots__ = ()
 
     @property
     def grid(self) -> "Grid":

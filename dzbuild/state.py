@@ -12,15 +12,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:
     from .planner import Owners
 
 STATE_DIR = ".dzbuild"
 SCHEMA = 1
 PARTIAL_MARK = ".partial-"
-VERIFIED_FILE = "verified-times.json"  # a cache, not a record: safe to delete
+SOURCE_CACHE = "source-cache.json"  # a cache, not a record: safe to delete (see ``source_cache``)
 VACUUM_JOURNAL = "vacuum.json"  # what an interrupted ``dzbuild vacuum`` still has to remove
 
 
@@ -82,16 +81,22 @@ class State:
             count += 1
         return count
 
-    def verified_times(self) -> dict:
-        """Modification times of published source files whose unchanged bytes were verified."""
-        try:
-            with open(self.dir / VERIFIED_FILE, encoding="utf-8") as handle:
-                return json.load(handle)
-        except FileNotFoundError:
-            return {}
+    def source_cache(self) -> dict:
+        """What earlier runs verified about the published source folders, so a rerun need not again.
 
-    def save_verified_times(self, verified: dict) -> None:
-        write_json_atomic(self.dir / VERIFIED_FILE, verified)
+        ``seals``: ``"v{n}" -> [inode, mtime_ns]`` of a source folder whose files all matched the
+        record; ``verified``: ``"v{n}/{name}" -> mtime_ns`` of a file whose new time (a fresh
+        clone) was checked by CRC-32. Deleting the cache only costs one full check.
+        """
+        try:
+            with open(self.dir / SOURCE_CACHE, encoding="utf-8") as handle:
+                cache = json.load(handle)
+        except (FileNotFoundError, ValueError):
+            cache = {}
+        return {"seals": cache.get("seals", {}), "verified": cache.get("verified", {})}
+
+    def save_source_cache(self, cache: dict) -> None:
+        write_json_atomic(self.dir / SOURCE_CACHE, cache)
 
     def record(self, version: int) -> dict:
         """A published version's record, read once per State (a rerun needs the latest twice)."""

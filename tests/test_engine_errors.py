@@ -165,9 +165,72 @@ def test_a_fresh_clone_of_published_sources_is_not_an_edit(published):
     before = snapshot(dest / "dzi")
     assert build(image_dir).versions == []
     assert snapshot(dest / "dzi") == before
-    verified = json.loads((dest / ".dzbuild" / "verified-times.json").read_text())
+    verified = json.loads((dest / ".dzbuild" / "source-cache.json").read_text())["verified"]
     assert len(verified) == 6 and set(verified.values()) == {1_000_000_000}
     assert build(image_dir).versions == []  # the second time nothing is hashed again
+
+
+def age(folder: Path, seconds: int = 60) -> None:
+    """Make a folder look untouched for a while, as published sources usually are."""
+    stamp = folder.stat().st_mtime_ns - seconds * 1_000_000_000
+    os.utime(folder, ns=(stamp, stamp))
+
+
+def cache(image_dir: Path) -> dict:
+    return json.loads((image_dir / "dest" / ".dzbuild" / "source-cache.json").read_text())
+
+
+def test_a_checked_folder_is_sealed_and_not_listed_again(published, monkeypatch):
+    image_dir, _ = published
+    age(image_dir / "v0")
+    assert build(image_dir).versions == []  # checks every file once, then seals the folder
+    st = (image_dir / "v0").stat()
+    assert cache(image_dir)["seals"] == {"v0": [st.st_ino, st.st_mtime_ns]}
+    import dzbuild.engine
+
+    monkeypatch.setattr(dzbuild.engine, "changed_files", lambda *a: pytest.fail("a sealed folder was listed"))
+    assert build(image_dir).versions == []
+
+
+def test_a_folder_changed_moments_ago_is_not_sealed(published):
+    image_dir, _ = published
+    assert build(image_dir).versions == []  # v0 was written just now: the same clock tick may hide an edit
+    assert not (image_dir / "dest" / ".dzbuild" / "source-cache.json").exists()
+
+
+@pytest.mark.parametrize("change", ["add", "remove", "replace"])
+def test_a_sealed_folder_that_changes_is_checked_again(published, change):
+    image_dir, _ = published
+    age(image_dir / "v0")
+    build(image_dir)
+    tile = image_dir / "v0" / "1_1.jpg"
+    if change == "add":
+        extra = image_dir / "v0" / "3_0.jpg"
+        extra.write_bytes(tile.read_bytes())
+        refused(image_dir, PublishedError, extra, "was added to v0")
+    elif change == "remove":
+        tile.unlink()
+        refused(image_dir, PublishedError, tile, "was removed from v0")
+    else:
+        replace_file(tile, (image_dir / "v0" / "0_0.jpg").read_bytes())
+        refused(image_dir, PublishedError, tile, "was modified in v0")
+
+
+def test_an_in_place_edit_of_a_sealed_folder_is_found_by_check(published):
+    """Rewriting a file in place keeps the folder's mtime: the build trusts the seal, ``check`` does not."""
+    from dzbuild.check import check_report
+
+    image_dir, _ = published
+    age(image_dir / "v0")
+    build(image_dir, storage="copy", rebuild=True)
+    build(image_dir, storage="copy")  # seals v0
+    tile = image_dir / "v0" / "1_1.jpg"
+    tile.write_bytes((image_dir / "v0" / "0_0.jpg").read_bytes())
+    assert build(image_dir, storage="copy").versions == []
+    problems = {p.path: p.message for p in check_report(image_dir / "dest").problems}
+    assert problems[str(tile)] == "was modified after v0 was published (put changes in a new version)"
+    copy = image_dir / "dest" / "dzi" / "v0" / "dzi_files" / "10" / "1_1.jpg"
+    assert problems[str(copy)].startswith(f"differs from {tile}")  # the published copy no longer matches
 
 
 def test_same_size_other_bytes_is_an_edit(published):
