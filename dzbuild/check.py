@@ -19,11 +19,12 @@ from pathlib import Path
 
 from .sources import version_number
 from .spec import SPEC_FILE, PyramidSpec
-from .state import PARTIAL_MARK, SOURCE_CACHE, STATE_DIR
+from .state import PARTIAL_MARK, SOURCE_CACHE, STATE_DIR, State
 from .vacuum import JOURNAL, base_changes, kept_owners
 
 LOCK_NAME = ".dzbuild.lock"
 RECORD_NAME = re.compile(r"^v(0|[1-9][0-9]*)\.json$")
+SOURCES_NAME = re.compile(r"^v(0|[1-9][0-9]*)\.sources\.json$")
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,13 @@ class _Checker:
             self.problem(self.dest, f"has no {STATE_DIR}/ records: not a dzbuild output, or its records were deleted")
             return None
         found: dict[int, dict] = {}
+        sources: list[tuple[int, Path]] = []
         for path in sorted(folder.iterdir()):
             match = RECORD_NAME.match(path.name)
             if match:
                 found[int(match.group(1))] = self._load_record(path, int(match.group(1)))
+            elif SOURCES_NAME.match(path.name):
+                sources.append((int(SOURCES_NAME.match(path.name).group(1)), path))
             elif path.name == SOURCE_CACHE:
                 continue  # a rerun's cache, not a record
             elif _leftover(path.name):
@@ -122,6 +126,9 @@ class _Checker:
             count += 1
         for number in sorted(n for n in found if n > count):
             self.problem(folder / f"v{number}.json", f"v{count}.json is missing: records must be consecutive")
+        for number, path in sources:
+            if number >= count:
+                self.problem(path, "sources of an unpublished version (an interrupted build? the next build removes it)")
         records = [found[n] for n in range(count)]
         return None if any(r is None for r in records) else records
 
@@ -169,7 +176,11 @@ class _Checker:
         from .errors import PluginError
 
         try:
-            spec, grid, formats, expected = self._image_facts(records)
+            sources = State(self.dest).all_sources(len(records))
+        except (OSError, KeyError, TypeError, ValueError) as exc:
+            return self.problem(self.dest / STATE_DIR, f"source fingerprints are missing or malformed ({exc!r})")
+        try:
+            spec, grid, formats, expected = self._image_facts(records, sources)
         except (KeyError, TypeError, ValueError) as exc:
             return self.problem(self._record_path(len(records) - 1), f"record is malformed ({exc!r})")
         except PluginError as exc:
@@ -184,11 +195,11 @@ class _Checker:
             owners = [list(level) for level in expected[number]]
             if record.get("owners") != owners:
                 self.problem(self._record_path(number), "owners table differs from what the sources and vacuums imply")
-            sources, overlap_owners = records[-1]["sources"], record.get("overlap_owners")
+            overlap_owners = record.get("overlap_owners")
             version = Version(number, spec, grid, formats, owners, sources, record["resampler"], overlap_owners)
             self._check_version(version)
         if self.sources is not None:
-            self._check_sources(records[-1]["sources"])
+            self._check_sources(sources)
 
     def _check_sources(self, recorded: dict) -> None:
         """Every published source folder must still hold what its record saw, file by file.
@@ -206,7 +217,7 @@ class _Checker:
                 what = "removed" if not (folder / name).exists() else "added" if name not in fingerprint else "modified"
                 self.problem(folder / name, f"was {what} after {key} was published (put changes in a new version)")
 
-    def _image_facts(self, records: list[dict]) -> tuple:
+    def _image_facts(self, records: list[dict], sources: dict) -> tuple:
         """Spec, grid, format objects and the owners every version must have, from the records alone."""
         from .grid import Grid
         from .plugins import registry
@@ -220,7 +231,7 @@ class _Checker:
                 if record[key] != latest[key]:
                     self.problem(self._record_path(number), f"{key} differs from the latest record's")
         vacuumed = {n for n, r in enumerate(records) if r.get("vacuumed")}
-        expected = kept_owners(grid, base_changes(grid, latest["sources"], len(records)), vacuumed)
+        expected = kept_owners(grid, base_changes(grid, sources, len(records)), vacuumed)
         return spec, grid, formats, expected
 
     def _record_path(self, number: int) -> Path:

@@ -96,3 +96,19 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"dzbuild: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 7
+
+
+def console() -> None:
+    """The ``dzbuild`` executable: ``main``, then exit without tearing the interpreter down.
+
+    By then every output file is closed and every worker told to end; Python's own shutdown
+    (module teardown, garbage collection) would add about 15 ms to every run, a third of a
+    rerun with nothing new. An unexpected exception still exits the normal way, traceback first.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe (``dzbuild ... | head``): nothing more can be said
+        code = code or 1
+    os._exit(code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 from collections import namedtuple
 
@@ -93,11 +93,16 @@ def build_pyramid(
     dest = Path(dest) if dest is not None else default_dest(image_dir)
     spec = load_spec(image_dir, options.spec_defaults)  # 1. the strict description of the image
     sources = version_dirs(image_dir)  # 2. v0/, v1/... (names only)
-    with locked(dest):
+    with locked(dest), ExitStack() as stack:  # the pool (if any) closes before the lock is released
         if options.rebuild:
             _check_formats(spec, options)  # a rebuild that cannot start must not discard the output first
             _discard(dest)
         state = State(dest)
+        pool = None
+        published = state.published_count()
+        if published < len(sources):  # work ahead: start the workers' OpenCV import right now
+            pool = _pool(executor, options, stack)
+            pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
         options = _sticky_formats(options, state)
         folders = (*(["core"] if spec.overlap else []), *options.formats)  # the overlap core is renamed first
         state.recover(lambda n: [dest / name / f"v{n}" for name in folders])  # 3. finish or drop a crash
@@ -109,22 +114,24 @@ def build_pyramid(
         published = state.published_count()
         record = state.record(published - 1) if published else None
         report = ImageReport(str(image_dir), str(dest), published)
-        pool = None
-        if published < len(sources):  # work ahead: start the workers' OpenCV import right now
-            from .executor import Executor
-
-            pool = executor or Executor(options.jobs)
-            pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
-        # a caller's executor stays open for its next image; only our own pool is closed here
-        with nullcontext() if pool is None or pool is executor else pool:
-            resampler, cache = _check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
-            report.backfilled = _backfill_formats(image_dir, dest, spec, options, resampler, state, published)
-            if pool is not None:  # 5. plan and publish each new version
-                _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, pool)
-            if cache is not None:  # only after success: a failed build leaves dest/ exactly as it was
-                state.save_source_cache(cache)
+        resampler, cache = _check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
+        report.backfilled = _backfill_formats(image_dir, dest, spec, options, resampler, state, published)
+        if published < len(sources):  # 5. plan and publish each new version
+            pool = pool or _pool(executor, options, stack)  # (recover() may have dropped a pending version)
+            _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, pool)
+        if cache is not None:  # only after success: a failed build leaves dest/ exactly as it was
+            state.save_source_cache(cache)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _pool(executor: "Executor | None", options: BuildOptions, stack: ExitStack) -> "Executor":
+    """The caller's executor (it stays open for the next image), else our own, closed with ``stack``."""
+    if executor is not None:
+        return executor
+    from .executor import Executor
+
+    return stack.enter_context(Executor(options.jobs))
 
 
 def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:
@@ -144,7 +151,6 @@ def _build_versions(image_dir, dest, spec, options, resampler, sources, state, r
     grid = target.grid
     owners = State.owners_of(record) if record else None
     overlap_owners = State.owners_of(record, "overlap_owners") if record and spec.overlap else None
-    prints = dict(record["sources"]) if record else {}
     for number in range(report.published_before, len(sources)):
         source = scan_version(sources[number], number, grid, spec.format)
         if grid.max_level == 0:  # a 1x1 image: no parent reads, and so checks, its only tile
@@ -153,9 +159,8 @@ def _build_versions(image_dir, dest, spec, options, resampler, sources, state, r
         if spec.overlap:
             plan = plan_overlap(grid, plan, overlap_owners)
             overlap_owners = plan.overlap.owners
-        prints[f"v{number}"] = source.fingerprint
-        meta = {"spec": spec.to_dict(), "resampler": resampler, "formats": list(options.formats), "sources": prints}
-        report.versions.append(publish_version(target, plan, meta, state, executor))
+        meta = {"spec": spec.to_dict(), "resampler": resampler, "formats": list(options.formats)}
+        report.versions.append(publish_version(target, plan, meta, source.fingerprint, state, executor))
         owners = plan.owners
 
 
@@ -254,10 +259,10 @@ def _check_published(image_dir, spec: PyramidSpec, options, sources, state: Stat
         )
     if published > len(sources):
         raise PublishedError(f"v{published - 1} was published but its source folder is gone", sources[-1].parent)
-    return record["resampler"], _check_sources_unchanged(sources[:published], record["sources"], state)
+    return record["resampler"], _check_sources_unchanged(sources[:published], state)
 
 
-def _check_sources_unchanged(folders: list[Path], recorded: dict, state: State) -> dict | None:
+def _check_sources_unchanged(folders: list[Path], state: State) -> dict | None:
     """Refuse a published source folder that gained, lost or changed a file since it was published.
 
     A folder whose inode and mtime match its seal from an earlier run is not listed again: a
@@ -274,7 +279,7 @@ def _check_sources_unchanged(folders: list[Path], recorded: dict, state: State) 
         seal = folder_seal(folder, now)
         if seal is not None and seals.get(key) == seal:
             continue
-        _check_unchanged(folder, number, recorded[key], len(folders), verified)
+        _check_unchanged(folder, number, state.sources(number), len(folders), verified)
         if seal is not None:
             seals[key] = seal
     return cache if repr(cache) != before else None

@@ -1,13 +1,22 @@
-"""Run work units inline or in a pool of forked worker processes.
+"""Run work units inline or in a small pool of forked worker processes.
 
 The plan decides *what* to compute; this module only decides *where*. Units are independent,
 so a distributed engine (Dask, say) could take this module's place without touching the plan.
+
+The pool is ``os.fork`` and two pipes per worker rather than ``concurrent.futures``: importing
+``multiprocessing`` and ``concurrent.futures`` costs about a patch's whole compute time, and it
+would sit before the fork, on the critical path of every small build. A worker starts its
+OpenCV import the moment it is forked, while this process goes on checking and linking.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Callable, Iterable
+import pickle
+import struct
+import sys
+
+_HEADER = struct.Struct("<Q")  # every message: its length, then a pickle
 
 
 def default_jobs() -> int:
@@ -18,6 +27,7 @@ def default_jobs() -> int:
 
 
 def _warm_up() -> None:
+    from . import compute  # noqa: F401 - what the first task unpickles
     from .codec import cv, np
     from .plugins import registry
 
@@ -26,45 +36,275 @@ def _warm_up() -> None:
     registry()
 
 
+class WorkerDied(Exception):
+    """A worker ended without answering: killed, or out of memory."""
+
+
+class _Task:
+    __slots__ = ("fn", "item", "batch", "done", "ok", "value")
+
+    def __init__(self, fn, item, batch: object) -> None:
+        self.fn, self.item, self.batch = fn, item, batch
+        self.done = False
+        self.ok = False
+        self.value = None
+
+    def finish(self, ok: bool, value) -> None:
+        self.ok, self.value, self.done = ok, value, True
+
+
 class Batch:
     """Units started together; ``results()`` waits for all and raises the first error."""
 
-    def __init__(self, futures=None, inline: Callable[[], list] | None = None) -> None:
-        self._futures = futures or []
+    def __init__(self, executor: "Executor | None" = None, tasks: list[_Task] | None = None, inline=None) -> None:
+        self._executor = executor
+        self._tasks = tasks or []
         self._inline = inline
 
     def cancel(self) -> None:
-        """Drop the units not started, wait for the running ones and ignore every result."""
-        _settle(self._futures)
+        """Start no further unit and wait for the running ones, ignoring every result."""
+        if self._executor is not None:
+            self._executor._wait(self, cancel=True)
 
     def results(self) -> list:
         if self._inline is not None:
             return self._inline()
+        self._executor._wait(self, cancel=False)
+        for task in self._tasks:
+            if task.done and not task.ok:
+                if isinstance(task.value, WorkerDied):
+                    from .errors import BuildError
+
+                    died = "a worker process died (killed, or out of memory); published versions are intact"
+                    raise BuildError(died) from None
+                raise task.value
+        return [task.value for task in self._tasks]
+
+
+class _Worker:
+    """One forked process and the parent's ends of its two pipes."""
+
+    def __init__(self, pid: int, requests: int, answers: int) -> None:
+        self.pid = pid
+        self.requests = requests  # the parent writes tasks here...
+        self.answers = os.fdopen(answers, "rb")  # ...and reads results here
+        self.task: _Task | None = None
+
+    def send(self, task: _Task) -> None:
+        self.task = task
+        data = pickle.dumps((task.fn, task.item), pickle.HIGHEST_PROTOCOL)
         try:
-            return [future.result() for future in self._futures]
-        except BaseException as exc:
-            _settle(self._futures)
-            from concurrent.futures.process import BrokenProcessPool
+            _write_all(self.requests, _HEADER.pack(len(data)) + data)
+        except BrokenPipeError:  # the worker is gone: reading its answer pipe reports it
+            pass
 
-            if isinstance(exc, BrokenProcessPool):
-                from .errors import BuildError
+    def receive(self) -> _Task:
+        """Read the answer to the running task, or note that the worker is gone."""
+        task, self.task = self.task, None
+        header = self.answers.read(_HEADER.size)
+        data = self.answers.read(_HEADER.unpack(header)[0]) if len(header) == _HEADER.size else b""
+        if data:
+            task.finish(*pickle.loads(data))
+        else:
+            task.finish(False, WorkerDied())
+        return task
 
-                died = "a worker process died (killed, or out of memory); published versions are intact"
-                raise BuildError(died) from None
-            raise
+
+class Executor:
+    """Inline when ``jobs`` is 1; otherwise forked workers, started lazily and reused across versions.
+
+    A dispatcher thread hands each idle worker the next task, so workers stay busy while
+    this process links files between ``start`` and ``results``.
+    """
+
+    def __init__(self, jobs: int | None = None) -> None:
+        self.jobs = max(1, jobs or default_jobs())
+        self._workers: list[_Worker] = []
+        self._queue: list[_Task] = []  # tasks not yet sent, oldest first
+        self._broken = False  # a worker died: every further task fails
+        self._lock = None
+        self._changed = None  # a Condition, notified whenever a task finishes
+        self._dispatcher = None
+
+    def __enter__(self) -> "Executor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close(cancel=exc[0] is not None)
+
+    def prewarm(self, workers: int) -> None:
+        """Fork ``workers`` processes now; each imports OpenCV and loads plugins at once.
+
+        Called as soon as the engine knows there is work, so that the ~0.1 s import runs in
+        the workers while this process checks sources, plans and links.
+        """
+        if self.jobs > 1:
+            self._spawn(min(self.jobs, max(1, workers)))
+
+    def start(self, fn, items, workers: int | None = None) -> Batch:
+        """Start ``fn`` on every item. Inline mode defers the work to ``results()``.
+
+        ``workers`` caps how many processes a small batch needs (one for a single patch).
+        """
+        items = list(items)
+        if self.jobs == 1 or not items:
+            return Batch(inline=lambda: [fn(item) for item in items])
+        self._spawn(min(self.jobs, workers or len(items)))
+        batch = Batch(self)
+        batch._tasks = [_Task(fn, item, batch) for item in items]
+        with self._lock:
+            self._queue.extend(batch._tasks)
+            self._dispatch()
+            if self._dispatcher is None:
+                import threading
+
+                self._dispatcher = threading.Thread(target=self._serve_answers, name="dzbuild-dispatch", daemon=True)
+                self._dispatcher.start()
+        return batch
+
+    def run(self, fn, items) -> list:
+        return self.start(fn, items).results()
+
+    def close(self, cancel: bool = False) -> None:
+        """End the workers: killed at once when cancelling, else they exit after their running tasks.
+
+        Only killed workers are waited for (nothing may still write into folders being removed).
+        Idle ones exit on their own once their input closes; waiting for the kernel to tear
+        down each one's OpenCV would add milliseconds to every build, so they are reaped later.
+        """
+        _reap_exited()
+        if not self._workers:
+            return
+        import signal
+
+        with self._lock:
+            for task in self._queue:
+                task.finish(False, WorkerDied())
+            self._queue.clear()
+            workers = list(self._workers)
+            for worker in workers:
+                if cancel:
+                    _kill(worker.pid, signal.SIGKILL)
+                os.close(worker.requests)  # end of input: the worker exits after its task
+            self._changed.notify_all()
+        if self._dispatcher is not None:
+            self._dispatcher.join()
+        for worker in workers:
+            worker.answers.close()
+            if cancel:
+                _reap(worker.pid)
+            else:
+                _exiting.append(worker.pid)
+        self._workers = []
+        _reap_exited()
+
+    # -- The parent's side ----------------------------------------------------------------------
+
+    def _spawn(self, count: int) -> None:
+        """Fork workers up to ``count``; never while the dispatcher thread runs (fork and threads mix badly)."""
+        if self._lock is None:
+            import threading
+
+            self._lock = threading.Lock()
+            self._changed = threading.Condition(self._lock)
+        if self._dispatcher is not None or len(self._workers) >= count:
+            return
+        while len(self._workers) < count:
+            self._workers.append(_fork_worker([w.requests for w in self._workers]))
+
+    def _dispatch(self) -> None:
+        """Give every idle worker the next queued task (the lock is held)."""
+        for worker in self._workers:
+            if worker.task is None and self._queue:
+                task = self._queue.pop(0)
+                if self._broken:
+                    task.finish(False, WorkerDied())
+                else:
+                    worker.send(task)
+
+    def _serve_answers(self) -> None:
+        """The dispatcher thread: collect answers and hand out tasks until none is left."""
+        import select
+
+        while True:
+            with self._lock:
+                running = [w for w in self._workers if w.task is not None]
+                if not running:
+                    self._dispatcher = None
+                    self._changed.notify_all()
+                    return
+            ready, _, _ = select.select([w.answers for w in running], [], [])
+            with self._lock:
+                for worker in running:
+                    if worker.answers in ready:
+                        task = worker.receive()
+                        if not task.ok:
+                            self._broken = self._broken or isinstance(task.value, WorkerDied)
+                            self._drop(task.batch)  # an error: start nothing more of its batch
+                self._dispatch()
+                self._changed.notify_all()
+
+    def _drop(self, batch: Batch) -> None:
+        self._queue = [t for t in self._queue if t.batch is not batch]
+
+    def _wait(self, batch: Batch, cancel: bool) -> None:
+        """Wait until every task of ``batch`` is done or, cancelled, will never start."""
+        with self._lock:
+            if cancel:
+                self._drop(batch)
+            while any(not t.done and (t in self._queue or any(w.task is t for w in self._workers)) for t in batch._tasks):
+                self._changed.wait()
 
 
-def _settle(futures) -> None:
-    """Cancel what has not started and wait for what has, so no worker still writes while the caller cleans up."""
-    from concurrent.futures import wait
+def _fork_worker(inherited: list[int]) -> _Worker:
+    requests_r, requests_w = os.pipe()
+    answers_r, answers_w = os.pipe()
+    sys.stdout.flush()  # a buffered line would otherwise be printed by both processes
+    sys.stderr.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the worker: never returns
+        code = 1
+        try:
+            os.close(requests_w)
+            os.close(answers_r)
+            for fd in inherited:  # other workers' request pipes: they must see EOF when the parent closes them
+                os.close(fd)
+            _serve(requests_r, answers_w, parent)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(requests_r)
+    os.close(answers_w)
+    return _Worker(pid, requests_w, answers_r)
 
-    for future in futures:
-        future.cancel()
-    wait(futures)
+
+def _serve(requests: int, answers: int, parent: int) -> None:
+    """The worker's loop: run each task it is sent and answer with its result or exception."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle: it ends the workers
+    _warm_up()  # first: this is the critical path of a small patch; no task runs before the next line
+    _die_with_parent(parent)
+    inbox = os.fdopen(requests, "rb")
+    while True:
+        header = inbox.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            return  # the build closed the pool
+        fn, item = pickle.loads(inbox.read(_HEADER.unpack(header)[0]))
+        try:
+            answer = (True, fn(item))
+        except BaseException as exc:  # noqa: BLE001 - every error goes back to the build
+            answer = (False, exc)
+        try:
+            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - an unpicklable exception still reports its text
+            data = pickle.dumps((False, RuntimeError(repr(exc))), pickle.HIGHEST_PROTOCOL)
+        _write_all(answers, _HEADER.pack(len(data)) + data)
 
 
 def _die_with_parent(parent: int) -> None:
-    """Worker initializer: end with the build (Linux), so a killed build leaves no worker writing into its folders."""
+    """End with the build (Linux), so a killed build leaves no worker writing into its folders."""
     try:
         import ctypes
         import signal
@@ -76,61 +316,35 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-class Executor:
-    """Inline when ``jobs`` is 1; otherwise a lazily created process pool reused across versions."""
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
-    def __init__(self, jobs: int | None = None) -> None:
-        self.jobs = max(1, jobs or default_jobs())
-        self._pool = None
 
-    def __enter__(self) -> "Executor":
-        return self
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
-    def __exit__(self, *exc) -> None:
-        self.close(cancel=exc[0] is not None)
 
-    def start(self, fn: Callable, items: Iterable, workers: int | None = None) -> Batch:
-        """Start ``fn`` on every item. Inline mode defers the work to ``results()``.
+_exiting: list[int] = []  # workers told to exit and not yet waited for
 
-        ``workers`` caps how many processes a small batch needs (one for a single patch).
-        """
-        items = list(items)
-        if self.jobs == 1 or not items:
-            return Batch(inline=lambda: [fn(item) for item in items])
-        pool = self._get_pool(min(self.jobs, workers or len(items)))
-        return Batch(futures=[pool.submit(fn, item) for item in items])
 
-    def prewarm(self, workers: int) -> None:
-        """Start ``workers`` processes now and let each import OpenCV and load plugins.
+def _reap_exited() -> None:
+    """Collect the exit status of workers that have ended, without waiting for the others."""
+    for pid in list(_exiting):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            _exiting.remove(pid)
 
-        Called as soon as the engine knows there is work, so that the ~0.2 s import runs in
-        the workers while this process scans sources, plans and links.
-        """
-        if self.jobs == 1 or self._pool is not None:
-            return
-        pool = self._get_pool(min(self.jobs, max(1, workers)))
-        for _ in range(pool._max_workers):
-            pool.submit(_warm_up)
 
-    def run(self, fn: Callable, items: Iterable) -> list:
-        return self.start(fn, items).results()
-
-    def _get_pool(self, workers: int):
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # fork: workers inherit loaded plugins and start in a millisecond, and OpenCV is
-            # imported in the workers only, never in a parent that merely links files.
-            self._pool = ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_die_with_parent,
-                initargs=(os.getpid(),),
-            )
-        return self._pool
-
-    def close(self, cancel: bool = False) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=cancel)
-            self._pool = None
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass

@@ -49,7 +49,9 @@ def register_storages(register: Register) -> None:
 
     :param register: call ``register(storage)`` with an object that has a unique ``name``, a
         ``write(path, data)`` method for computed tiles and a ``link(target, path)`` method that
-        makes ``path`` serve the bytes of the existing physical file ``target``.
+        makes ``path`` serve the bytes of the existing physical file ``target``. An optional
+        ``link_into(target_dir, dest_dir, names)`` does the same for many files that keep their
+        names, which is most of every version; without it, ``link`` is called for each.
     """
 
 

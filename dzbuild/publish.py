@@ -54,8 +54,14 @@ class Target:
         return f"{self.image_dir}/v{owner}/{tile.col}_{tile.row}.{self.spec.format}"
 
 
-def publish_version(target: Target, plan: VersionPlan, record: dict, state: State, executor: Executor) -> VersionReport:
-    """Build every format of ``plan.version`` and publish it; on any error nothing becomes visible."""
+def publish_version(
+    target: Target, plan: VersionPlan, record: dict, sources: dict, state: State, executor: Executor
+) -> VersionReport:
+    """Build every format of ``plan.version`` and publish it; on any error nothing becomes visible.
+
+    ``sources`` is the fingerprint of the version's source folder; the CRC-32 of every tile the
+    workers read is added to it.
+    """
     started = time.perf_counter()
     primary, *others = target.formats
     store = target.store
@@ -75,10 +81,10 @@ def publish_version(target: Target, plan: VersionPlan, record: dict, state: Stat
             assemble_overlap(target, plan, primary, tmp, core_tmp, executor)
             _write_descriptors(target, primary, tmp, plan.version)
         record = {**record, "computed": computed, "linked": linked}
-        _add_checksums(record["sources"][f"v{plan.version}"], checksums, target.spec.format)
+        _add_checksums(sources, checksums, target.spec.format)
         if plan.overlap:
             record["overlap_owners"] = [list(level) for level in plan.overlap.owners]
-        state.prepare(plan.version, record, plan.owners)
+        state.prepare(plan.version, record, plan.owners, sources)
         if store is not primary:
             os.rename(core_tmp, target.version_dir(store, plan.version))
         os.rename(tmp, target.version_dir(primary, plan.version))
@@ -206,7 +212,9 @@ def link_all(target: Target, fmt, tmp: Path, owners, skip: frozenset, store, fol
     """
     from .plugins import registry
 
-    link = registry().get("storage", target.storage).link
+    storage = registry().get("storage", target.storage)
+    link = storage.link
+    batch = _LinkBatch(getattr(storage, "link_into", None))
     grid, ext = target.grid, target.spec.format
     folders = dict(folders)
     for level in grid.levels:
@@ -222,8 +230,39 @@ def link_all(target: Target, fmt, tmp: Path, owners, skip: frozenset, store, fol
                 folder = folders.get(owner) or folders.setdefault(owner, str(target.version_dir(store, owner)))
                 physical = f"{folder}/{store.tile_path(grid, tile, ext)}"
             rel = fmt.tile_path(grid, tile, ext)
-            if rel is not None:
+            if rel is not None and not batch.add(physical, f"{tmp}/{rel}"):
                 link(physical, f"{tmp}/{rel}")
+    batch.flush()
+
+
+class _LinkBatch:
+    """Gathers links that keep their file name, by (target folder, output folder), for ``link_into``."""
+
+    LIMIT = 512  # names held per folder pair before they are linked: memory stays flat
+
+    def __init__(self, link_into) -> None:
+        self.link_into = link_into
+        self.groups: dict[tuple[str, str], list[str]] = {}
+
+    def add(self, target: str, path: str) -> bool:
+        """Queue one link; False when the storage cannot batch it (no ``link_into``, a new name)."""
+        if self.link_into is None:
+            return False
+        target_dir, name = target.rsplit("/", 1)
+        dest_dir, dest_name = path.rsplit("/", 1)
+        if name != dest_name:
+            return False
+        names = self.groups.setdefault((target_dir, dest_dir), [])
+        names.append(name)
+        if len(names) >= self.LIMIT:
+            self.link_into(target_dir, dest_dir, names)
+            del self.groups[(target_dir, dest_dir)]
+        return True
+
+    def flush(self) -> None:
+        for (target_dir, dest_dir), names in self.groups.items():
+            self.link_into(target_dir, dest_dir, names)
+        self.groups.clear()
 
 
 def _write_descriptors(target: Target, fmt, folder: Path, version: int) -> None:

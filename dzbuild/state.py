@@ -1,8 +1,9 @@
 """What is published in a ``dest/`` folder, recorded in ``dest/.dzbuild/``.
 
 Version ``n`` is published when ``v{n}.json`` exists. The record holds the spec, the resampler,
-the fingerprints of every source folder ``v0/..v{n}/`` and the planner's owners table, so a
-rerun reads one small file. Publishing writes ``v{n}.pending.json`` first, renames the version's
+the formats and the planner's owners table, so a rerun reads one small file. The fingerprints
+of source folder ``v{n}/`` (``[size, mtime_ns, crc32]`` per file) are in ``v{n}.sources.json``,
+written before the record and read only when a folder must be compared file by file. Publishing writes ``v{n}.pending.json`` first, renames the version's
 folders into place, then renames the pending record: a crash at any point leaves either an
 unpublished version (its temporary folders are removed on the next run) or a published one.
 """
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from .planner import Owners
 
 STATE_DIR = ".dzbuild"
-SCHEMA = 1
+SCHEMA = 2  # 1 kept every folder's fingerprints in each record; ``sources()`` still reads it
 PARTIAL_MARK = ".partial-"
 SOURCE_CACHE = "source-cache.json"  # a cache, not a record: safe to delete (see ``source_cache``)
 VACUUM_JOURNAL = "vacuum.json"  # what an interrupted ``dzbuild vacuum`` still has to remove
@@ -98,6 +99,21 @@ class State:
     def save_source_cache(self, cache: dict) -> None:
         write_json_atomic(self.dir / SOURCE_CACHE, cache)
 
+    def sources_path(self, version: int) -> Path:
+        return self.dir / f"v{version}.sources.json"
+
+    def sources(self, version: int) -> dict:
+        """The fingerprint of source folder ``v{version}/`` as it was published."""
+        try:
+            with open(self.sources_path(version), encoding="utf-8") as handle:
+                return json.load(handle)
+        except FileNotFoundError:
+            return self.record(version)["sources"][f"v{version}"]  # a schema 1 record holds them inline
+
+    def all_sources(self, count: int) -> dict:
+        """``{"v{k}": fingerprint}`` for the first ``count`` versions."""
+        return {f"v{number}": self.sources(number) for number in range(count)}
+
     def record(self, version: int) -> dict:
         """A published version's record, read once per State (a rerun needs the latest twice)."""
         cached = self._records.get(version)
@@ -117,9 +133,14 @@ class State:
     def owners_of(record: dict, key: str = "owners") -> "Owners":
         return tuple(tuple(level) for level in record[key])
 
-    def prepare(self, version: int, record: dict, owners: "Owners") -> None:
-        """Write the pending record of a version whose folders are about to be renamed into place."""
+    def prepare(self, version: int, record: dict, owners: "Owners", sources: dict | None = None) -> None:
+        """Write the pending record of a version whose folders are about to be renamed into place.
+
+        ``sources``, an image version's source fingerprint, is written first (collections have none).
+        """
         self.dir.mkdir(parents=True, exist_ok=True)
+        if sources is not None:
+            write_json_atomic(self.sources_path(version), sources)
         data = {"schema": SCHEMA, "version": version, **record, "owners": [list(level) for level in owners]}
         write_json_atomic(self.pending_path(version), data)
 
@@ -151,6 +172,11 @@ class State:
                 remove_path(path)
                 removed.append(path)
         number = self.published_count()
+        if self.dir.is_dir():  # the sources of a version that was never published
+            for path in self.dir.glob("v*.sources.json"):
+                if int(path.name[1:].split(".", 1)[0]) >= number:
+                    path.unlink()
+                    removed.append(path)
         while orphans := [folder for folder in _as_list(version_dir_of(number)) if folder.is_dir()]:
             removed += retract(orphans)
             number += 1

