@@ -2,10 +2,12 @@
 
 Every command starts from a tiny launcher process, never straight from this one: Linux keeps a
 process's peak RSS across ``exec``, so a child forked from the benchmark (which holds OpenCV and
-big arrays) would report the benchmark's peak as its own. The launcher forks the command, times
-it from fork to reaping and reports ``wait4``'s CPU time and peak RSS (the largest of the command
-and every descendant it reaped). Peak RSS per process comes from a wrapper around dzbuild that
-reports the parent's own peak (``RUSAGE_SELF``) and its largest worker's (``RUSAGE_CHILDREN``).
+big arrays) would report the benchmark's peak as its own. The launcher forks the command and
+times it from fork to reaping. It is a child subreaper, so workers that outlive the command
+(dzbuild does not wait for idle workers to finish exiting) are reparented to it and reaped too:
+the CPU time and peak RSS it reports cover the command and every descendant. Peak RSS per
+process comes from a wrapper around dzbuild that waits for its workers, then reports its own
+peak (``RUSAGE_SELF``) and its largest worker's (``RUSAGE_CHILDREN``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ RSS_WRAPPER = """\
 import os, resource, sys
 from dzbuild.cli import main
 code = main(sys.argv[1:])
+while True:  # the workers: dzbuild does not wait for them to finish exiting
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
 kib = lambda who: resource.getrusage(who).ru_maxrss
 with open(os.environ["DZBENCH_RSS"], "w") as out:
     out.write(f"{kib(resource.RUSAGE_SELF)} {kib(resource.RUSAGE_CHILDREN)}")
@@ -31,15 +38,23 @@ sys.exit(code)
 """
 
 LAUNCHER = """\
-import os, sys, time
+import ctypes, os, sys, time
+ctypes.CDLL(None).prctl(36, 1)  # PR_SET_CHILD_SUBREAPER: orphaned descendants come back to us
 started = time.perf_counter()
 pid = os.fork()
 if pid == 0:
     os.execvp(sys.argv[2], sys.argv[2:])
 _, status, usage = os.wait4(pid, 0)
 wall = time.perf_counter() - started
+user, system, maxrss = usage.ru_utime, usage.ru_stime, usage.ru_maxrss
+while True:
+    try:
+        _, _, more = os.wait4(-1, 0)
+    except ChildProcessError:
+        break
+    user, system, maxrss = user + more.ru_utime, system + more.ru_stime, max(maxrss, more.ru_maxrss)
 with open(sys.argv[1], "w") as out:
-    out.write(f"{wall} {usage.ru_utime} {usage.ru_stime} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    out.write(f"{wall} {user} {system} {maxrss} {os.waitstatus_to_exitcode(status)}")
 """
 
 VIPS_SCRIPT = """\

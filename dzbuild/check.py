@@ -193,9 +193,9 @@ class _Checker:
             if expected[number] is None:  # vacuumed
                 continue
             owners = [list(level) for level in expected[number]]
-            if record.get("owners") != owners:
+            if [list(level) for level in State.owners_of(record)] != owners:
                 self.problem(self._record_path(number), "owners table differs from what the sources and vacuums imply")
-            overlap_owners = record.get("overlap_owners")
+            overlap_owners = State.owners_of(record, "overlap_owners") if "overlap_owners" in record else None
             version = Version(number, spec, grid, formats, owners, sources, record["resampler"], overlap_owners)
             self._check_version(version)
         if self.sources is not None:

@@ -9,32 +9,67 @@ computed a moment ago in this build.
 from __future__ import annotations
 
 import zlib
+from array import array
 from dataclasses import dataclass, field
 
 from . import codec
 from .errors import SourceError
 from .grid import Grid, Tile
+from .planner import Owners, WorkUnit
+
+
+@dataclass(frozen=True)
+class TileFiles:
+    """Where each tile of a version physically lives: a source file, or a computed file in the store.
+
+    Picklable and small (the owners table is one small int per tile), so each worker finds its
+    own files instead of the build sending it a path per tile.
+    """
+
+    grid: Grid
+    ext: str
+    store: object  # the format whose folders hold computed tiles (``name``, ``tile_path``)
+    image_dir: str
+    dest: str
+    version: int
+    current: str  # the store's folder being assembled for ``version``
+    owners: Owners
+
+    def owner(self, tile: Tile) -> int:
+        return self.owners[tile.level][self.grid.index(tile)]
+
+    def path(self, tile: Tile) -> str:
+        owner = self.owner(tile)
+        if tile.level == self.grid.max_level:
+            return f"{self.image_dir}/v{owner}/{tile.col}_{tile.row}.{self.ext}"
+        folder = self.current if owner == self.version else f"{self.dest}/{self.store.name}/v{owner}"
+        return f"{folder}/{self.store.tile_path(self.grid, tile, self.ext)}"
+
+    def output(self, tile: Tile) -> str:
+        """Where this version writes a tile it computes."""
+        return f"{self.current}/{self.store.tile_path(self.grid, tile, self.ext)}"
+
+    def is_new_source(self, tile: Tile) -> bool:
+        """A source tile of this very version: its CRC-32 goes into the version's fingerprint."""
+        return tile.level == self.grid.max_level and self.owner(tile) == self.version
 
 
 @dataclass(frozen=True)
 class UnitJob:
     """Everything a worker needs, as plain picklable data."""
 
-    grid: Grid
-    fmt: str
+    files: TileFiles
     quality: int
     resampler: str
     storage: str
-    writes: tuple[tuple[Tile, str], ...]  # post-order: children before parents, with output paths
-    reads: dict  # Tile -> path of the physical file that holds it
-    checksum: frozenset = frozenset()  # source tiles new in this version: their CRC-32 goes in the record
+    unit: WorkUnit
 
 
 @dataclass
 class UnitResult:
     computed: int = 0
     bytes_written: int = 0
-    checksums: dict = field(default_factory=dict)  # Tile -> CRC-32 of the source tile's bytes
+    checksums: array = field(default_factory=lambda: array("q"))  # base index, CRC-32, index, CRC-32...
 
 
 def read_file(path: str) -> bytes:
@@ -43,30 +78,32 @@ def read_file(path: str) -> bytes:
 
 
 def run_unit(job: UnitJob) -> UnitResult:
-    """Compute every tile of ``job.writes`` in order, keeping only unconsumed children in memory."""
+    """Compute every tile of the unit in post-order, keeping only unconsumed children in memory."""
     from .plugins import registry
 
     reg = registry()
     resampler = reg.get("resampler", job.resampler)
     storage = reg.get("storage", job.storage)
-    grid = job.grid
+    files = job.files
+    grid, ext = files.grid, files.ext
+    writes, _ = job.unit.walk()
     pending: dict[Tile, bytes] = {}
     result = UnitResult()
-    for tile, out_path in job.writes:
+    for tile in writes:
         children = {}
         for child in grid.children(tile):
             data = pending.pop(child, None)
             if data is None:
-                data = read_tile(grid, child, job.reads[child])
-                if child in job.checksum:
-                    result.checksums[child] = zlib.crc32(data)
+                data = read_tile(grid, child, files.path(child))
+                if files.is_new_source(child):
+                    result.checksums.extend((grid.index(child), zlib.crc32(data)))
             children[(child.col - 2 * tile.col, child.row - 2 * tile.row)] = data
         try:
             pixels = resampler.parent(children, grid.tile_size_of(tile), grid.tile_size)
         except SourceError as exc:
             raise _blame(job, grid.children(tile), exc) from None
-        data = codec.encode(pixels, job.fmt, job.quality)
-        storage.write(out_path, data)
+        data = codec.encode(pixels, ext, job.quality)
+        storage.write(files.output(tile), data)
         pending[tile] = data
         result.computed += 1
         result.bytes_written += len(data)
@@ -75,7 +112,7 @@ def run_unit(job: UnitJob) -> UnitResult:
 
 def _blame(job: UnitJob, children: list[Tile], error: SourceError) -> SourceError:
     """Name the one child file that fails to decode on its own (the resampler never sees paths)."""
-    paths = [job.reads[child] for child in children if child in job.reads]
+    paths = [job.files.path(child) for child in children]
     for path in paths:
         try:
             codec.decode(read_file(path), path)

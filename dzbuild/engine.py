@@ -229,8 +229,8 @@ def _check_unread_tiles(source, grid) -> None:
     """Check source tiles that no computed parent will read (workers check the ones they read)."""
     from .codec import check_tile
 
-    for tile, name in source.tiles.items():
-        path = source.path / name
+    for tile in source.tiles:
+        path = source.path / f"{tile.col}_{tile.row}.{source.fingerprint.ext}"
         check_tile(path.read_bytes(), path, grid.tile_size_of(tile))
 
 

@@ -6,8 +6,9 @@ Coordinates follow DZI: ``col`` is x, ``row`` is y, level 0 is a single pixel an
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass, field
-from typing import Iterator, NamedTuple
+from typing import Iterable, Iterator, NamedTuple
 
 
 class Tile(NamedTuple):
@@ -151,6 +152,82 @@ class Grid:
         return result
 
 
+class TileSet(Set):
+    """A set of tiles of one grid, stored as one byte per tile of the grid, level by level.
+
+    The big sets of a build (a first version provides every base tile and computes every
+    tile above) would cost ~150 bytes per tile as a ``frozenset``; here they cost one, so the
+    build's memory does not grow with the image. Compares and combines like any set.
+    """
+
+    __slots__ = ("grid", "_bits", "_count")
+
+    def __init__(self, grid: Grid, tiles: Iterable[Tile] = ()) -> None:
+        self.grid = grid
+        self._bits = [bytearray(grid.tile_count(level)) for level in grid.levels]
+        self._count = 0
+        for tile in tiles:
+            self.add(tile)
+
+    @classmethod
+    def whole_levels(cls, grid: Grid, levels: Iterable[int]) -> "TileSet":
+        """Every tile of ``levels``."""
+        tiles = cls(grid)
+        for level in levels:
+            tiles._bits[level] = bytearray(b"\x01") * grid.tile_count(level)
+            tiles._count += grid.tile_count(level)
+        return tiles
+
+    @classmethod
+    def _from_iterable(cls, tiles: Iterable[Tile]) -> frozenset:
+        return frozenset(tiles)  # what ``|``, ``&`` and ``-`` return: the grid is not known here
+
+    def add(self, tile: Tile) -> None:
+        if not self.grid.contains(tile):
+            raise ValueError(f"{tile} is outside the grid")
+        bits, index = self._bits[tile.level], self.grid.index(tile)
+        if not bits[index]:
+            bits[index] = 1
+            self._count += 1
+
+    def __contains__(self, tile: object) -> bool:
+        try:
+            return self.grid.contains(tile) and self._bits[tile.level][self.grid.index(tile)] == 1
+        except AttributeError:  # not a tile
+            return False
+
+    def __iter__(self) -> Iterator[Tile]:
+        """Level by level from level 0, row by row: the order of the owners table."""
+        for level, bits in enumerate(self._bits):
+            cols = self.grid.tile_counts(level).width
+            index = bits.find(1)
+            while index >= 0:
+                yield Tile(level, index % cols, index // cols)
+                index = bits.find(1, index + 1)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def count(self, level: int) -> int:
+        """How many tiles of ``level`` the set holds."""
+        return self._bits[level].count(1)
+
+    def __repr__(self) -> str:
+        return f"TileSet({len(self)} tiles of {self.grid})"
+
+
+def ancestors_of(grid: Grid, tiles: Iterable[Tile]) -> TileSet:
+    """Every ancestor of every tile of ``tiles`` (not the tiles themselves)."""
+    found = TileSet(grid)
+    for tile in tiles:
+        while tile.level > 0:
+            tile = tile.parent()
+            if tile in found:
+                break  # its ancestors are in already
+            found.add(tile)
+    return found
+
+
 # -- Morton (Z-order) layout used by Deep Zoom collections ---------------------------------
 
 
@@ -197,6 +274,8 @@ __all__ = [
     "Grid",
     "Size",
     "Tile",
+    "TileSet",
+    "ancestors_of",
     "ceil_div",
     "is_power_of_two",
     "log2_exact",

@@ -118,8 +118,8 @@ def _latest_tiles(versions: list[Path], spec: PyramidSpec) -> dict[Tile, Path]:
     latest: dict[Tile, Path] = {}
     for number in range(len(versions) - 1, -1, -1):
         source = scan_version(versions[number], number, spec.grid, spec.format)
-        for tile, name in source.tiles.items():
-            latest.setdefault(tile, source.path / name)
+        for tile in source.tiles:
+            latest.setdefault(tile, source.path / f"{tile.col}_{tile.row}.{spec.format}")
     return latest
 
 

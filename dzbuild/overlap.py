@@ -103,9 +103,10 @@ CORE_STORE = CoreStore()
 
 def assemble_overlap(target, plan, fmt, tmp, core_tmp, executor) -> None:
     """Cut the changed overlap tiles in workers while this process links the unchanged ones."""
-    from .publish import _physical, link_all
+    from .publish import _files, link_all
 
     grid, spec = target.grid, target.spec
+    core = _files(target, plan, CORE_STORE, core_tmp)
     jobs = [
         OverlapJob(
             grid,
@@ -114,7 +115,7 @@ def assemble_overlap(target, plan, fmt, tmp, core_tmp, executor) -> None:
             spec.quality,
             target.storage,
             tuple((t, f"{tmp}/{fmt.tile_path(grid, t, spec.format)}") for t in unit),
-            {n: _physical(target, plan, CORE_STORE, core_tmp, n) for n in neighbourhood_reads(grid, unit)},
+            {n: core.path(n) for n in neighbourhood_reads(grid, unit)},
         )
         for unit in split_overlap(grid, plan.overlap.compute, executor.jobs)
     ]

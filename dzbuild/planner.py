@@ -9,10 +9,11 @@ a link never points at another link.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import chain
+from typing import AbstractSet, Iterable, Sequence
 
-from .grid import Grid, Tile
+from .grid import Grid, Tile, TileSet, ancestors_of
 
 Owners = tuple[tuple[int, ...], ...]  # per level, row-major (see Grid.index)
 
@@ -29,8 +30,8 @@ class OverlapPlan:
 class VersionPlan:
     version: int
     owners: Owners
-    changed: frozenset[Tile]  # base-level tiles the version's source folder provides
-    compute: frozenset[Tile]  # tiles the version computes: the ancestors of ``changed``
+    changed: AbstractSet[Tile]  # base-level tiles the version's source folder provides
+    compute: AbstractSet[Tile]  # tiles the version computes: the ancestors of ``changed`` (a TileSet)
     overlap: OverlapPlan | None = None  # only for pyramids with overlap >= 1
 
     def owner(self, grid: Grid, tile: Tile) -> int:
@@ -41,20 +42,24 @@ class VersionPlan:
 
 
 def plan_version(grid: Grid, version: int, changed: Iterable[Tile], previous: Owners | None) -> VersionPlan:
-    """Plan version ``version`` given the tiles it changes and the owners of the version before it."""
-    changed = frozenset(changed)
-    outside = [t for t in changed if t.level != grid.max_level or not grid.contains(t)]
-    if outside:
-        raise ValueError(f"changed tiles must be base-level tiles of the grid, got {sorted(outside)[0]}")
+    """Plan version ``version`` given the tiles it changes and the owners of the version before it.
+
+    ``changed`` is kept as given when it is a ``TileSet`` (what ``scan_version`` returns), so a
+    first version of a huge image holds no Python object per tile.
+    """
+    if not isinstance(changed, TileSet):
+        changed = frozenset(changed)
+    outside = next((t for t in changed if t.level != grid.max_level or not grid.contains(t)), None)
+    if outside is not None:
+        raise ValueError(f"changed tiles must be base-level tiles of the grid, got {outside}")
     if previous is None:
         if version != 0 or len(changed) != grid.tile_count(grid.max_level):
             raise ValueError("the first version must provide every base-level tile")
         owners = tuple((0,) * grid.tile_count(level) for level in grid.levels)
-        compute = frozenset(t for level in grid.levels[:-1] for t in grid.tiles(level))
-        return VersionPlan(version, owners, changed, compute)
-    compute = frozenset(grid.closure_upwards(set(changed)) - changed)
+        return VersionPlan(version, owners, changed, TileSet.whole_levels(grid, grid.levels[:-1]))
+    compute = ancestors_of(grid, changed)
     table = [list(level) for level in previous]
-    for tile in changed | compute:
+    for tile in chain(changed, compute):
         table[tile.level][grid.index(tile)] = version
     return VersionPlan(version, tuple(tuple(level) for level in table), changed, compute)
 
@@ -103,13 +108,46 @@ def plan_versions(
 
 @dataclass(frozen=True)
 class WorkUnit:
-    """Tiles to compute in post-order (children before parents) and the tiles to read from files."""
+    """The subtrees below ``roots`` that one worker computes, children before parents.
 
-    writes: tuple[Tile, ...]
-    reads: tuple[Tile, ...]
+    The unit is only its roots: ``walk()`` lists the tiles to write and to read when the unit
+    runs (in the worker), so planning a huge image holds no list of its tiles.
+    """
+
+    grid: Grid = field(repr=False)
+    compute: AbstractSet[Tile] = field(repr=False, compare=False)  # the version's whole compute set
+    roots: tuple[Tile, ...]
+    depth_limit: int  # descend into computed tiles above this level only; below it, read them
+
+    def walk(self) -> tuple[list[Tile], list[Tile]]:
+        """Tiles to compute in post-order (children before parents) and the tiles to read from files."""
+        grid, compute, depth_limit = self.grid, self.compute, self.depth_limit
+        writes: list[Tile] = []
+        reads: list[Tile] = []
+        stack: list[tuple[Tile, bool]] = [(r, False) for r in reversed(self.roots)]
+        while stack:
+            tile, expanded = stack.pop()
+            if expanded:
+                writes.append(tile)
+                continue
+            stack.append((tile, True))
+            for child in reversed(grid.children(tile)):
+                if child.level < depth_limit and child in compute:
+                    stack.append((child, False))
+                else:
+                    reads.append(child)
+        return writes, reads
+
+    @property
+    def writes(self) -> list[Tile]:
+        return self.walk()[0]
+
+    @property
+    def reads(self) -> list[Tile]:
+        return self.walk()[1]
 
 
-def split_work(grid: Grid, compute: frozenset[Tile], jobs: int) -> tuple[list[WorkUnit], WorkUnit | None]:
+def split_work(grid: Grid, compute: AbstractSet[Tile], jobs: int) -> tuple[list[WorkUnit], WorkUnit | None]:
     """Cut the compute set into independent subtrees plus the top that joins them.
 
     The subtrees can run in any order and in parallel; the top (if any) runs after all of them
@@ -121,38 +159,22 @@ def split_work(grid: Grid, compute: frozenset[Tile], jobs: int) -> tuple[list[Wo
     root = Tile(0, 0, 0)
     split = _split_level(grid, compute, jobs)
     if split is None:
-        return [_unit(grid, compute, [root], grid.max_level)], None
-    roots = sorted((t for t in compute if t.level == split), key=lambda t: (t.row, t.col))
-    units = [_unit(grid, compute, [r], grid.max_level) for r in roots]
-    return units, _unit(grid, compute, [root], split)
+        return [WorkUnit(grid, compute, (root,), grid.max_level)], None
+    roots = [t for t in grid.tiles(split) if t in compute]  # row by row
+    units = [WorkUnit(grid, compute, (r,), grid.max_level) for r in roots]
+    return units, WorkUnit(grid, compute, (root,), split)
 
 
-def _split_level(grid: Grid, compute: frozenset[Tile], jobs: int) -> int | None:
+def _split_level(grid: Grid, compute: AbstractSet[Tile], jobs: int) -> int | None:
     if jobs <= 1:
         return None
-    counts = [0] * (grid.max_level + 1)
-    for tile in compute:
-        counts[tile.level] += 1
+    if isinstance(compute, TileSet):
+        counts = [compute.count(level) for level in grid.levels]
+    else:
+        counts = [0] * (grid.max_level + 1)
+        for tile in compute:
+            counts[tile.level] += 1
     for level, count in enumerate(counts):
         if count >= 8 * jobs:
             return level
     return None
-
-
-def _unit(grid: Grid, compute: frozenset[Tile], roots: list[Tile], depth_limit: int) -> WorkUnit:
-    """Post-order walk below ``roots``, descending into computed tiles above ``depth_limit``."""
-    writes: list[Tile] = []
-    reads: list[Tile] = []
-    stack: list[tuple[Tile, bool]] = [(r, False) for r in reversed(roots)]
-    while stack:
-        tile, expanded = stack.pop()
-        if expanded:
-            writes.append(tile)
-            continue
-        stack.append((tile, True))
-        for child in reversed(grid.children(tile)):
-            if child in compute and child.level < depth_limit:
-                stack.append((child, False))
-            else:
-                reads.append(child)
-    return WorkUnit(tuple(writes), tuple(reads))

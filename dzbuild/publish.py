@@ -7,14 +7,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .compute import UnitJob, run_unit
+from .compute import TileFiles, UnitJob, run_unit
 from .errors import BuildError
 from .executor import Executor
 from .grid import Grid, Tile
 from .hookspecs import VersionContext
 from .planner import VersionPlan, WorkUnit, split_work
 from .spec import PyramidSpec
-from .state import PARTIAL_MARK, State, remove_path, retract
+from .state import PARTIAL_MARK, State, encode_owners, remove_path, retract
 
 
 @dataclass
@@ -81,9 +81,9 @@ def publish_version(
             assemble_overlap(target, plan, primary, tmp, core_tmp, executor)
             _write_descriptors(target, primary, tmp, plan.version)
         record = {**record, "computed": computed, "linked": linked}
-        _add_checksums(sources, checksums, target.spec.format)
+        sources.set_crcs(checksums)
         if plan.overlap:
-            record["overlap_owners"] = [list(level) for level in plan.overlap.owners]
+            record["overlap_owners"] = encode_owners(plan.overlap.owners)
         state.prepare(plan.version, record, plan.owners, sources)
         if store is not primary:
             os.rename(core_tmp, target.version_dir(store, plan.version))
@@ -139,16 +139,6 @@ def publish_format(target: Target, fmt, version: int, owners) -> None:
         raise
 
 
-def _add_checksums(prints: dict, checksums: dict, ext: str) -> None:
-    """Extend ``[size, mtime]`` fingerprints with the CRC-32 of the bytes that were published.
-
-    With it, a tile whose modification time changed but whose bytes did not (a fresh clone, a
-    restored cache) is recognised as unchanged instead of refused as edited.
-    """
-    for tile, crc in checksums.items():
-        prints[f"{tile.col}_{tile.row}.{ext}"] = [*prints[f"{tile.col}_{tile.row}.{ext}"][:2], crc]
-
-
 def _temp_dir(target: Target, fmt, version: int, temps: list[Path]) -> Path:
     path = target.dest / fmt.name / f".v{version}{PARTIAL_MARK}{os.getpid()}"
     temps.append(path)
@@ -158,7 +148,7 @@ def _temp_dir(target: Target, fmt, version: int, temps: list[Path]) -> Path:
     return path
 
 
-def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executor: Executor) -> dict:
+def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executor: Executor):
     """Compute the changed ancestors in workers while this process links everything else."""
     link = lambda: link_all(target, fmt, tmp, plan.owners, plan.compute, fmt, {plan.version: str(tmp)})  # noqa: E731
     checksums = _compute_core(target, plan, fmt, tmp, executor, meanwhile=link)
@@ -166,40 +156,43 @@ def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executo
     return checksums
 
 
-def _compute_core(target: Target, plan: VersionPlan, store, tmp: Path, executor: Executor, meanwhile=None) -> dict:
+def _compute_core(target: Target, plan: VersionPlan, store, tmp: Path, executor: Executor, meanwhile=None):
     """Compute ``plan.compute`` into ``tmp``: independent subtrees in parallel, then the top.
 
-    Returns the CRC-32 of every new source tile the workers read (each is read exactly once).
+    Returns the CRC-32 of every new source tile the workers read (each is read exactly once),
+    as a flat ``index, crc...`` array. With them in the version's fingerprint, a tile whose
+    modification time changed but whose bytes did not (a fresh clone, a restored cache) is
+    recognised as unchanged instead of refused as edited.
     """
+    from array import array
+
     units, top = split_work(target.grid, plan.compute, executor.jobs)
-    batch = executor.start(run_unit, [_job(target, plan, store, tmp, u) for u in units])
+    files = _files(target, plan, store, tmp)
+    batch = executor.start(run_unit, [_job(target, files, u) for u in units])
     try:
         if meanwhile is not None:
             meanwhile()
     except BaseException:
         batch.cancel()  # no worker may still write into ``tmp`` while it is removed
         raise
-    results = batch.results()
+    checksums = array("q")
+    for result in batch.results():
+        checksums.extend(result.checksums)
     if top is not None:
-        results += executor.run(run_unit, [_job(target, plan, store, tmp, top)])
-    return {tile: crc for result in results for tile, crc in result.checksums.items()}
+        checksums.extend(executor.run(run_unit, [_job(target, files, top)])[0].checksums)
+    return checksums
 
 
-def _job(target: Target, plan: VersionPlan, fmt, tmp: Path, unit: WorkUnit) -> UnitJob:
-    ext = target.spec.format
-    writes = tuple((t, f"{tmp}/{fmt.tile_path(target.grid, t, ext)}") for t in unit.writes)
-    reads = {t: _physical(target, plan, fmt, tmp, t) for t in unit.reads}
-    new = frozenset(t for t in unit.reads if t in plan.changed)
-    return UnitJob(target.grid, ext, target.spec.quality, target.resampler, target.storage, writes, reads, new)
+def _files(target: Target, plan: VersionPlan, store, current_dir: Path) -> TileFiles:
+    """Where each tile of ``plan.version`` physically lives, with ``store`` holding computed tiles."""
+    return TileFiles(
+        target.grid, target.spec.format, store, str(target.image_dir), str(target.dest), plan.version,
+        str(current_dir), plan.owners,
+    )
 
 
-def _physical(target: Target, plan: VersionPlan, primary, current_dir: Path, tile: Tile) -> str:
-    """The one file that holds ``tile`` for this version: a source tile or a computed tile."""
-    owner = plan.owner(target.grid, tile)
-    if tile.level == target.grid.max_level:
-        return target.source_path(tile, owner)
-    base = current_dir if owner == plan.version else target.version_dir(primary, owner)
-    return f"{base}/{primary.tile_path(target.grid, tile, target.spec.format)}"
+def _job(target: Target, files: TileFiles, unit: WorkUnit) -> UnitJob:
+    return UnitJob(files, target.spec.quality, target.resampler, target.storage, unit)
 
 
 def link_all(target: Target, fmt, tmp: Path, owners, skip: frozenset, store, folders: dict, sources=True) -> None:

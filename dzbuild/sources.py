@@ -15,17 +15,75 @@ from .errors import SourceError
 
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:  # the grid is only needed to scan a new version, not to check published ones
-    from .grid import Grid, Tile
+    from .grid import Grid
 
 TILE_NAME = r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.([A-Za-z0-9]+)$"  # compiled on first use: a rerun never needs it
 
-Fingerprint = dict  # file name -> [size, mtime_ns]: enough to notice an edit without reading the file
-
-
 class SourceVersion(namedtuple("SourceVersion", "number path tiles fingerprint")):
-    """One ``v{n}/`` folder: its number, path, ``tiles`` (base-level Tile -> file name) and fingerprint."""
+    """One ``v{n}/`` folder: its number, path, the base-level ``tiles`` it holds (a TileSet) and
+    their ``fingerprint`` (a ``TileFingerprint``)."""
 
     __slots__ = ()
+
+
+class TileFingerprint:
+    """``[size, mtime_ns]`` (plus the CRC-32 once a worker read the file) of each tile of a folder.
+
+    Kept in flat arrays, in the order the folder listed them: 32 bytes a tile where a dict of
+    lists costs about 250, so scanning a huge image's ``v0/`` does not grow the build's memory.
+    Written to ``v{n}.sources.json`` as ``{name: [size, mtime_ns, crc32]}``, the form
+    ``changed_files`` reads.
+    """
+
+    def __init__(self, cols: int, ext: str) -> None:
+        from array import array
+
+        self.cols, self.ext = cols, ext
+        self.indices = array("q")  # row-major position of each file's tile in the base level
+        self.sizes = array("q")
+        self.mtimes = array("q")
+        self.crcs = array("q")  # -1: not read by any worker
+
+    def add(self, index: int, size: int, mtime_ns: int) -> None:
+        self.indices.append(index)
+        self.sizes.append(size)
+        self.mtimes.append(mtime_ns)
+        self.crcs.append(-1)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def set_crcs(self, pairs) -> None:
+        """Record CRC-32s given as a flat sequence ``index, crc, index, crc...``."""
+        if not pairs:
+            return
+        position = {index: number for number, index in enumerate(self.indices)} if len(pairs) < 2 * len(self) else None
+        if position is None:  # most files: an array from index to position is smaller than a dict
+            from array import array
+
+            where = array("q", [-1]) * (max(self.indices) + 1)
+            for number, index in enumerate(self.indices):
+                where[index] = number
+            position = where
+        for at in range(0, len(pairs), 2):
+            self.crcs[position[pairs[at]]] = pairs[at + 1]
+
+    def items(self):
+        """``(file name, [size, mtime_ns(, crc32)])`` for every file."""
+        cols, ext = self.cols, self.ext
+        for index, size, mtime, crc in zip(self.indices, self.sizes, self.mtimes, self.crcs):
+            yield f"{index % cols}_{index // cols}.{ext}", [size, mtime] if crc < 0 else [size, mtime, crc]
+
+    def json_chunks(self, per_chunk: int = 1024):
+        """The JSON text of ``dict(self.items())``, a thousand entries at a time."""
+        yield "{"
+        batch = []
+        for number, (name, entry) in enumerate(self.items()):
+            batch.append(f'{"," if number else ""}"{name}":[{",".join(map(str, entry))}]')  # names are [0-9_.a-z]
+            if len(batch) == per_chunk:
+                yield "".join(batch)
+                batch.clear()
+        yield "".join(batch) + "}"
 
 
 def version_number(name: str) -> int | None:
@@ -58,7 +116,7 @@ def version_dirs(image_dir: Path) -> list[Path]:
     return [found[n] for n in sorted(found)]
 
 
-def fingerprint(version_dir: Path) -> Fingerprint:
+def fingerprint(version_dir: Path) -> dict:
     """Size and modification time of every visible file, to notice edits of a published version."""
     result = {}
     with os.scandir(version_dir) as entries:
@@ -86,7 +144,7 @@ def folder_seal(folder: Path, now_ns: int) -> list[int] | None:
     return [st.st_ino, st.st_mtime_ns]
 
 
-def changed_files(folder: Path, recorded: Fingerprint, verified: dict, key: str) -> list[str]:
+def changed_files(folder: Path, recorded: dict, verified: dict, key: str) -> list[str]:
     """Names in ``folder`` whose bytes may differ from what was published, sorted.
 
     Size and modification time decide, except that a file of the same size with a new time
@@ -120,52 +178,60 @@ def changed_files(folder: Path, recorded: Fingerprint, verified: dict, key: str)
 
 
 def scan_version(version_dir: Path, number: int, grid: "Grid", ext: str) -> SourceVersion:
-    """Parse and check every tile name of one version folder against the base level of ``grid``."""
-    from .grid import Tile
+    """Parse and check every tile name of one version folder against the base level of ``grid``.
+
+    Memory is a few bytes per file: the tiles come back as a ``TileSet`` when the folder holds
+    much of the level (always for ``v0/``), else as a frozenset.
+    """
+    from .grid import Tile, TileSet
 
     level = grid.max_level
     cols, rows = grid.tile_counts(level)
-    tiles: dict[Tile, str] = {}
-    prints: Fingerprint = {}
+    prints = TileFingerprint(cols, ext)
     with os.scandir(version_dir) as entries:
         for entry in entries:
             name = entry.name
             if name.startswith("."):
                 continue
-            path = version_dir / name
-            match = re.match(TILE_NAME, name)
+            match = re.match(TILE_NAME, name)  # (no Path per tile: pathlib would intern every name for good)
             if not match:
-                raise SourceError("not a tile name: expected {col}_{row}." + ext, path)
+                raise SourceError("not a tile name: expected {col}_{row}." + ext, version_dir / name)
             col, row, suffix = int(match.group(1)), int(match.group(2)), match.group(3)
             if suffix != ext:
-                raise SourceError(f"tile format is {ext} (pyramid.json) but this file is .{suffix}", path)
+                raise SourceError(f"tile format is {ext} (pyramid.json) but this file is .{suffix}", version_dir / name)
             if col >= cols or row >= rows:
                 hint = " (row and column swapped?)" if row < cols and col < rows else ""
                 raise SourceError(
-                    f"tile ({col}, {row}) is outside the {cols}x{rows} grid of the full-resolution level{hint}", path
+                    f"tile ({col}, {row}) is outside the {cols}x{rows} grid of the full-resolution level{hint}",
+                    version_dir / name,
                 )
             if entry.is_symlink():
-                _check_link_inside(path, version_dir.parent)
+                _check_link_inside(Path(entry.path), version_dir.parent)
             if not entry.is_file():
-                raise SourceError("is not a regular file", path)
+                raise SourceError("is not a regular file", version_dir / name)
             st = entry.stat()
-            prints[name] = [st.st_size, st.st_mtime_ns]
-            tiles[Tile(level, col, row)] = name
-    if number == 0:
-        _check_complete(tiles, grid, version_dir, ext)
-    elif not tiles:
+            prints.add(row * cols + col, st.st_size, st.st_mtime_ns)
+    count = len(prints)
+    if number == 0 and count != cols * rows:
+        _refuse_incomplete(prints, grid, version_dir, ext)
+    if not count:
         raise SourceError("holds no tiles: a new version must change at least one tile", version_dir)
+    if count == cols * rows:  # names are unique, so the folder holds every tile of the level
+        tiles = TileSet.whole_levels(grid, [level])
+    else:
+        tiles = frozenset(Tile(level, index % cols, index // cols) for index in prints.indices)
+        if count * 16 > grid.total_tiles:  # dense: one byte a tile of the grid beats an object a tile
+            tiles = TileSet(grid, tiles)
     return SourceVersion(number, version_dir, tiles, prints)
 
 
-def _check_complete(tiles: dict[Tile, str], grid: Grid, version_dir: Path, ext: str) -> None:
-    expected = grid.tile_count(grid.max_level)
-    if len(tiles) == expected:
-        return
-    first = next(t for t in grid.tiles(grid.max_level) if t not in tiles)  # early: a huge grid is not listed
+def _refuse_incomplete(prints: TileFingerprint, grid: "Grid", version_dir: Path, ext: str) -> None:
+    cols, rows = grid.tile_counts(grid.max_level)
+    present = set(prints.indices)
+    first = next(index for index in range(cols * rows) if index not in present)  # early: a huge grid is not listed
     raise SourceError(
-        f"v0 must hold the complete full-resolution level: {expected - len(tiles)} of {expected} tiles are missing,"
-        f" the first is {first.col}_{first.row}.{ext}",
+        f"v0 must hold the complete full-resolution level: {cols * rows - len(present)} of {cols * rows} tiles"
+        f" are missing, the first is {first % cols}_{first // cols}.{ext}",
         version_dir,
     )
 

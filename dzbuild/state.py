@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .planner import Owners
 
 STATE_DIR = ".dzbuild"
-SCHEMA = 2  # 1 kept every folder's fingerprints in each record; ``sources()`` still reads it
+SCHEMA = 3  # 2 kept owners as plain lists, 1 also every folder's fingerprints; both are still read
 PARTIAL_MARK = ".partial-"
 SOURCE_CACHE = "source-cache.json"  # a cache, not a record: safe to delete (see ``source_cache``)
 VACUUM_JOURNAL = "vacuum.json"  # what an interrupted ``dzbuild vacuum`` still has to remove
@@ -26,13 +26,49 @@ VACUUM_JOURNAL = "vacuum.json"  # what an interrupted ``dzbuild vacuum`` still h
 
 def write_json_atomic(path: Path, data) -> None:
     """Write JSON under a temporary name, flush it to disk and rename it into place."""
+    write_text_atomic(path, [json.dumps(data, separators=(",", ":"))])  # dumps: the C encoder; dump() is Python
+
+
+def write_text_atomic(path: Path, chunks) -> None:
+    """Write text given in pieces under a temporary name, flush it to disk and rename it into place."""
     tmp = path.with_name(f"{path.name}{PARTIAL_MARK}{os.getpid()}")
-    text = json.dumps(data, separators=(",", ":"))  # dumps: the C encoder; dump() encodes in Python
     with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
+        for chunk in chunks:
+            handle.write(chunk)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def encode_owners(owners) -> list[list[int]]:
+    """Run-length form of an owners table: per level ``[owner, count, owner, count...]``.
+
+    A first version is one run per level and a patch a few, so a record stays small and
+    writing it never holds a number per tile of a huge image.
+    """
+    encoded = []
+    for level in owners:
+        runs: list[int] = []
+        start = 0
+        while start < len(level):
+            value = level[start]
+            end = start + 1
+            while end < len(level) and level[end] == value:
+                end += 1
+            runs += (value, end - start)
+            start = end
+        encoded.append(runs)
+    return encoded
+
+
+def decode_owners(encoded) -> "Owners":
+    levels = []
+    for runs in encoded:
+        level: tuple[int, ...] = ()
+        for at in range(0, len(runs), 2):
+            level += (runs[at],) * runs[at + 1]
+        levels.append(level)
+    return tuple(levels)
 
 
 def remove_path(path: Path) -> None:
@@ -131,17 +167,20 @@ class State:
 
     @staticmethod
     def owners_of(record: dict, key: str = "owners") -> "Owners":
+        """An owners table of a record (``owners`` or ``overlap_owners``), whatever its schema."""
+        if record.get("schema", 1) >= 3:
+            return decode_owners(record[key])
         return tuple(tuple(level) for level in record[key])
 
-    def prepare(self, version: int, record: dict, owners: "Owners", sources: dict | None = None) -> None:
+    def prepare(self, version: int, record: dict, owners: "Owners", sources=None) -> None:
         """Write the pending record of a version whose folders are about to be renamed into place.
 
-        ``sources``, an image version's source fingerprint, is written first (collections have none).
+        ``sources``, an image version's ``TileFingerprint``, is written first (collections have none).
         """
         self.dir.mkdir(parents=True, exist_ok=True)
         if sources is not None:
-            write_json_atomic(self.sources_path(version), sources)
-        data = {"schema": SCHEMA, "version": version, **record, "owners": [list(level) for level in owners]}
+            write_text_atomic(self.sources_path(version), sources.json_chunks())
+        data = {"schema": SCHEMA, "version": version, **record, "owners": encode_owners(owners)}
         write_json_atomic(self.pending_path(version), data)
 
     def commit(self, version: int) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from .errors import ConfigError
 from .grid import Grid, Tile
 from .lock import locked
-from .state import PARTIAL_MARK, STATE_DIR, State, retract, write_json_atomic
+from .state import PARTIAL_MARK, SCHEMA, STATE_DIR, State, encode_owners, retract, write_json_atomic
 from .state import VACUUM_JOURNAL as JOURNAL
 
 _TILE = re.compile(r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.[A-Za-z0-9]+$")
@@ -191,7 +191,8 @@ class _Vacuum:
             moved = self._moved(number)
             if moved:
                 self._relink(number, moved)
-                record = {**self.records[number], "owners": [list(level) for level in self.targets[number]]}
+                owners = encode_owners(self.targets[number])
+                record = {**self.records[number], "schema": SCHEMA, "owners": owners}
                 write_json_atomic(state.record_path(number), record)
         self._measure_removed(moved_files=set())
         for number in sorted(self.chosen, reverse=True):  # newest first: no visible version loses a link target
@@ -220,7 +221,7 @@ class _Vacuum:
 
     def _moved(self, number: int) -> list[Tile]:
         """Computed tiles of a kept version whose owner changes."""
-        current, target = self.records[number]["owners"], self.targets[number]
+        current, target = State.owners_of(self.records[number]), self.targets[number]
         return [
             tile
             for level in range(self.grid.max_level)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -76,11 +77,12 @@ def test_missing_image_folder(tmp_path):
 def test_scan_reads_tile_names_column_first(tmp_path):
     make_tree(tmp_path, {**full_v0(), "v0/.DS_Store": b"", "v1/2_1.jpg": b"abc", "v1/0_0.jpg": b"d"})
     v0 = scan_version(tmp_path / "v0", 0, GRID, "jpg")
-    assert set(v0.tiles) == set(GRID.tiles(10))
-    assert v0.tiles[Tile(10, 2, 1)] == "2_1.jpg"
+    assert set(v0.tiles) == set(GRID.tiles(10)) and len(v0.tiles) == GRID.tile_count(10)
     v1 = scan_version(tmp_path / "v1", 1, GRID, "jpg")
-    assert v1.tiles == {Tile(10, 2, 1): "2_1.jpg", Tile(10, 0, 0): "0_0.jpg"}
-    assert v1.fingerprint["2_1.jpg"][0] == 3
+    assert v1.tiles == {Tile(10, 2, 1), Tile(10, 0, 0)}
+    prints = dict(v1.fingerprint.items())
+    assert sorted(prints) == ["0_0.jpg", "2_1.jpg"] and prints["2_1.jpg"][0] == 3 and prints["0_0.jpg"][0] == 1
+    assert json.loads("".join(v1.fingerprint.json_chunks(per_chunk=1))) == prints
     assert v1.number == 1 and v1.path == tmp_path / "v1"
 
 
@@ -134,7 +136,7 @@ def test_links_must_stay_inside_the_image_folder(tmp_path):
     image = make_tree(tmp_path / "image", {**full_v0(), "v1": None})
     outside = make_tree(tmp_path, {"elsewhere/tile.jpg": b"x"}) / "elsewhere" / "tile.jpg"
     os.symlink("../v0/0_0.jpg", image / "v1" / "0_0.jpg")
-    assert scan_version(image / "v1", 1, GRID, "jpg").tiles == {Tile(10, 0, 0): "0_0.jpg"}
+    assert scan_version(image / "v1", 1, GRID, "jpg").tiles == {Tile(10, 0, 0)}
     os.symlink(outside, image / "v1" / "1_0.jpg")
     assert "outside the image folder" in refused(scan_version, image / "v1", 1, GRID, "jpg")
 
