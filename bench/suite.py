@@ -89,9 +89,24 @@ def _one_repetition(image: BenchImage, folder: Path, rep: int, vips: bool, resul
     runs["noop"].append(_build(image.dir, full, 0, rss=False))
     patched = folder / f"patch-{rep}"
     measure.cp_al(full, patched)  # a fresh copy of the published dest: every repetition patches v0
-    runs["patch"].append(_build(image.patch_dir, patched, None, rss=False))
+    source = _image_with_patch(image, folder / f"image-{rep}", patched)
+    runs["patch"].append(_build(source, patched, None, rss=False))
     result.patch_computed.append(json.loads(runs["patch"][-1].stdout)["tiles_computed"])
     runs["jobs1"].append(_build(image.dir, folder / f"jobs1-{rep}", result.upper_tiles, "--jobs", "1"))
+
+
+def _image_with_patch(image: BenchImage, copy: Path, dest: Path) -> Path:
+    """The image folder as its author has it when a patch comes: v0 published and checked by an
+    earlier run (untimed here), then a new v1/ with one changed tile.
+
+    ``cp -al`` keeps v0/'s modification time, so the check seals it as it would the author's folder.
+    """
+    measure.cp_al(image.dir, copy)
+    _build(copy, dest, 0, rss=False)
+    (copy / "v1").mkdir()
+    for tile in (image.patch_dir / "v1").iterdir():
+        os.link(tile, copy / "v1" / tile.name)
+    return copy
 
 
 def _build(image_dir: Path, dest: Path, expect: int | None, *extra: str, rss: bool = True) -> measure.Run:

@@ -35,6 +35,7 @@ def cv():
     return cv2
 
 
+@lru_cache(maxsize=None)
 def np():
     single_threaded_math()
     import numpy
@@ -84,6 +85,13 @@ def _imdecode(data: bytes, flag: int, path: Path | str):
     buffer = np().frombuffer(data, dtype="uint8")
     if data[:2] != b"\xff\xd8":
         pixels, warning = cv().imdecode(buffer, flag), ""
+    elif _captured_stderr is not None:  # stderr already points at the scratch file
+        scratch = _warnings_file(os.getpid())
+        stray = _drain(scratch)  # written by something else since the last decode: the user's
+        if stray:
+            os.write(_captured_stderr, stray.encode())
+        pixels = cv().imdecode(buffer, flag)
+        warning = _drain(scratch)
     else:
         with _stderr_captured() as captured:
             pixels = cv().imdecode(buffer, flag)
@@ -104,21 +112,51 @@ def _warnings_file(pid: int) -> int:
         return os.dup(handle.fileno())
 
 
+_captured_stderr: int | None = None  # the real stderr while ``libjpeg_warnings_captured`` holds fd 2
+
+
 @contextmanager
-def _stderr_captured():
+def libjpeg_warnings_captured():
+    """Capture libjpeg's warnings for a whole batch of decodes rather than one decode at a time.
+
+    A worker decodes thousands of tiles: redirecting stderr once saves three system calls per
+    tile. Each decode still checks the scratch file before and after, so a warning names its
+    own tile and anything else written to stderr meanwhile is passed on to the real one.
+    """
+    global _captured_stderr
+    if _captured_stderr is not None:
+        yield
+        return
+    with _stderr_captured(keep=True) as saved:
+        if saved is None:  # no stderr to redirect: each decode manages on its own
+            yield
+            return
+        _captured_stderr = saved
+        try:
+            yield
+        finally:
+            stray = _drain(_warnings_file(os.getpid()))
+            if stray:
+                os.write(saved, stray.encode())
+            _captured_stderr = None
+
+
+@contextmanager
+def _stderr_captured(keep: bool = False):
     """Send file descriptor 2 to a scratch file while libjpeg runs: its warnings go there, not to the user.
 
-    Yields a function returning what was written. Costs a few microseconds per tile.
+    Yields a function returning what was written (with ``keep``: a duplicate of the real
+    stderr, or None without one). Costs a few microseconds per tile.
     """
     try:
         saved = os.dup(2)
     except OSError:  # no stderr at all: nothing to capture
-        yield lambda: ""
+        yield None if keep else (lambda: "")
         return
     scratch = _warnings_file(os.getpid())
     os.dup2(scratch, 2)
     try:
-        yield lambda: _drain(scratch)
+        yield saved if keep else (lambda: _drain(scratch))
     finally:
         os.dup2(saved, 2)
         os.close(saved)

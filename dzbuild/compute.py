@@ -85,8 +85,13 @@ def run_unit(job: UnitJob) -> UnitResult:
     resampler = reg.get("resampler", job.resampler)
     storage = reg.get("storage", job.storage)
     files = job.files
-    grid, ext = files.grid, files.ext
     writes, _ = job.unit.walk()
+    with codec.libjpeg_warnings_captured():
+        return _compute(writes, files, resampler, storage, job)
+
+
+def _compute(writes: list[Tile], files: TileFiles, resampler, storage, job: UnitJob) -> UnitResult:
+    grid, ext = files.grid, files.ext
     pending: dict[Tile, bytes] = {}
     result = UnitResult()
     for tile in writes:

@@ -118,7 +118,10 @@ def build_pyramid(
         report.backfilled = _backfill_formats(image_dir, dest, spec, options, resampler, state, published)
         if published < len(sources):  # 5. plan and publish each new version
             pool = pool or _pool(executor, options, stack)  # (recover() may have dropped a pending version)
-            _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, pool)
+            sealed = _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, pool)
+            if sealed:  # the next run need not list the folders this one just scanned
+                cache = cache or state.source_cache()
+                cache["seals"].update(sealed)
         if cache is not None:  # only after success: a failed build leaves dest/ exactly as it was
             state.save_source_cache(cache)
     report.seconds = time.perf_counter() - started
@@ -142,7 +145,8 @@ def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:
     return 1 if changed < 16 * jobs else jobs
 
 
-def _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, executor) -> None:
+def _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, executor) -> dict:
+    """Plan and publish each new version; return the seals of the source folders that did not change meanwhile."""
     from .planner import plan_overlap, plan_version
     from .publish import publish_version
     from .sources import scan_version
@@ -151,7 +155,9 @@ def _build_versions(image_dir, dest, spec, options, resampler, sources, state, r
     grid = target.grid
     owners = State.owners_of(record) if record else None
     overlap_owners = State.owners_of(record, "overlap_owners") if record and spec.overlap else None
+    sealed = {}
     for number in range(report.published_before, len(sources)):
+        seal = folder_seal(sources[number], time.time_ns())
         source = scan_version(sources[number], number, grid, spec.format)
         if grid.max_level == 0:  # a 1x1 image: no parent reads, and so checks, its only tile
             _check_unread_tiles(source, grid)
@@ -162,6 +168,9 @@ def _build_versions(image_dir, dest, spec, options, resampler, sources, state, r
         meta = {"spec": spec.to_dict(), "resampler": resampler, "formats": list(options.formats)}
         report.versions.append(publish_version(target, plan, meta, source.fingerprint, state, executor))
         owners = plan.owners
+        if seal is not None and folder_seal(sources[number], time.time_ns()) == seal:
+            sealed[f"v{number}"] = seal
+    return sealed
 
 
 def _target(image_dir: Path, dest: Path, spec: PyramidSpec, options: BuildOptions, resampler: str):

@@ -192,6 +192,18 @@ def test_a_checked_folder_is_sealed_and_not_listed_again(published, monkeypatch)
     assert build(image_dir).versions == []
 
 
+def test_a_build_seals_the_folders_it_scanned(tmp_path, monkeypatch):
+    image_dir, _, _ = make_image_dir(tmp_path, 750, 500, 250)
+    age(image_dir / "v0")
+    build(image_dir)
+    st = (image_dir / "v0").stat()
+    assert cache(image_dir)["seals"] == {"v0": [st.st_ino, st.st_mtime_ns]}
+    import dzbuild.engine
+
+    monkeypatch.setattr(dzbuild.engine, "changed_files", lambda *a: pytest.fail("a sealed folder was listed"))
+    assert build(image_dir).versions == []  # the first rerun already trusts the seal
+
+
 def test_a_folder_changed_moments_ago_is_not_sealed(published):
     image_dir, _ = published
     assert build(image_dir).versions == []  # v0 was written just now: the same clock tick may hide an edit
