@@ -8,7 +8,6 @@ is ignored: tiles are stored upright, and honouring it costs a third of the deco
 from __future__ import annotations
 
 import os
-import tempfile
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -108,6 +107,8 @@ def _warnings_file(pid: int) -> int:
     """One scratch file per process (a forked worker must not share its parent's)."""
     if hasattr(os, "memfd_create"):
         return os.memfd_create("dzbuild-libjpeg")
+    import tempfile  # pragma: no cover - not Linux (and ``tempfile`` costs a patch 7 ms to import)
+
     with tempfile.TemporaryFile() as handle:  # pragma: no cover - not Linux
         return os.dup(handle.fileno())
 

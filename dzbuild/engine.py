@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections import namedtuple
 from contextlib import ExitStack
 from pathlib import Path
-from collections import namedtuple
 
 from .errors import PublishedError
 from .lock import locked

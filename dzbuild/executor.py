@@ -90,13 +90,19 @@ class _Worker:
         self.answers = os.fdopen(answers, "rb")  # ...and reads results here
         self.task: _Task | None = None
 
-    def send(self, task: _Task) -> None:
+    def send(self, task: _Task) -> bool:
+        """Hand ``task`` to this worker; False (and the task failed) if it cannot be pickled."""
+        try:
+            data = pickle.dumps((task.fn, task.item), pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001 - that task fails alone, as it would inline
+            task.finish(False, exc)
+            return False
         self.task = task
-        data = pickle.dumps((task.fn, task.item), pickle.HIGHEST_PROTOCOL)
         try:
             _write_all(self.requests, _HEADER.pack(len(data)) + data)
         except BrokenPipeError:  # the worker is gone: reading its answer pipe reports it
             pass
+        return True
 
     def receive(self) -> _Task:
         """Read the answer to the running task, or note that the worker is gone."""
@@ -104,7 +110,10 @@ class _Worker:
         header = self.answers.read(_HEADER.size)
         data = self.answers.read(_HEADER.unpack(header)[0]) if len(header) == _HEADER.size else b""
         if data:
-            task.finish(*pickle.loads(data))
+            try:
+                task.finish(*pickle.loads(data))
+            except Exception as exc:  # noqa: BLE001 - an answer that cannot be read back still ends its task
+                task.finish(False, exc)
         else:
             task.finish(False, WorkerDied())
         return task
@@ -215,12 +224,12 @@ class Executor:
     def _dispatch(self) -> None:
         """Give every idle worker the next queued task (the lock is held)."""
         for worker in self._workers:
-            if worker.task is None and self._queue:
+            while worker.task is None and self._queue:
                 task = self._queue.pop(0)
                 if self._broken:
                     task.finish(False, WorkerDied())
-                else:
-                    worker.send(task)
+                elif not worker.send(task):
+                    self._drop(task.batch)  # as for any failed task: start nothing more of its batch
 
     def _serve_answers(self) -> None:
         """The dispatcher thread: collect answers and hand out tasks until none is left."""
