@@ -142,12 +142,18 @@ class Executor:
         self.close(cancel=exc[0] is not None)
 
     def prewarm(self, workers: int) -> None:
-        """Fork ``workers`` processes now; each imports OpenCV and loads plugins at once.
+        """Fork ``workers`` processes now; each imports OpenCV at once.
 
         Called as soon as the engine knows there is work, so that the ~0.1 s import runs in
-        the workers while this process checks sources, plans and links.
+        the workers while this process checks sources, plans and links. The plugins and the
+        compute modules, which this process needs too, are loaded first and inherited: loaded
+        once rather than once per process.
         """
-        if self.jobs > 1:
+        if self.jobs > 1 and len(self._workers) < min(self.jobs, max(1, workers)):
+            from . import compute  # noqa: F401
+            from .plugins import registry
+
+            registry()
             self._spawn(min(self.jobs, max(1, workers)))
 
     def start(self, fn, items, workers: int | None = None) -> Batch:
