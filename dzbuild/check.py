@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import DzbuildError
 from .sources import version_number
 from .spec import SPEC_FILE, PyramidSpec
 from .state import PARTIAL_MARK, SOURCE_CACHE, STATE_DIR, State
@@ -177,8 +178,10 @@ class _Checker:
 
         try:
             sources = State(self.dest).all_sources(len(records))
-        except (OSError, KeyError, TypeError, ValueError) as exc:
-            return self.problem(self.dest / STATE_DIR, f"source fingerprints are missing or malformed ({exc!r})")
+        except DzbuildError as exc:
+            return self.problem(exc.path, exc.message)
+        except (OSError, TypeError) as exc:
+            return self.problem(self.dest / STATE_DIR, f"source fingerprints are unreadable ({exc!r})")
         try:
             spec, grid, formats, expected = self._image_facts(records, sources)
         except (KeyError, TypeError, ValueError) as exc:

@@ -144,7 +144,15 @@ class State:
             with open(self.sources_path(version), encoding="utf-8") as handle:
                 return json.load(handle)
         except FileNotFoundError:
-            return self.record(version)["sources"][f"v{version}"]  # a schema 1 record holds them inline
+            inline = self.record(version).get("sources", {})  # a schema 1 record holds them inline
+            if f"v{version}" in inline:
+                return inline[f"v{version}"]
+        except ValueError:
+            pass
+        from .errors import BuildError
+
+        damaged = "is missing or damaged: run dzbuild check, or rebuild every version with --rebuild"
+        raise BuildError(damaged, self.sources_path(version))
 
     def all_sources(self, count: int) -> dict:
         """``{"v{k}": fingerprint}`` for the first ``count`` versions."""

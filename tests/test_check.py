@@ -13,7 +13,7 @@ import pytest
 from imagedirs import add_version, base, make_image_dir, tile_file, version_dir
 
 from dzbuild import codec
-from dzbuild.check import check_dest, find_dests
+from dzbuild.check import check_dest, check_report, find_dests
 from dzbuild.engine import BuildOptions, build_pyramid
 from dzbuild.grid import Tile
 from dzbuild.testing import synthetic_image
@@ -269,3 +269,13 @@ def test_an_overlap_build_is_checked_with_its_core(tmp_path):
     core = next((dest / "core" / "v1").rglob("*.jpg"))
     core.unlink()
     assert f"{core}: is missing" in map(str, check_dest(dest))
+
+
+def test_damaged_source_fingerprints_are_one_problem(tmp_path):
+    image_dir, _, _ = make_image_dir(tmp_path, 300, 200, 100)
+    build_pyramid(image_dir, options=BuildOptions(jobs=1))
+    (image_dir / "dest" / ".dzbuild" / "v0.sources.json").write_text("{not json")
+    problems = check_report(image_dir / "dest").problems
+    assert [(p.path, p.message.split(":")[0]) for p in problems] == [
+        (str(image_dir / "dest" / ".dzbuild" / "v0.sources.json"), "is missing or damaged")
+    ]

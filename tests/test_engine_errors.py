@@ -204,6 +204,14 @@ def test_a_build_seals_the_folders_it_scanned(tmp_path, monkeypatch):
     assert build(image_dir).versions == []  # the first rerun already trusts the seal
 
 
+def test_a_damaged_sources_record_is_named(published):
+    from dzbuild.errors import BuildError
+
+    image_dir, _ = published
+    (image_dir / "dest" / ".dzbuild" / "v0.sources.json").write_text("{not json")
+    refused(image_dir, BuildError, image_dir / "dest" / ".dzbuild" / "v0.sources.json", "is missing or damaged")
+
+
 def test_a_folder_changed_moments_ago_is_not_sealed(published):
     image_dir, _ = published
     assert build(image_dir).versions == []  # v0 was written just now: the same clock tick may hide an edit
