@@ -84,8 +84,8 @@ class Batch:
 class _Worker:
     """One forked process and the parent's ends of its two pipes."""
 
-    def __init__(self, pid: int, requests: int, answers: int) -> None:
-        self.pid = pid
+    def __init__(self, pid: int | None, requests: int, answers: int) -> None:
+        self.pid = pid  # None for a sibling forked by the first worker
         self.requests = requests  # the parent writes tasks here...
         self.answers = os.fdopen(answers, "rb")  # ...and reads results here
         self.task: _Task | None = None
@@ -198,18 +198,20 @@ class Executor:
             self._queue.clear()
             workers = list(self._workers)
             for worker in workers:
-                if cancel:
+                if cancel and worker.pid is not None:  # siblings die with the first worker, their parent
                     _kill(worker.pid, signal.SIGKILL)
                 os.close(worker.requests)  # end of input: the worker exits after its task
             self._changed.notify_all()
         if self._dispatcher is not None:
             self._dispatcher.join()
         for worker in workers:
-            worker.answers.close()
-            if cancel:
-                _reap(worker.pid)
-            else:
+            if cancel:  # wait until it is gone: its answer pipe reaches EOF when it dies
+                worker.answers.read()
+                if worker.pid is not None:
+                    _reap(worker.pid)
+            elif worker.pid is not None:
                 _exiting.append(worker.pid)
+            worker.answers.close()
         self._workers = []
         _reap_exited()
 
@@ -224,8 +226,7 @@ class Executor:
             self._changed = threading.Condition(self._lock)
         if self._dispatcher is not None or len(self._workers) >= count:
             return
-        while len(self._workers) < count:
-            self._workers.append(_fork_worker([w.requests for w in self._workers]))
+        self._workers += _fork_workers(count - len(self._workers), [w.requests for w in self._workers])
 
     def _dispatch(self) -> None:
         """Give every idle worker the next queued task (the lock is held)."""
@@ -271,36 +272,73 @@ class Executor:
                 self._changed.wait()
 
 
-def _fork_worker(inherited: list[int]) -> _Worker:
-    requests_r, requests_w = os.pipe()
-    answers_r, answers_w = os.pipe()
-    sys.stdout.flush()  # a buffered line would otherwise be printed by both processes
+def _fork_workers(count: int, inherited: list[int]) -> list["_Worker"]:
+    """Fork ``count`` workers: the first imports OpenCV, then forks the others from itself.
+
+    Forked after that import, a sibling starts with OpenCV loaded, so two workers pay for one
+    import (about 0.1 s of CPU, on a two-core machine 0.05 s of a build) instead of two.
+    ``inherited`` are the request pipes of earlier workers, which the new ones must not hold.
+    """
+    pipes = [(os.pipe(), os.pipe()) for _ in range(count)]  # per worker: (requests r, w), (answers r, w)
+    sys.stdout.flush()  # a buffered line would otherwise be printed by every process
     sys.stderr.flush()
     parent = os.getpid()
     pid = os.fork()
-    if pid == 0:  # the worker: never returns
+    if pid == 0:  # the first worker: never returns
         code = 1
         try:
-            os.close(requests_w)
-            os.close(answers_r)
-            for fd in inherited:  # other workers' request pipes: they must see EOF when the parent closes them
+            for fd in inherited:  # so that workers see EOF when the parent closes their pipes
                 os.close(fd)
-            _serve(requests_r, answers_w, parent)
+            for (_, requests_w), (answers_r, _) in pipes:
+                os.close(requests_w)
+                os.close(answers_r)
+            _first_worker(pipes, parent)
             code = 0
         finally:
             os._exit(code)
-    os.close(requests_r)
-    os.close(answers_w)
-    return _Worker(pid, requests_w, answers_r)
+    workers = []
+    for number, ((requests_r, requests_w), (answers_r, answers_w)) in enumerate(pipes):
+        os.close(requests_r)
+        os.close(answers_w)
+        workers.append(_Worker(pid if number == 0 else None, requests_w, answers_r))  # siblings: not our children
+    return workers
 
 
-def _serve(requests: int, answers: int, parent: int) -> None:
-    """The worker's loop: run each task it is sent and answer with its result or exception."""
+def _first_worker(pipes: list, parent: int) -> None:
+    """Import, fork the siblings (each holding only its own pipes), serve, and reap them at the end."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle: it ends the workers
     _warm_up()  # first: this is the critical path of a small patch; no task runs before the next line
     _die_with_parent(parent)
+    me = os.getpid()
+    siblings = []
+    for number in range(1, len(pipes)):
+        (requests_r, _), (_, answers_w) = pipes[number]
+        pid = os.fork()
+        if pid == 0:  # a sibling: never returns
+            code = 1
+            try:
+                for other in [0, *range(number + 1, len(pipes))]:  # earlier siblings' ends are closed already
+                    (other_r, _), (_, other_w) = pipes[other]
+                    os.close(other_r)
+                    os.close(other_w)
+                _die_with_parent(me)  # and so with the build: this process dies with it
+                _serve(requests_r, answers_w)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(requests_r)
+        os.close(answers_w)
+        siblings.append(pid)
+    (requests_r, _), (_, answers_w) = pipes[0]
+    _serve(requests_r, answers_w)
+    for pid in siblings:  # they end when the build closes their input, as this one did
+        _reap(pid)
+
+
+def _serve(requests: int, answers: int) -> None:
+    """A worker's loop: run each task it is sent and answer with its result or exception."""
     inbox = os.fdopen(requests, "rb")
     while True:
         header = inbox.read(_HEADER.size)
