@@ -17,9 +17,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from dzbuild import codec
 from dzbuild.grid import Tile
 from dzbuild.spec import PyramidSpec
-from dzbuild import codec
 from dzbuild.tiling import write_spec
 
 GENERATOR = "strips-1"  # bump when the pictures change, so cached images are regenerated

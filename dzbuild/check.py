@@ -129,7 +129,8 @@ class _Checker:
             self.problem(folder / f"v{number}.json", f"v{count}.json is missing: records must be consecutive")
         for number, path in sources:
             if number >= count:
-                self.problem(path, "sources of an unpublished version (an interrupted build? the next build removes it)")
+                unpublished = "sources of an unpublished version (an interrupted build? the next build removes it)"
+                self.problem(path, unpublished)
         records = [found[n] for n in range(count)]
         return None if any(r is None for r in records) else records
 

@@ -18,6 +18,11 @@ from .grid import Grid, Tile
 from .planner import Owners, WorkUnit
 
 
+def source_path(image_dir: str, tile: Tile, owner: int, ext: str) -> str:
+    """A base tile's file: the source folder of the version that owns it is its physical file."""
+    return f"{image_dir}/v{owner}/{tile.col}_{tile.row}.{ext}"
+
+
 @dataclass(frozen=True)
 class TileFiles:
     """Where each tile of a version physically lives: a source file, or a computed file in the store.
@@ -41,7 +46,7 @@ class TileFiles:
     def path(self, tile: Tile) -> str:
         owner = self.owner(tile)
         if tile.level == self.grid.max_level:
-            return f"{self.image_dir}/v{owner}/{tile.col}_{tile.row}.{self.ext}"
+            return source_path(self.image_dir, tile, owner, self.ext)
         folder = self.current if owner == self.version else f"{self.dest}/{self.store.name}/v{owner}"
         return f"{folder}/{self.store.tile_path(self.grid, tile, self.ext)}"
 

@@ -299,7 +299,10 @@ def _check_unchanged(folder: Path, number: int, recorded: dict, published: int, 
     if not changed:
         return
     name = changed[0]
-    what = "was added to" if name not in recorded else "was removed from" if not (folder / name).exists() else "was modified in"
+    if name not in recorded:
+        what = "was added to"
+    else:
+        what = "was modified in" if (folder / name).exists() else "was removed from"
     raise PublishedError(
         f"{what} v{number}, which is published; put the change in a new version v{published}/ instead"
         " (or run with --rebuild)",

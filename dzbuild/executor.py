@@ -268,8 +268,12 @@ class Executor:
         with self._lock:
             if cancel:
                 self._drop(batch)
-            while any(not t.done and (t in self._queue or any(w.task is t for w in self._workers)) for t in batch._tasks):
+            while any(not t.done and self._pending(t) for t in batch._tasks):
                 self._changed.wait()
+
+    def _pending(self, task: _Task) -> bool:
+        """Queued or running: a task that will still finish."""
+        return task in self._queue or any(worker.task is task for worker in self._workers)
 
 
 def _fork_workers(count: int, inherited: list[int]) -> list["_Worker"]:

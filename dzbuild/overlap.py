@@ -121,7 +121,8 @@ def assemble_overlap(target, plan, fmt, tmp, core_tmp, executor) -> None:
     ]
     batch = executor.start(run_overlap_unit, jobs)
     try:
-        link_all(target, fmt, tmp, plan.overlap.owners, plan.overlap.compute, fmt, {plan.version: str(tmp)}, sources=False)
+        owners, computed = plan.overlap.owners, plan.overlap.compute
+        link_all(target, fmt, tmp, owners, computed, fmt, {plan.version: str(tmp)}, sources=False)
     except BaseException:
         batch.cancel()
         raise

@@ -7,12 +7,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .compute import TileFiles, UnitJob, run_unit
+from .compute import TileFiles, UnitJob, run_unit, source_path
 from .errors import BuildError
 from .executor import Executor
 from .grid import Grid, Tile
 from .hookspecs import VersionContext
 from .planner import VersionPlan, WorkUnit, split_work
+from .sources import TileFingerprint
 from .spec import PyramidSpec
 from .state import PARTIAL_MARK, State, encode_owners, remove_path, retract
 
@@ -51,16 +52,16 @@ class Target:
         return self.dest / fmt.name / f"v{version}"
 
     def source_path(self, tile: Tile, owner: int) -> str:
-        return f"{self.image_dir}/v{owner}/{tile.col}_{tile.row}.{self.spec.format}"
+        return source_path(str(self.image_dir), tile, owner, self.spec.format)
 
 
 def publish_version(
-    target: Target, plan: VersionPlan, record: dict, sources: dict, state: State, executor: Executor
+    target: Target, plan: VersionPlan, record: dict, sources: TileFingerprint, state: State, executor: Executor
 ) -> VersionReport:
     """Build every format of ``plan.version`` and publish it; on any error nothing becomes visible.
 
     ``sources`` is the fingerprint of the version's source folder; the CRC-32 of every tile the
-    workers read is added to it.
+    workers read is added to it before it is written beside the record.
     """
     started = time.perf_counter()
     primary, *others = target.formats

@@ -57,14 +57,11 @@ class TileFingerprint:
         """Record CRC-32s given as a flat sequence ``index, crc, index, crc...``."""
         if not pairs:
             return
-        position = {index: number for number, index in enumerate(self.indices)} if len(pairs) < 2 * len(self) else None
-        if position is None:  # most files: an array from index to position is smaller than a dict
-            from array import array
+        from array import array
 
-            where = array("q", [-1]) * (max(self.indices) + 1)
-            for number, index in enumerate(self.indices):
-                where[index] = number
-            position = where
+        position = array("q", [-1]) * (max(self.indices) + 1)  # tile index -> slot: 8 bytes a tile, no dict
+        for slot, index in enumerate(self.indices):
+            position[index] = slot
         for at in range(0, len(pairs), 2):
             self.crcs[position[pairs[at]]] = pairs[at + 1]
 
@@ -114,17 +111,6 @@ def version_dirs(image_dir: Path) -> list[Path]:
             later = min(n for n in found if n > number)
             raise SourceError(f"versions must be consecutive: v{number}/ is missing but v{later}/ exists", image_dir)
     return [found[n] for n in sorted(found)]
-
-
-def fingerprint(version_dir: Path) -> dict:
-    """Size and modification time of every visible file, to notice edits of a published version."""
-    result = {}
-    with os.scandir(version_dir) as entries:
-        for entry in entries:
-            if not entry.name.startswith("."):
-                st = entry.stat()
-                result[entry.name] = [st.st_size, st.st_mtime_ns]
-    return result
 
 
 SEAL_MARGIN_NS = 2_000_000_000  # a folder changed this recently may change again within the same clock tick

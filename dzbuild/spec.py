@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from collections import namedtuple
+from pathlib import Path
 
 from .errors import ConfigError
 
@@ -81,7 +81,8 @@ def _check_values(spec: PyramidSpec, path: Path | str) -> None:
             raise ConfigError(f"{key!r} must be between 1 and {MAX_DIMENSION}, got {value}", path)
     if not 0 <= spec.overlap <= min(MAX_OVERLAP, spec.tile_size):
         limit = min(MAX_OVERLAP, spec.tile_size)
-        raise ConfigError(f"'overlap' must be between 0 and {limit} (tile_size and 16 at most), got {spec.overlap}", path)
+        bounds = f"between 0 and {limit} (tile_size and 16 at most)"
+        raise ConfigError(f"'overlap' must be {bounds}, got {spec.overlap}", path)
     if spec.format not in TILE_FORMATS:
         raise ConfigError(f"'format' must be one of {', '.join(TILE_FORMATS)}, got {spec.format!r}", path)
     if not 1 <= spec.quality <= 100:

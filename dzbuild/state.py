@@ -3,9 +3,10 @@
 Version ``n`` is published when ``v{n}.json`` exists. The record holds the spec, the resampler,
 the formats and the planner's owners table, so a rerun reads one small file. The fingerprints
 of source folder ``v{n}/`` (``[size, mtime_ns, crc32]`` per file) are in ``v{n}.sources.json``,
-written before the record and read only when a folder must be compared file by file. Publishing writes ``v{n}.pending.json`` first, renames the version's
-folders into place, then renames the pending record: a crash at any point leaves either an
-unpublished version (its temporary folders are removed on the next run) or a published one.
+written before the record and read only when a folder must be compared file by file.
+Publishing writes ``v{n}.pending.json`` first, renames the version's folders into place, then
+renames the pending record: a crash at any point leaves either an unpublished version (its
+temporary folders are removed on the next run) or a published one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:
     from .planner import Owners

@@ -182,7 +182,8 @@ class _Vacuum:
         self.formats = [registry().get("format", name) for name in latest["formats"]]
         vacuumed = {n for n, r in enumerate(records) if r.get("vacuumed")} | chosen
         self.kept = [n for n in range(len(records)) if n not in vacuumed]
-        self.targets = kept_owners(self.grid, base_changes(self.grid, State(dest).all_sources(len(records)), len(records)), vacuumed)
+        changes = base_changes(self.grid, State(dest).all_sources(len(records)), len(records))
+        self.targets = kept_owners(self.grid, changes, vacuumed)
         self.report = VacuumReport(str(dest), sorted(chosen), self.kept)
 
     def run(self) -> VacuumReport:

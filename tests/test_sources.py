@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from pathlib import Path
 
 import pytest
 
 from dzbuild.errors import SourceError
 from dzbuild.grid import Grid, Tile
-from dzbuild.sources import fingerprint, scan_version, version_dirs
+from dzbuild.sources import changed_files, scan_version, version_dirs
 
 GRID = Grid(750, 500, 250)  # 3 columns x 2 rows at level 10
 
@@ -141,10 +142,38 @@ def test_links_must_stay_inside_the_image_folder(tmp_path):
     assert "outside the image folder" in refused(scan_version, image / "v1", 1, GRID, "jpg")
 
 
-def test_fingerprint_notices_edits_and_ignores_hidden_files(tmp_path):
-    make_tree(tmp_path, {"v0/0_0.jpg": b"abc", "v0/.hidden": b""})
-    before = fingerprint(tmp_path / "v0")
-    assert list(before) == ["0_0.jpg"] and before["0_0.jpg"][0] == 3
-    path = tmp_path / "v0" / "0_0.jpg"
-    os.utime(path, ns=(before["0_0.jpg"][1] + 10**9,) * 2)
-    assert fingerprint(tmp_path / "v0") != before
+# -- changed_files ------------------------------------------------------------------------------
+
+
+def recorded(folder: Path) -> dict:
+    """The fingerprint a build records for ``folder``, CRC-32 included."""
+    scanned = scan_version(folder, 1, GRID, "jpg")
+    cols = GRID.tile_counts(GRID.max_level).width
+    pairs = []
+    for index in scanned.fingerprint.indices:  # as the workers report them: tile index, CRC-32
+        pairs += [index, zlib.crc32((folder / f"{index % cols}_{index // cols}.jpg").read_bytes())]
+    scanned.fingerprint.set_crcs(pairs)
+    return dict(scanned.fingerprint.items())
+
+
+def test_changed_files_ignores_hidden_files_and_sees_every_kind_of_change(tmp_path):
+    make_tree(tmp_path, {"v0/0_0.jpg": b"abc", "v0/1_0.jpg": b"de", "v0/2_0.jpg": b"f", "v0/.hidden": b""})
+    folder = tmp_path / "v0"
+    prints = recorded(folder)
+    assert sorted(prints) == ["0_0.jpg", "1_0.jpg", "2_0.jpg"] and prints["0_0.jpg"][:1] == [3]
+    assert changed_files(folder, prints, {}, "v0") == []
+    (folder / ".hidden").write_bytes(b"changed")  # not a tile: never compared
+    (folder / "0_0.jpg").write_bytes(b"xyz")  # same size, new bytes
+    (folder / "1_0.jpg").unlink()
+    (folder / "3_0.jpg").write_bytes(b"new")
+    assert changed_files(folder, prints, {}, "v0") == ["0_0.jpg", "1_0.jpg", "3_0.jpg"]
+
+
+def test_a_new_mtime_with_the_same_bytes_is_checked_once_by_crc(tmp_path):
+    make_tree(tmp_path, {"v0/0_0.jpg": b"abc"})
+    folder = tmp_path / "v0"
+    prints = recorded(folder)
+    os.utime(folder / "0_0.jpg", ns=(10**9, 10**9))  # a fresh clone: new time, same bytes
+    verified: dict = {}
+    assert changed_files(folder, prints, verified, "v0") == []
+    assert verified == {"v0/0_0.jpg": 10**9}  # remembered: the next run does not hash it again
