@@ -206,9 +206,7 @@ def link_all(target: Target, fmt, tmp: Path, owners, skip: frozenset, store, fol
     """
     from .plugins import registry
 
-    storage = registry().get("storage", target.storage)
-    link = storage.link
-    batch = _LinkBatch(getattr(storage, "link_into", None))
+    batch = LinkBatch(registry().get("storage", target.storage))
     grid, ext = target.grid, target.spec.format
     folders = dict(folders)
     for level in grid.levels:
@@ -224,34 +222,37 @@ def link_all(target: Target, fmt, tmp: Path, owners, skip: frozenset, store, fol
                 folder = folders.get(owner) or folders.setdefault(owner, str(target.version_dir(store, owner)))
                 physical = f"{folder}/{store.tile_path(grid, tile, ext)}"
             rel = fmt.tile_path(grid, tile, ext)
-            if rel is not None and not batch.add(physical, f"{tmp}/{rel}"):
-                link(physical, f"{tmp}/{rel}")
+            if rel is not None:
+                batch.link(physical, f"{tmp}/{rel}")
     batch.flush()
 
 
-class _LinkBatch:
-    """Gathers links that keep their file name, by (target folder, output folder), for ``link_into``."""
+class LinkBatch:
+    """A storage's links, gathered by (target folder, output folder) for its ``link_into`` when it has one.
+
+    Links that keep their file name (most of every version) go out in groups; the others, and
+    every link of a storage without ``link_into``, go to ``link`` at once. Call ``flush`` at the end.
+    """
 
     LIMIT = 512  # names held per folder pair before they are linked: memory stays flat
 
-    def __init__(self, link_into) -> None:
-        self.link_into = link_into
+    def __init__(self, storage) -> None:
+        self.storage = storage
+        self.link_into = getattr(storage, "link_into", None)
         self.groups: dict[tuple[str, str], list[str]] = {}
 
-    def add(self, target: str, path: str) -> bool:
-        """Queue one link; False when the storage cannot batch it (no ``link_into``, a new name)."""
+    def link(self, target: str, path: str) -> None:
         if self.link_into is None:
-            return False
+            return self.storage.link(target, path)
         target_dir, name = target.rsplit("/", 1)
         dest_dir, dest_name = path.rsplit("/", 1)
         if name != dest_name:
-            return False
+            return self.storage.link(target, path)
         names = self.groups.setdefault((target_dir, dest_dir), [])
         names.append(name)
         if len(names) >= self.LIMIT:
             self.link_into(target_dir, dest_dir, names)
             del self.groups[(target_dir, dest_dir)]
-        return True
 
     def flush(self) -> None:
         for (target_dir, dest_dir), names in self.groups.items():

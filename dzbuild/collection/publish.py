@@ -141,8 +141,10 @@ def _tile_job(target: CollectionTarget, plan: CollectionPlan, tmp: Path, tile: C
 def _link_unchanged(target: CollectionTarget, plan: CollectionPlan, tmp: Path) -> None:
     """Link every live tile this version does not compute to the one file that holds it."""
     from ..plugins import registry
+    from ..publish import LinkBatch
 
     storage = registry().get("storage", target.storage)
+    batch = LinkBatch(storage)
     layout, here, folders = target.layout, str(tmp), {}
     for level, row in enumerate(plan.owners):
         for m, owner in enumerate(row):
@@ -151,4 +153,5 @@ def _link_unchanged(target: CollectionTarget, plan: CollectionPlan, tmp: Path) -
             if owner not in folders:
                 folders[owner] = str(target.version_dir(owner))
             rel = layout.tile_path(target.name, CollectionTile(level, m), TILE_FORMAT)
-            storage.link(f"{folders[owner]}/{rel}", f"{here}/{rel}")
+            batch.link(f"{folders[owner]}/{rel}", f"{here}/{rel}")
+    batch.flush()
