@@ -5,8 +5,9 @@ so a distributed engine (Dask, say) could take this module's place without touch
 
 The pool is ``os.fork`` and two pipes per worker rather than ``concurrent.futures``: importing
 ``multiprocessing`` and ``concurrent.futures`` costs about a patch's whole compute time, and it
-would sit before the fork, on the critical path of every small build. A worker starts its
-OpenCV import the moment it is forked, while this process goes on checking and linking.
+would sit before the fork, on the critical path of every small build. The first worker imports
+OpenCV the moment it is forked, while this process goes on checking and linking, and then forks
+its siblings, which so start with OpenCV loaded. A dispatcher thread hands out the tasks.
 """
 
 from __future__ import annotations
