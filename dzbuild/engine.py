@@ -44,7 +44,21 @@ class BuildOptions(namedtuple("BuildOptions", _OPTION_DEFAULTS, defaults=_OPTION
     __slots__ = ()
 
 
-class ImageReport:
+class VersionTotals:
+    """Tiles computed and linked over ``self.versions``: what image and collection reports both sum."""
+
+    versions: list
+
+    @property
+    def computed(self) -> int:
+        return sum(v.computed for v in self.versions)
+
+    @property
+    def linked(self) -> int:
+        return sum(v.linked for v in self.versions)
+
+
+class ImageReport(VersionTotals):
     """What one ``build_pyramid`` call did, for people (CLI lines) and scripts (``summary()``)."""
 
     def __init__(self, image: str, dest: str, published_before: int) -> None:
@@ -54,14 +68,6 @@ class ImageReport:
         self.versions: list["VersionReport"] = []
         self.backfilled: list[str] = []  # "{format}/v{n}" added to published versions
         self.seconds = 0.0
-
-    @property
-    def computed(self) -> int:
-        return sum(v.computed for v in self.versions)
-
-    @property
-    def linked(self) -> int:
-        return sum(v.linked for v in self.versions)
 
     def summary(self) -> dict:
         """The machine-readable form printed by ``--json``."""

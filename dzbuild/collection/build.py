@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..engine import VersionTotals
 from ..errors import ConfigError
 from ..executor import Executor
 from ..lock import locked
@@ -25,7 +26,7 @@ SAFE_NAME = re.compile(r"^[^./\\\x00-\x1f][^/\\\x00-\x1f]{0,199}$")
 
 
 @dataclass
-class CollectionReport:
+class CollectionReport(VersionTotals):
     name: str
     out_dir: str
     published_before: int
@@ -33,14 +34,6 @@ class CollectionReport:
     latest_descriptor: Path | None = None
     items: int = 0
     seconds: float = 0.0
-
-    @property
-    def computed(self) -> int:
-        return sum(v.computed for v in self.versions)
-
-    @property
-    def linked(self) -> int:
-        return sum(v.linked for v in self.versions)
 
     def summary(self) -> dict:
         """The machine-readable form printed by ``--json``."""
