@@ -57,9 +57,9 @@ class _Task:
 class Batch:
     """Units started together; ``results()`` waits for all and raises the first error."""
 
-    def __init__(self, executor: "Executor | None" = None, tasks: list[_Task] | None = None, inline=None) -> None:
+    def __init__(self, executor: "Executor | None" = None, inline=None) -> None:
         self._executor = executor
-        self._tasks = tasks or []
+        self._tasks: list[_Task] = []  # filled by ``Executor.start``: each task names its batch
         self._inline = inline
 
     def cancel(self) -> None:

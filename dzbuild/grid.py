@@ -142,15 +142,6 @@ class Grid:
             tile = tile.parent()
             yield tile
 
-    def closure_upwards(self, tiles: set[Tile]) -> set[Tile]:
-        """The tiles themselves plus every ancestor of each, computed level by level."""
-        result = set(tiles)
-        frontier = set(tiles)
-        while frontier:
-            frontier = {t.parent() for t in frontier if t.level > 0} - result
-            result |= frontier
-        return result
-
 
 class TileSet(Set):
     """A set of tiles of one grid, stored as one byte per tile of the grid, level by level.

@@ -49,9 +49,9 @@ def plan_version(grid: Grid, version: int, changed: Iterable[Tile], previous: Ow
     """
     if not isinstance(changed, TileSet):
         changed = frozenset(changed)
-    outside = next((t for t in changed if t.level != grid.max_level or not grid.contains(t)), None)
-    if outside is not None:
-        raise ValueError(f"changed tiles must be base-level tiles of the grid, got {outside}")
+    outside = [t for t in changed if t.level != grid.max_level or not grid.contains(t)]
+    if outside:
+        raise ValueError(f"changed tiles must be base-level tiles of the grid, got {sorted(outside)[0]}")
     if previous is None:
         if version != 0 or len(changed) != grid.tile_count(grid.max_level):
             raise ValueError("the first version must provide every base-level tile")
