@@ -17,10 +17,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dzbuild import codec
+from dzbuild.io import codec
 from dzbuild.grid import Tile
-from dzbuild.spec import PyramidSpec
-from dzbuild.tiling import write_spec
+from dzbuild.pyramid.spec import PyramidSpec
+from dzbuild.pyramid.tiling import write_spec
 
 GENERATOR = "strips-1"  # bump when the pictures change, so cached images are regenerated
 CELL_SIZES = tuple(16 << k for k in range(9))  # octave node spacing in pixels: 16 .. 4096
@@ -175,7 +175,7 @@ class BenchImage:
 
 
 def _write_tile_row(folder: Path, strip: np.ndarray, grid, row: int) -> None:
-    """Encode one row of base tiles, exactly as ``dzbuild.tiling.write_tiles`` would."""
+    """Encode one row of base tiles, exactly as ``dzbuild.pyramid.tiling.write_tiles`` would."""
     folder.mkdir(parents=True, exist_ok=True)
     cols = grid.tile_counts(grid.max_level).width
     for col in range(cols):

@@ -18,9 +18,9 @@ import sys
 from pathlib import Path
 
 from dzbuild.grid import Tile
-from dzbuild.spec import SPEC_FILE, load_spec
+from dzbuild.pyramid.spec import SPEC_FILE, load_spec
 from dzbuild.testing import synthetic_image
-from dzbuild.tiling import write_tiles
+from dzbuild.pyramid.tiling import write_tiles
 
 SITE = Path(__file__).resolve().parent
 SEEDS = {"harbour": 7, "gallery/dunes": 11, "gallery/reef": 23, "gallery/orchard": 5}

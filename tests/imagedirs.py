@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from dzbuild.grid import Tile
-from dzbuild.spec import PyramidSpec
+from dzbuild.pyramid.spec import PyramidSpec
 from dzbuild.testing import synthetic_image
-from dzbuild.tiling import write_spec, write_tiles
+from dzbuild.pyramid.tiling import write_spec, write_tiles
 
 LOCK_NAME = ".dzbuild.lock"  # appears with the first run that creates dest/; snapshots leave it out
 

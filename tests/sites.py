@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dzbuild.spec import PyramidSpec
+from dzbuild.pyramid.spec import PyramidSpec
 from dzbuild.testing import synthetic_image
-from dzbuild.tiling import write_spec, write_tiles
+from dzbuild.pyramid.tiling import write_spec, write_tiles
 
 FAKE_OSD = "fake-openseadragon"
 

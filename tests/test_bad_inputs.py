@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from imagedirs import make_image_dir
 
-from dzbuild import codec
-from dzbuild.check import check_dest
-from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.io import codec
+from dzbuild.maintain.check import check_dest
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.testing import synthetic_image
 
 CONFIG, SOURCE, PUBLISHED, PLUGIN, BUILD = 2, 3, 4, 5, 7  # the exit codes the README documents
@@ -343,7 +343,7 @@ def test_a_greyscale_tile_is_accepted_and_converted_above(tmp_path):
     assert done.returncode == 0, done.stderr
     dest = image_dir / "dest"
     assert check_dest(dest, deep=True) == []
-    from dzbuild.imageinfo import sniff
+    from dzbuild.io.imageinfo import sniff
 
     files = dest / "dzi" / "v1" / "dzi_files"
     assert sniff((files / "9" / "1_1.jpg").read_bytes()).channels == 1

@@ -20,7 +20,7 @@ import pytest
 from dzbuild.site.assets import find_openseadragon
 from dzbuild.site.build import build_site
 from dzbuild.site.config import load_config
-from dzbuild.viewercheck import CHROMIUM_ARGS  # the flags this closed network needs
+from dzbuild.testing.viewer import CHROMIUM_ARGS  # the flags this closed network needs
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[1]

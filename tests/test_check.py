@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from imagedirs import add_version, base, make_image_dir, tile_file, version_dir
 
-from dzbuild import codec
-from dzbuild.check import check_dest, check_report, find_dests
-from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.io import codec
+from dzbuild.maintain.check import check_dest, check_report, find_dests
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.grid import Tile
 from dzbuild.testing import synthetic_image
 

@@ -10,7 +10,7 @@ import pytest
 from imagedirs import add_version, base, make_image_dir
 
 from dzbuild import __version__, cli
-from dzbuild.lock import locked
+from dzbuild.io.lock import locked
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

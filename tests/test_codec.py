@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from dzbuild import codec
+from dzbuild.io import codec
 from dzbuild.errors import SourceError
 from dzbuild.testing import synthetic_image
 

@@ -14,10 +14,10 @@ from dzbuild.collection import build_collection
 from dzbuild.collection import tiles as tiles_module
 from dzbuild.collection.dzc import read_dzc
 from dzbuild.collection.layout import Layout
-from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import ConfigError, PublishedError, SourceError
 from dzbuild.grid import Grid, morton_to_xy
-from dzbuild.spec import load_spec
+from dzbuild.pyramid.spec import load_spec
 
 LAYOUT = Layout(256, 8)
 # (width, height, member tile size): tiny and odd sizes, and tiles smaller than a level-8 cell (stitched)

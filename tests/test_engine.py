@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from imagedirs import add_version, base, make_image_dir, snapshot, stitch, tile_file, tree_bytes, version_dir
 
-from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.grid import Grid, Tile
-from dzbuild.spec import PyramidSpec
-from dzbuild.tiling import write_spec
+from dzbuild.pyramid.spec import PyramidSpec
+from dzbuild.pyramid.tiling import write_spec
 
 INLINE = BuildOptions(jobs=1)
 SIZES = [(750, 500, 250), (257, 255, 64), (1, 1, 1), (1000, 1, 7), (1, 1000, 256)]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from imagedirs import add_version, base, make_image_dir, snapshot, version_dir
 
-from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import DzbuildError, PublishedError, SourceError
 
 
@@ -186,9 +186,9 @@ def test_a_checked_folder_is_sealed_and_not_listed_again(published, monkeypatch)
     assert build(image_dir).versions == []  # checks every file once, then seals the folder
     st = (image_dir / "v0").stat()
     assert cache(image_dir)["seals"] == {"v0": [st.st_ino, st.st_mtime_ns]}
-    import dzbuild.engine
+    import dzbuild.pyramid.build
 
-    monkeypatch.setattr(dzbuild.engine, "changed_files", lambda *a: pytest.fail("a sealed folder was listed"))
+    monkeypatch.setattr(dzbuild.pyramid.build, "changed_files", lambda *a: pytest.fail("a sealed folder was listed"))
     assert build(image_dir).versions == []
 
 
@@ -198,9 +198,9 @@ def test_a_build_seals_the_folders_it_scanned(tmp_path, monkeypatch):
     build(image_dir)
     st = (image_dir / "v0").stat()
     assert cache(image_dir)["seals"] == {"v0": [st.st_ino, st.st_mtime_ns]}
-    import dzbuild.engine
+    import dzbuild.pyramid.build
 
-    monkeypatch.setattr(dzbuild.engine, "changed_files", lambda *a: pytest.fail("a sealed folder was listed"))
+    monkeypatch.setattr(dzbuild.pyramid.build, "changed_files", lambda *a: pytest.fail("a sealed folder was listed"))
     assert build(image_dir).versions == []  # the first rerun already trusts the seal
 
 
@@ -238,7 +238,7 @@ def test_a_sealed_folder_that_changes_is_checked_again(published, change):
 
 def test_an_in_place_edit_of_a_sealed_folder_is_found_by_check(published):
     """Rewriting a file in place keeps the folder's mtime: the build trusts the seal, ``check`` does not."""
-    from dzbuild.check import check_report
+    from dzbuild.maintain.check import check_report
 
     image_dir, _ = published
     age(image_dir / "v0")

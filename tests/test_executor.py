@@ -10,7 +10,7 @@ import time
 import pytest
 
 from dzbuild.errors import BuildError, SourceError
-from dzbuild.executor import Executor
+from dzbuild.run.forkpool import Executor
 
 
 def square(n: int) -> int:

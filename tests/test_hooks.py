@@ -14,7 +14,7 @@ from imagedirs import add_version, base, make_image_dir, tile_file, tree_bytes
 from dzbuild import cli, hookspecs, plugins
 from dzbuild.default_plugins.resample_opencv import AreaResampler
 from dzbuild.default_plugins.storage_files import CopyStorage
-from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import PluginError
 from dzbuild.grid import Tile
 from dzbuild.hookspecs import hookimpl

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from dzbuild.imageinfo import ImageInfo, NotAnImage, sniff
+from dzbuild.io.imageinfo import ImageInfo, NotAnImage, sniff
 
 WIDTH, HEIGHT = 37, 21  # not square, so a width/height mix-up shows
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from test_rasters import write_pnm
 
-from dzbuild import codec
-from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.io import codec
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import ConfigError, SourceError
-from dzbuild.ingest import ingest
+from dzbuild.pyramid.ingest import ingest
 from dzbuild.testing import synthetic_image
 
 

@@ -13,9 +13,9 @@ import pytest
 from imagedirs import add_version, base, make_image_dir, tree_bytes
 from killswitch import start_paused
 
-from dzbuild.check import check_dest
+from dzbuild.maintain.check import check_dest
 from dzbuild.errors import LockedError
-from dzbuild.lock import LOCK_NAME, locked
+from dzbuild.io.lock import LOCK_NAME, locked
 
 
 def dzbuild(*args: str) -> subprocess.CompletedProcess:
@@ -58,7 +58,7 @@ def test_a_second_build_is_refused_naming_the_first_and_nothing_breaks(tmp_path,
 HOLD = """
 import os, signal, sys, time
 from pathlib import Path
-from dzbuild.lock import locked
+from dzbuild.io.lock import locked
 with locked(Path(sys.argv[1])):
     child = os.fork()
     if child == 0:  # like a pool worker: alive after its parent dies (but not holding the test's pipes)
@@ -104,7 +104,7 @@ CONTEND = """
 import os, sys, time
 from pathlib import Path
 from dzbuild.errors import LockedError
-from dzbuild.lock import locked
+from dzbuild.io.lock import locked
 folder, marker = Path(sys.argv[1]), Path(sys.argv[1]) / "inside"
 done = 0
 while done < 40:

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dzbuild.grid import Grid, Tile
-from dzbuild.planner import plan_version, plan_versions, split_work
+from dzbuild.pyramid.planner import plan_version, plan_versions, split_work
 
 
 @st.composite

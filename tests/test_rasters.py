@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dzbuild.errors import SourceError
-from dzbuild.rasters import DecodedRaster, PnmRaster, open_raster
+from dzbuild.io.rasters import DecodedRaster, PnmRaster, open_raster
 from dzbuild.testing import synthetic_image
 
 

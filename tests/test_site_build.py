@@ -14,7 +14,7 @@ from dzbuild.grid import Tile
 from dzbuild.site import collections as site_collections
 from dzbuild.site.build import build_site
 from dzbuild.testing import synthetic_image
-from dzbuild.tiling import write_tiles
+from dzbuild.pyramid.tiling import write_tiles
 
 
 def build(site, **kwargs):
@@ -22,7 +22,7 @@ def build(site, **kwargs):
 
 
 def add_v1(site, rel="a"):
-    from dzbuild.spec import load_spec
+    from dzbuild.pyramid.spec import load_spec
 
     spec = load_spec(site / rel)
     write_tiles(
@@ -214,7 +214,7 @@ def test_theme_assets_and_cdn_mode(tmp_path):
 
 def test_one_site_build_at_a_time(tmp_path):
     from dzbuild.errors import LockedError
-    from dzbuild.lock import locked
+    from dzbuild.io.lock import locked
 
     site = make_site(tmp_path, images=("a",))
     with locked(site / ".dzbuild"), pytest.raises(LockedError) as caught:

@@ -11,7 +11,7 @@ import pytest
 
 from dzbuild.errors import SourceError
 from dzbuild.grid import Grid, Tile
-from dzbuild.sources import changed_files, scan_version, version_dirs
+from dzbuild.pyramid.sources import changed_files, scan_version, version_dirs
 
 GRID = Grid(750, 500, 250)  # 3 columns x 2 rows at level 10
 

@@ -8,8 +8,8 @@ import pytest
 
 from dzbuild.errors import ConfigError
 from dzbuild.grid import Grid
-from dzbuild.spec import PyramidSpec, load_spec, parse_spec
-from dzbuild.tiling import write_spec
+from dzbuild.pyramid.spec import PyramidSpec, load_spec, parse_spec
+from dzbuild.pyramid.tiling import write_spec
 
 GOOD = {"width": 750, "height": 500, "tile_size": 250, "overlap": 0}
 

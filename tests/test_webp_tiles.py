@@ -6,14 +6,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from dzbuild import codec
-from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.io import codec
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import SourceError
 from dzbuild.grid import Tile
-from dzbuild.imageinfo import sniff
-from dzbuild.spec import PyramidSpec, parse_spec
+from dzbuild.io.imageinfo import sniff
+from dzbuild.pyramid.spec import PyramidSpec, parse_spec
 from dzbuild.testing import synthetic_image
-from dzbuild.tiling import write_spec, write_tiles
+from dzbuild.pyramid.tiling import write_spec, write_tiles
 
 pytestmark = pytest.mark.skipif(not codec.cv().haveImageWriter(".webp"), reason="this OpenCV has no WebP encoder")
 

@@ -9,11 +9,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..engine import VersionTotals
+from ..pyramid.build import VersionTotals
 from ..errors import ConfigError
-from ..executor import Executor
-from ..lock import locked
-from ..state import PARTIAL_MARK, State, remove_path
+from ..run.forkpool import Executor
+from ..io.lock import locked
+from ..pyramid.state import PARTIAL_MARK, State, remove_path
 from .canvas import prune_canvases
 from .layout import Layout
 from .members import read_members

@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import codec
-from ..state import PARTIAL_MARK, STATE_DIR
+from ..io import codec
+from ..pyramid.state import PARTIAL_MARK, STATE_DIR
 from .layout import CollectionTile
 
 CANVAS_DIR = "canvas"

@@ -1,6 +1,6 @@
 """Read what the collection needs from each member's published records (``dest/.dzbuild/v{n}.json``).
 
-A member is an image folder's output (what ``dzbuild.engine.build_pyramid`` writes). Its latest
+A member is an image folder's output (what ``dzbuild.pyramid.build.build_pyramid`` writes). Its latest
 published version is the one whose record exists; a collection never looks at pending work. The
 planner compares members cheaply: re-reading a record happens only when the version changed.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, SourceError
 from ..grid import Grid
-from ..state import State
+from ..pyramid.state import State
 from .layout import Layout
 from .planner import CollectionState, Member
 

@@ -2,7 +2,7 @@
 
 The version is assembled in ``out_dir/.v{k}.partial-{pid}`` and renamed to ``out_dir/v{k}`` only
 when complete; the record goes pending before the rename and is committed after it, exactly as
-for images (``dzbuild.state``), so a crash leaves either no trace or a whole version.
+for images (``dzbuild.pyramid.state``), so a crash leaves either no trace or a whole version.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from ..executor import Executor
-from ..state import PARTIAL_MARK, State, remove_path
+from ..run.forkpool import Executor
+from ..pyramid.state import PARTIAL_MARK, State, remove_path
 from .canvas import CANVAS_MIN_CELLS, canvas_path, discard_canvases, prune_canvases
 from .dzc import DESCRIPTOR_SUFFIX, Descriptor, DzcItem, dzc_xml
 from .layout import CollectionTile, Layout
@@ -141,7 +141,7 @@ def _tile_job(target: CollectionTarget, plan: CollectionPlan, tmp: Path, tile: C
 def _link_unchanged(target: CollectionTarget, plan: CollectionPlan, tmp: Path) -> None:
     """Link every live tile this version does not compute to the one file that holds it."""
     from ..plugins import registry
-    from ..publish import LinkBatch
+    from ..pyramid.publish import LinkBatch
 
     storage = registry().get("storage", target.storage)
     batch = LinkBatch(storage)

@@ -1,4 +1,4 @@
-"""Collection versions as records in ``out_dir/.dzbuild/v{k}.json``, through ``dzbuild.state.State``.
+"""Collection versions as records in ``out_dir/.dzbuild/v{k}.json``, through ``dzbuild.pyramid.state.State``.
 
 The same pending-then-commit protocol as images: version ``k`` is published when its record
 exists. Besides the owners table, a record holds the settings every version must share and each
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from ..errors import PublishedError
-from ..state import State
+from ..pyramid.state import State
 from .planner import CollectionPlan, CollectionState, Item, Member
 
 MEMBER_FIELDS = tuple(f.name for f in fields(Member))

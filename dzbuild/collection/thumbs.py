@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .. import codec
+from ..io import codec
 from ..errors import SourceError
 from ..grid import Grid
 from .planner import Member

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import codec
+from ..io import codec
 from .canvas import read_canvas, write_canvas
 from .planner import Member
 from .thumbs import item_image, load_item_image

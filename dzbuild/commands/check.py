@@ -16,7 +16,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..check import Problem, check_report, find_dests
+    from ..maintain.check import Problem, check_report, find_dests
     from ..errors import ConfigError
 
     path = Path(args.path)

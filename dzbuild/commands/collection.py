@@ -28,9 +28,9 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..collection import build_collection
-    from ..engine import BuildOptions, build_pyramid, default_dest
+    from ..pyramid.build import BuildOptions, build_pyramid, default_dest
     from ..errors import ConfigError
-    from ..executor import Executor
+    from ..run.forkpool import Executor
 
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")

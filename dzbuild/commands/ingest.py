@@ -26,7 +26,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..ingest import ingest
+    from ..pyramid.ingest import ingest
 
     report = ingest(args.image_file, args.image_dir, args.tile_size, args.quality, args.format, args.tolerance)
     if args.json:

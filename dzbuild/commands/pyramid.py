@@ -29,7 +29,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..engine import DEFAULT_STORAGE, BuildOptions, build_pyramid
+    from ..pyramid.build import DEFAULT_STORAGE, BuildOptions, build_pyramid
     from ..errors import ConfigError
 
     if args.jobs is not None and args.jobs < 1:

@@ -18,7 +18,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..vacuum import vacuum
+    from ..maintain.vacuum import vacuum
 
     report = vacuum(args.image_dir, args.dest, remove=args.remove, keep=args.keep, dry_run=args.dry_run)
     if args.json:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dzbuild import codec
+from dzbuild.io import codec
 from dzbuild.hookspecs import hookimpl
 
 

@@ -16,11 +16,11 @@ import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from ..engine import BuildOptions, build_pyramid
-from ..executor import Executor
-from ..lock import locked
-from ..spec import load_spec
-from ..state import STATE_DIR
+from ..pyramid.build import BuildOptions, build_pyramid
+from ..run.forkpool import Executor
+from ..io.lock import locked
+from ..pyramid.spec import load_spec
+from ..pyramid.state import STATE_DIR
 from . import collections as colls
 from .assets import copy_theme_assets, install_viewer
 from .config import SiteConfig, load_config

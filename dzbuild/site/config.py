@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..spec import TILE_FORMATS
+from ..pyramid.spec import TILE_FORMATS
 
 CONFIG_FILE = "dzbuild.toml"
 PYPROJECT = "pyproject.toml"

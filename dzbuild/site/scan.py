@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import ConfigError
-from ..spec import SPEC_FILE
+from ..pyramid.spec import SPEC_FILE
 
 COLLECTION_FILES = ("collection.toml", "collection.json")
 SKIPPED_NAMES = {"node_modules", "__pycache__"}

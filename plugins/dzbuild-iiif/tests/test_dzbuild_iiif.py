@@ -11,8 +11,8 @@ from importlib.metadata import entry_points
 import pytest
 from dzbuild_iiif import IiifFormat, request_of
 
-from dzbuild import codec
-from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.io import codec
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import ConfigError
 from dzbuild.grid import Grid, Tile
 
@@ -113,9 +113,9 @@ def test_every_tile_is_the_dzi_file_with_the_size_its_path_says(make_image):
 
 
 def test_a_patch_links_unchanged_tiles_to_the_first_version(make_image):
-    from dzbuild.spec import load_spec
+    from dzbuild.pyramid.spec import load_spec
     from dzbuild.testing import synthetic_image
-    from dzbuild.tiling import write_tiles
+    from dzbuild.pyramid.tiling import write_tiles
 
     image_dir = make_image(1001, 750)
     spec = load_spec(image_dir)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dzbuild.engine import BuildOptions, build_pyramid
-from dzbuild.viewercheck import OpenSeadragonCheck, ViewerUnavailable
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.testing.viewer import OpenSeadragonCheck, ViewerUnavailable
 
 # Edge cases of rounding: 513 (a 1-pixel column and row at two scales), 1497x515 (odd levels), 1001x750;
 # and WebP tiles, which info.json declares as the preferred format.

@@ -11,8 +11,8 @@ from importlib.metadata import entry_points
 import pytest
 from dzbuild_zoomify import ZoomifyFormat, tiers_for
 
-from dzbuild import codec
-from dzbuild.engine import BuildOptions, build_pyramid
+from dzbuild.io import codec
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.grid import Grid, Tile
 
 

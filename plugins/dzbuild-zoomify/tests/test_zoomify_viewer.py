@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from dzbuild.engine import BuildOptions, build_pyramid
-from dzbuild.viewercheck import OpenSeadragonCheck, ViewerUnavailable
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.testing.viewer import OpenSeadragonCheck, ViewerUnavailable
 
 # 1497x515: tiers a pixel narrower than DZI levels; 513x300 and 1027x600: one tier fewer than rounding up gives.
 SIZES = [(1497, 515), (513, 300), (1027, 600)]

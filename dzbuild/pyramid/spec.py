@@ -7,11 +7,11 @@ import re
 from collections import namedtuple
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 TYPE_CHECKING = False  # not ``typing``: its import alone costs a tenth of a rerun
 if TYPE_CHECKING:
-    from .grid import Grid
+    from ..grid import Grid
 
 SPEC_FILE = "pyramid.json"
 TILE_FORMATS = ("jpg", "png", "webp")  # webp: lossy at ``quality``, as OpenCV encodes it
@@ -34,7 +34,7 @@ class PyramidSpec(namedtuple("PyramidSpec", "width height tile_size overlap form
 
     @property
     def grid(self) -> "Grid":
-        from .grid import Grid
+        from ..grid import Grid
 
         return Grid(self.width, self.height, self.tile_size)
 

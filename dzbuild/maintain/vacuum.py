@@ -25,11 +25,11 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError
-from .grid import Grid, Tile
-from .lock import locked
-from .state import PARTIAL_MARK, SCHEMA, STATE_DIR, State, encode_owners, retract, write_json_atomic
-from .state import VACUUM_JOURNAL as JOURNAL
+from ..errors import ConfigError
+from ..grid import Grid, Tile
+from ..io.lock import locked
+from ..pyramid.state import PARTIAL_MARK, SCHEMA, STATE_DIR, State, encode_owners, retract, write_json_atomic
+from ..pyramid.state import VACUUM_JOURNAL as JOURNAL
 
 _TILE = re.compile(r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.[A-Za-z0-9]+$")
 _VERSIONS = re.compile(r"^v?(0|[1-9][0-9]*)(?:\.\.v?(0|[1-9][0-9]*))?$")
@@ -71,7 +71,7 @@ def base_changes(grid: Grid, sources: dict, count: int) -> list[set[Tile]]:
 def kept_owners(grid: Grid, changes: list[set[Tile]], vacuumed: set[int]) -> list:
     """The owners table of every version (None for vacuumed ones): the planner's, except that a
     computed tile owned by a vacuumed version belongs to the first kept version after it."""
-    from .planner import plan_version
+    from ..pyramid.planner import plan_version
 
     first_kept, later = [], len(changes)
     for number in reversed(range(len(changes))):
@@ -170,8 +170,8 @@ class _Vacuum:
     """One vacuum of one ``dest``: the owners the kept versions get, then the steps that give them."""
 
     def __init__(self, dest: Path, records: list[dict], chosen: set[int]) -> None:
-        from .plugins import registry
-        from .spec import PyramidSpec
+        from ..plugins import registry
+        from ..pyramid.spec import PyramidSpec
 
         self.dest, self.records, self.chosen = dest, records, chosen
         latest = records[-1]

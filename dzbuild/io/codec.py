@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import SourceError
+from ..errors import SourceError
 from .imageinfo import ImageInfo, NotAnImage, sniff
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from . import codec
+from ..io import codec
 from .compute import UnitResult, read_tile
-from .grid import Grid, Tile
+from ..grid import Grid, Tile
 
 ROWS_PER_UNIT = 16  # a band of rows per work unit: halo rows are decoded twice, 1 in 8 extra
 
@@ -44,7 +44,7 @@ def neighbourhood_reads(grid: Grid, tiles: list[Tile]) -> set[Tile]:
 
 def run_overlap_unit(job: OverlapJob) -> UnitResult:
     """Assemble, encode and write each tile of ``job.writes``, keeping a few rows decoded."""
-    from .plugins import registry
+    from ..plugins import registry
 
     storage = registry().get("storage", job.storage)
     grid, result = job.grid, UnitResult()

@@ -17,10 +17,10 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DzbuildError
-from .sources import version_number
-from .spec import SPEC_FILE, PyramidSpec
-from .state import PARTIAL_MARK, SOURCE_CACHE, STATE_DIR, State
+from ..errors import DzbuildError
+from ..pyramid.sources import version_number
+from ..pyramid.spec import SPEC_FILE, PyramidSpec
+from ..pyramid.state import PARTIAL_MARK, SOURCE_CACHE, STATE_DIR, State
 from .vacuum import JOURNAL, base_changes, kept_owners
 
 LOCK_NAME = ".dzbuild.lock"
@@ -175,7 +175,7 @@ class _Checker:
     # -- Images -------------------------------------------------------------------------------
 
     def _check_image(self, records: list[dict]) -> None:
-        from .errors import PluginError
+        from ..errors import PluginError
 
         try:
             sources = State(self.dest).all_sources(len(records))
@@ -211,7 +211,7 @@ class _Checker:
         A build only notices changes that move a folder's mtime (see ``engine``); this also
         finds a tile rewritten in place.
         """
-        from .sources import changed_files
+        from ..pyramid.sources import changed_files
 
         for key, fingerprint in recorded.items():
             folder = self.sources / key
@@ -223,8 +223,8 @@ class _Checker:
 
     def _image_facts(self, records: list[dict], sources: dict) -> tuple:
         """Spec, grid, format objects and the owners every version must have, from the records alone."""
-        from .grid import Grid
-        from .plugins import registry
+        from ..grid import Grid
+        from ..plugins import registry
 
         latest = records[-1]
         spec = PyramidSpec(**latest["spec"])
@@ -242,7 +242,7 @@ class _Checker:
         return self.dest / STATE_DIR / f"v{number}.json"
 
     def _check_version(self, version: "Version") -> None:
-        from .check_tiles import check_version
+        from .tiles import check_version
 
         check_version(self, version)
 

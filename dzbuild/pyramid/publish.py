@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compute import TileFiles, UnitJob, run_unit, source_path
-from .errors import BuildError
-from .executor import Executor
-from .grid import Grid, Tile
-from .hookspecs import VersionContext
+from ..errors import BuildError
+from ..run.forkpool import Executor
+from ..grid import Grid, Tile
+from ..hookspecs import VersionContext
 from .planner import VersionPlan, WorkUnit, split_work
 from .sources import TileFingerprint
 from .spec import PyramidSpec
@@ -204,7 +204,7 @@ def link_all(target: Target, fmt, tmp: Path, owners, skip: frozenset, store, fol
     itself when ``sources`` is true. This loop runs once per tile of every version: it is kept
     to plain lookups and one syscall.
     """
-    from .plugins import registry
+    from ..plugins import registry
 
     batch = LinkBatch(registry().get("storage", target.storage))
     grid, ext = target.grid, target.spec.format

@@ -7,7 +7,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import LockedError
+from ..errors import LockedError
 
 LOCK_NAME = ".dzbuild.lock"
 

@@ -151,7 +151,7 @@ class State:
                 return inline[f"v{version}"]
         except ValueError:
             pass
-        from .errors import BuildError
+        from ..errors import BuildError
 
         damaged = "is missing or damaged: run dzbuild check, or rebuild every version with --rebuild"
         raise BuildError(damaged, self.sources_path(version))

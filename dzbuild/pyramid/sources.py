@@ -11,11 +11,11 @@ import zlib
 from collections import namedtuple
 from pathlib import Path
 
-from .errors import SourceError
+from ..errors import SourceError
 
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:  # the grid is only needed to scan a new version, not to check published ones
-    from .grid import Grid
+    from ..grid import Grid
 
 TILE_NAME = r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.([A-Za-z0-9]+)$"  # compiled on first use: a rerun never needs it
 
@@ -169,7 +169,7 @@ def scan_version(version_dir: Path, number: int, grid: "Grid", ext: str) -> Sour
     Memory is a few bytes per file: the tiles come back as a ``TileSet`` when the folder holds
     much of the level (always for ``v0/``), else as a frozenset.
     """
-    from .grid import Tile, TileSet
+    from ..grid import Tile, TileSet
 
     level = grid.max_level
     cols, rows = grid.tile_counts(level)

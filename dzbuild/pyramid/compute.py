@@ -12,9 +12,9 @@ import zlib
 from array import array
 from dataclasses import dataclass, field
 
-from . import codec
-from .errors import SourceError
-from .grid import Grid, Tile
+from ..io import codec
+from ..errors import SourceError
+from ..grid import Grid, Tile
 from .planner import Owners, WorkUnit
 
 
@@ -84,7 +84,7 @@ def read_file(path: str) -> bytes:
 
 def run_unit(job: UnitJob) -> UnitResult:
     """Compute every tile of the unit in post-order, keeping only unconsumed children in memory."""
-    from .plugins import registry
+    from ..plugins import registry
 
     reg = registry()
     resampler = reg.get("resampler", job.resampler)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import AbstractSet, Iterable, Sequence
 
-from .grid import Grid, Tile, TileSet, ancestors_of
+from ..grid import Grid, Tile, TileSet, ancestors_of
 
 Owners = tuple[tuple[int, ...], ...]  # per level, row-major (see Grid.index)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from . import codec
+from ..io import codec
 
 
 def synthetic_image(width: int, height: int, seed: int = 0):
@@ -40,8 +40,8 @@ def make_image_folder(folder, width: int, height: int, tile_size: int = 256, *, 
     """
     from pathlib import Path
 
-    from .spec import PyramidSpec
-    from .tiling import write_spec, write_tiles
+    from ..pyramid.spec import PyramidSpec
+    from ..pyramid.tiling import write_spec, write_tiles
 
     folder = Path(folder)
     spec = PyramidSpec(width, height, tile_size, overlap=overlap, format=fmt)
@@ -57,7 +57,7 @@ def plugin_registered(plugin, name: str):
     For tests of dzbuild and of third-party plugins: a plugin that is already registered is left
     as it is, and the registry is rebuilt on the way in and out.
     """
-    from . import plugins
+    from .. import plugins
 
     manager = plugins.get_plugin_manager()
     added = not manager.is_registered(plugin)

@@ -28,9 +28,9 @@ def default_jobs() -> int:
 
 
 def _warm_up() -> None:
-    from . import compute  # noqa: F401 - what the first task unpickles
-    from .codec import cv, np
-    from .plugins import registry
+    from ..pyramid import compute  # noqa: F401 - what the first task unpickles
+    from ..io.codec import cv, np
+    from ..plugins import registry
 
     cv()
     np()
@@ -74,7 +74,7 @@ class Batch:
         for task in self._tasks:
             if task.done and not task.ok:
                 if isinstance(task.value, WorkerDied):
-                    from .errors import BuildError
+                    from ..errors import BuildError
 
                     died = "a worker process died (killed, or out of memory); published versions are intact"
                     raise BuildError(died) from None
@@ -151,8 +151,8 @@ class Executor:
         once rather than once per process.
         """
         if self.jobs > 1 and len(self._workers) < min(self.jobs, max(1, workers)):
-            from . import compute  # noqa: F401
-            from .plugins import registry
+            from ..pyramid import compute  # noqa: F401
+            from ..plugins import registry
 
             registry()
             self._spawn(min(self.jobs, max(1, workers)))

@@ -15,10 +15,10 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import codec
-from .errors import DzbuildError, SourceError
-from .grid import Tile
-from .hookspecs import VersionContext
+from ..io import codec
+from ..errors import DzbuildError, SourceError
+from ..grid import Tile
+from ..hookspecs import VersionContext
 
 PROBE_URL = "https://check.invalid/base"  # descriptors that do not change with it must match exactly
 
@@ -58,7 +58,7 @@ def layouts(version) -> list[Layout]:
     if not version.spec.overlap:
         first = Layout(primary, version.owners, primary, True)
         return [first] + [Layout(fmt, version.owners, primary, True) for fmt in others]
-    from .overlap import CORE_STORE
+    from ..pyramid.overlap import CORE_STORE
 
     published = Layout(primary, version.overlap_owners, primary, False, overlap=version.spec.overlap)
     linked = [Layout(fmt, version.owners, CORE_STORE, True) for fmt in others]
@@ -216,7 +216,7 @@ def _check_pixels(checker, path: Path, size: tuple[int, int]) -> None:
 
 def _recompute(checker, version, store: Layout) -> None:
     """Every tile this version computed must equal its recomputation from its children on disk."""
-    from .plugins import registry
+    from ..plugins import registry
 
     resampler = registry().get("resampler", version.resampler)
     grid = version.grid

@@ -25,11 +25,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import codec
-from .errors import ConfigError, SourceError
-from .grid import Tile
-from .lock import locked
-from .rasters import open_raster
+from ..io import codec
+from ..errors import ConfigError, SourceError
+from ..grid import Tile
+from ..io.lock import locked
+from ..io.rasters import open_raster
 from .sources import scan_version, version_dirs, version_number
 from .spec import SPEC_FILE, PyramidSpec, load_spec, parse_spec
 from .state import PARTIAL_MARK, remove_path

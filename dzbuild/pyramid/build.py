@@ -8,15 +8,15 @@ from collections import namedtuple
 from contextlib import ExitStack
 from pathlib import Path
 
-from .errors import PublishedError
-from .lock import locked
+from ..errors import PublishedError
+from ..io.lock import locked
 from .sources import changed_files, folder_seal, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import PARTIAL_MARK, STATE_DIR, VACUUM_JOURNAL, State
 
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:  # the build modules load only when there is something to build
-    from .executor import Executor
+    from ..run.forkpool import Executor
     from .publish import VersionReport
 
 DEFAULT_STORAGE = "hardlink"
@@ -113,7 +113,7 @@ def build_pyramid(
         folders = (*(["core"] if spec.overlap else []), *options.formats)  # the overlap core is renamed first
         state.recover(lambda n: [dest / name / f"v{n}" for name in folders])  # 3. finish or drop a crash
         if (state.dir / VACUUM_JOURNAL).exists():  # ... and finish an interrupted vacuum before building on it
-            from .vacuum import finish_interrupted
+            from ..maintain.vacuum import finish_interrupted
 
             finish_interrupted(dest)
             state = State(dest)  # the vacuum rewrote records: read them afresh
@@ -138,7 +138,7 @@ def _pool(executor: "Executor | None", options: BuildOptions, stack: ExitStack) 
     """The caller's executor (it stays open for the next image), else our own, closed with ``stack``."""
     if executor is not None:
         return executor
-    from .executor import Executor
+    from ..run.forkpool import Executor
 
     return stack.enter_context(Executor(options.jobs))
 
@@ -181,7 +181,7 @@ def _build_versions(image_dir, dest, spec, options, resampler, sources, state, r
 
 def _target(image_dir: Path, dest: Path, spec: PyramidSpec, options: BuildOptions, resampler: str):
     """Resolve the plugins a build uses, failing before any work if one is missing or refuses."""
-    from .plugins import registry
+    from ..plugins import registry
     from .publish import Target
 
     reg = registry()
@@ -232,7 +232,7 @@ def _sticky_formats(options: BuildOptions, state: State) -> BuildOptions:
 
 def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:
     """Let each format refuse the build up front, not after the first format is already in place."""
-    from .plugins import registry
+    from ..plugins import registry
 
     for name in options.formats:
         check = getattr(registry().get("format", name), "check", None)
@@ -242,7 +242,7 @@ def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:
 
 def _check_unread_tiles(source, grid) -> None:
     """Check source tiles that no computed parent will read (workers check the ones they read)."""
-    from .codec import check_tile
+    from ..io.codec import check_tile
 
     for tile in source.tiles:
         path = source.path / f"{tile.col}_{tile.row}.{source.fingerprint.ext}"

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from . import codec
-from .errors import SourceError
+from ..errors import SourceError
 from .imageinfo import NotAnImage, sniff
 
 OPENCV_PIXEL_LIMIT = 1 << 30  # OpenCV's default CV_IO_MAX_IMAGE_PIXELS
