@@ -72,3 +72,50 @@ def register_formats(register: Register) -> None:
         format of a build holds the computed tiles, so it must give every tile a path (dzbuild's
         CLI always puts ``dzi`` first).
     """
+
+
+# -- Executors --------------------------------------------------------------------------------
+
+
+@hookspec
+def register_executors(register: Register) -> None:
+    """Register executor providers that run a build's work units.
+
+    :param register: call ``register(provider)`` with an ``ExecutorProvider`` (see ``dzbuild.api``):
+        a unique ``name`` (what ``--executor NAME`` or ``NAME://ADDRESS`` selects) and an
+        ``open(jobs, address)`` method returning an ``Executor``. dzbuild's own ``inline`` and
+        ``fork`` executors are registered through this hook.
+    """
+
+
+# -- Sites ------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_template_dirs(register: Register) -> None:
+    """Register folders of Jinja templates for a site's pages.
+
+    :param register: call ``register(path)`` with a folder; it is searched after the site's own
+        ``templates`` folder and before dzbuild's built-in templates, so a plugin can add
+        templates or override built-in ones while a site can still override the plugin's.
+    """
+
+
+@hookspec
+def extra_template_vars(template: str, config) -> dict | None:
+    """Return variables to add to the rendering of one page.
+
+    :param template: the template's name, e.g. ``"image.html"``.
+    :param config: the site's configuration (``SiteConfig``).
+    :return: a dict merged into the template's variables, or None.
+    """
+
+
+@hookspec
+def site_built(config, output, summary: dict) -> None:
+    """Act on a site once its output folder is complete (deploy, index, notify).
+
+    :param config: the site's configuration (``SiteConfig``).
+    :param output: the output folder (``pathlib.Path``), complete and consistent.
+    :param summary: what ``dzbuild build --json`` prints for this build.
+    """

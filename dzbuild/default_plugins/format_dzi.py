@@ -11,7 +11,7 @@ DEEPZOOM_NS = "http://schemas.microsoft.com/deepzoom/2008"
 
 class DziFormat:
     name = "dzi"
-    descriptor_name = "dzi.xml"
+    descriptor = "dzi.xml"
     tiles_dir = "dzi_files"
 
     def dirs(self, grid) -> list[str]:
@@ -28,7 +28,10 @@ class DziFormat:
             f'  <Size Width="{spec.width}" Height="{spec.height}"/>\n'
             "</Image>\n"
         )
-        return {self.descriptor_name: xml.encode("utf-8")}
+        return {self.descriptor: xml.encode("utf-8")}
+
+    def viewer_source(self, descriptor_url: str, spec) -> str:
+        return descriptor_url  # OpenSeadragon opens a .dzi/.xml URL as a Deep Zoom image
 
 
 @hookimpl
