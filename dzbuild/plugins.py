@@ -151,3 +151,11 @@ def describe() -> list[dict]:
             **{kind: names for kind, names in provides.items() if names},
         })
     return rows
+
+
+def optional_member(obj, name: str):
+    """An optional member of a plugin object (storage ``link_into``, format ``check``), or None.
+
+    The one place where dzbuild asks whether a plugin offers more than its protocol requires.
+    """
+    return getattr(obj, name, None)

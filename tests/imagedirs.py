@@ -12,8 +12,8 @@ import numpy as np
 
 from dzbuild.grid import Tile
 from dzbuild.pyramid.spec import PyramidSpec
-from dzbuild.testing import synthetic_image
 from dzbuild.pyramid.tiling import write_spec, write_tiles
+from dzbuild.testing import synthetic_image
 
 LOCK_NAME = ".dzbuild.lock"  # appears with the first run that creates dest/; snapshots leave it out
 

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 from dzbuild.pyramid.spec import PyramidSpec
-from dzbuild.testing import synthetic_image
 from dzbuild.pyramid.tiling import write_spec, write_tiles
+from dzbuild.testing import synthetic_image
 
 FAKE_OSD = "fake-openseadragon"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from imagedirs import add_version, base, make_image_dir, tile_file, version_dir
 
+from dzbuild.grid import Tile
 from dzbuild.io import codec
 from dzbuild.maintain.check import check_dest, check_report, find_dests
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
-from dzbuild.grid import Tile
 from dzbuild.testing import synthetic_image
 
 

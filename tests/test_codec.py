@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from dzbuild.io import codec
 from dzbuild.errors import SourceError
+from dzbuild.io import codec
 from dzbuild.testing import synthetic_image
 
 

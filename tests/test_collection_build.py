@@ -13,13 +13,13 @@ from imagedirs import add_version, base, make_image_dir, snapshot, stitch, tree_
 from dzbuild.collection import build_collection
 from dzbuild.collection import tiles as tiles_module
 from dzbuild.collection.dzc import read_dzc
-from dzbuild.collection.layout import Layout
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.collection.layout import MortonLayout
 from dzbuild.errors import ConfigError, PublishedError, SourceError
 from dzbuild.grid import Grid, morton_to_xy
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.pyramid.spec import load_spec
 
-LAYOUT = Layout(256, 8)
+LAYOUT = MortonLayout(256, 8)
 # (width, height, member tile size): tiny and odd sizes, and tiles smaller than a level-8 cell (stitched)
 SHAPES = [(300, 200, 256), (64, 90, 32), (700, 500, 128), (100, 100, 256), (257, 31, 64), (90, 250, 64)]
 

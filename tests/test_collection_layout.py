@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dzbuild.collection.layout import CollectionTile, Layout, item_level_size, tile_at
+from dzbuild.collection.layout import CollectionTile, MortonLayout, item_level_size, tile_at
 from dzbuild.errors import ConfigError
 from dzbuild.grid import morton_to_xy, xy_to_morton
 
@@ -19,7 +19,7 @@ SEED_TABLE = [
 ]
 
 layouts = st.integers(0, 12).flatmap(
-    lambda top: st.builds(Layout, st.integers(top, 12).map(lambda k: 1 << k), st.just(top))
+    lambda top: st.builds(MortonLayout, st.integers(top, 12).map(lambda k: 1 << k), st.just(top))
 )
 
 
@@ -58,7 +58,7 @@ def test_every_item_lies_in_exactly_its_tile(layout, n, data):
 
 
 def test_exact_tiles_at_256():
-    layout = Layout(256, 8)
+    layout = MortonLayout(256, 8)
     assert layout.tile_of(5, 8) == CollectionTile(8, 5)  # one item per tile at the deepest level
     assert layout.tile_path("g", layout.tile_of(5, 8)) == "g_files/8/3_0.jpg"
     assert layout.tile_of(5, 7) == CollectionTile(7, 1) and layout.offset_in_tile(5, 7) == (128, 0)
@@ -71,7 +71,7 @@ def test_exact_tiles_at_256():
 
 
 def test_live_tiles():
-    layout = Layout(256, 8)
+    layout = MortonLayout(256, 8)
     assert layout.live_tiles([0, 3, 4], 7) == {CollectionTile(7, 0), CollectionTile(7, 1)}
     assert layout.live_tiles([0, 3, 4], 0) == {CollectionTile(0, 0)}
 
@@ -92,4 +92,4 @@ def test_item_level_size(size, level, expected):
 )  # fmt: skip
 def test_invalid_layouts(tile_size, max_level, message):
     with pytest.raises(ConfigError, match=message.replace("^", r"\^")):
-        Layout(tile_size, max_level)
+        MortonLayout(tile_size, max_level)

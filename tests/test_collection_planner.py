@@ -5,19 +5,19 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dzbuild.collection.layout import CollectionTile, Layout
+from dzbuild.collection.layout import CollectionTile, MortonLayout
 from dzbuild.collection.planner import ABSENT, Member, plan_collection
 
-LAYOUT = Layout(256, 8)
-SMALL = Layout(4, 2)  # 4 px tiles: 16 cells per tile at level 0, 1 at level 2; many tiles from few items
+LAYOUT = MortonLayout(256, 8)
+SMALL = MortonLayout(4, 2)  # 4 px tiles: 16 cells per tile at level 0, 1 at level 2; many tiles from few items
 
 
-def member(key: str, version: int = 0, levels=None, layout: Layout = LAYOUT) -> Member:
+def member(key: str, version: int = 0, levels=None, layout: MortonLayout = LAYOUT) -> Member:
     levels = tuple(levels) if levels is not None else (version,) * len(layout.levels)
     return Member(f"../{key}/dest", version, 1, 300, 200, 256, 0, "jpg", levels)
 
 
-def build(plans_members, layout: Layout = LAYOUT):
+def build(plans_members, layout: MortonLayout = LAYOUT):
     """Plan successive versions; return the list of plans (None for no-ops)."""
     state, plans = None, []
     for members in plans_members:
@@ -130,6 +130,6 @@ def test_every_live_tile_is_owned_by_the_version_that_last_computed_its_content(
         state = plan.state()
 
 
-def _content(layout: Layout, plan, tile: CollectionTile) -> frozenset:
+def _content(layout: MortonLayout, plan, tile: CollectionTile) -> frozenset:
     cells = layout.items_of(tile)
     return frozenset((item.id, item.member.cell_key(tile.level)) for item in plan.items.values() if item.id in cells)

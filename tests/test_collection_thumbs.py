@@ -11,8 +11,8 @@ from imagedirs import make_image_dir, stitch
 
 from dzbuild.collection.planner import Member
 from dzbuild.collection.thumbs import ItemImage, Piece, item_image, load_item_image
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import SourceError
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 
 
 @pytest.mark.parametrize("tile_size", [32, 256])

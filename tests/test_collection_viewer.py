@@ -22,8 +22,8 @@ from imagedirs import make_image_dir, stitch
 
 from dzbuild.collection import build_collection
 from dzbuild.collection.sprites import collection_sprites
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.grid import Grid
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.testing.viewer import CHROMIUM_ARGS  # the flags this closed network needs
 
 REPO = Path(__file__).resolve().parents[1]

@@ -21,10 +21,10 @@ import pytest
 from imagedirs import add_version, base, make_image_dir, tree_bytes
 from killswitch import Op, operations, run
 
-from dzbuild.maintain.check import check_dest
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import BuildError
 from dzbuild.io.lock import locked
+from dzbuild.maintain.check import check_dest
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 
 KILLED = -9
 TRIED: list[str] = []  # every kill point tried in this module, for the count at the end

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from imagedirs import add_version, base, make_image_dir, snapshot, stitch, tile_file, tree_bytes, version_dir
 
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.grid import Grid, Tile
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.pyramid.spec import PyramidSpec
 from dzbuild.pyramid.tiling import write_spec
 

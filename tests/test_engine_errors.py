@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from imagedirs import add_version, base, make_image_dir, snapshot, version_dir
 
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import DzbuildError, PublishedError, SourceError
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 
 
 def build(image_dir: Path, **options):

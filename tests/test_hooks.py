@@ -14,10 +14,10 @@ from imagedirs import add_version, base, make_image_dir, tile_file, tree_bytes
 from dzbuild import cli, hookspecs, plugins
 from dzbuild.default_plugins.resample_opencv import AreaResampler
 from dzbuild.default_plugins.storage_files import CopyStorage
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import PluginError
 from dzbuild.grid import Tile
 from dzbuild.hookspecs import hookimpl
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.testing import plugin_registered
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from test_rasters import write_pnm
 
+from dzbuild.errors import ConfigError, SourceError
 from dzbuild.io import codec
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
-from dzbuild.errors import ConfigError, SourceError
 from dzbuild.pyramid.ingest import ingest
 from dzbuild.testing import synthetic_image
 

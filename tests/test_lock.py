@@ -13,9 +13,9 @@ import pytest
 from imagedirs import add_version, base, make_image_dir, tree_bytes
 from killswitch import start_paused
 
-from dzbuild.maintain.check import check_dest
 from dzbuild.errors import LockedError
 from dzbuild.io.lock import LOCK_NAME, locked
+from dzbuild.maintain.check import check_dest
 
 
 def dzbuild(*args: str) -> subprocess.CompletedProcess:

@@ -12,12 +12,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.grid import Grid, Tile
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.pyramid.planner import plan_overlap, plan_version
 from dzbuild.pyramid.spec import PyramidSpec, parse_spec
-from dzbuild.testing import synthetic_image
 from dzbuild.pyramid.tiling import write_spec, write_tiles
+from dzbuild.testing import synthetic_image
 
 
 def make_image(folder: Path, width: int, height: int, tile: int, overlap: int, seed: int = 0):

@@ -11,10 +11,10 @@ from sites import add_image, make_site, write_files
 
 from dzbuild import cli
 from dzbuild.grid import Tile
+from dzbuild.pyramid.tiling import write_tiles
 from dzbuild.site import collections as site_collections
 from dzbuild.site.build import build_site
 from dzbuild.testing import synthetic_image
-from dzbuild.pyramid.tiling import write_tiles
 
 
 def build(site, **kwargs):

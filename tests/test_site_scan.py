@@ -6,7 +6,8 @@ import pytest
 from sites import write_files
 
 from dzbuild.errors import ConfigError
-from dzbuild.site.collections import check_paths, glob_regex, load_collection_file, parse_collections, resolve_members
+from dzbuild.site.collections import check_paths, glob_regex, load_collection_file, resolve_members
+from dzbuild.site.config import parse_collections
 from dzbuild.site.scan import scan_site
 
 SPEC = '{"width": 10, "height": 10, "tile_size": 8, "overlap": 0}'

@@ -12,10 +12,10 @@ import pytest
 from imagedirs import add_version, base, make_image_dir, tree_bytes
 from killswitch import operations, run
 
-from dzbuild.maintain.check import check_dest
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import ConfigError
+from dzbuild.maintain.check import check_dest
 from dzbuild.maintain.vacuum import vacuum
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 
 CHANGES = [[(1, 1)], [(3, 2)], [(1, 1), (4, 3)], [(0, 0)]]  # v1..v4: v3 re-changes v1's tile
 
@@ -85,8 +85,8 @@ def test_a_later_build_links_to_files_that_exist_and_matches_a_clean_build(tmp_p
 
 def _add_last_version(image_dir: Path) -> None:
     from dzbuild.pyramid.spec import load_spec
-    from dzbuild.testing import synthetic_image
     from dzbuild.pyramid.tiling import write_tiles
+    from dzbuild.testing import synthetic_image
 
     spec = load_spec(image_dir)
     write_tiles(image_dir / "v4", synthetic_image(300, 200, seed=44), spec, [base(spec, *CHANGES[3][0])])

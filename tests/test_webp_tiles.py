@@ -6,14 +6,14 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from dzbuild.io import codec
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import SourceError
 from dzbuild.grid import Tile
+from dzbuild.io import codec
 from dzbuild.io.imageinfo import sniff
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.pyramid.spec import PyramidSpec, parse_spec
-from dzbuild.testing import synthetic_image
 from dzbuild.pyramid.tiling import write_spec, write_tiles
+from dzbuild.testing import synthetic_image
 
 pytestmark = pytest.mark.skipif(not codec.cv().haveImageWriter(".webp"), reason="this OpenCV has no WebP encoder")
 

@@ -4,6 +4,6 @@
 """
 
 from .build import CollectionReport, build_collection
-from .layout import Layout
+from .layout import MortonLayout
 
-__all__ = ["CollectionReport", "Layout", "build_collection"]
+__all__ = ["CollectionReport", "MortonLayout", "build_collection"]

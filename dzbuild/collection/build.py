@@ -9,13 +9,14 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..pyramid.build import VersionTotals
 from ..errors import ConfigError
-from ..run.forkpool import Executor
+from ..io.files import PARTIAL_MARK, remove_path
 from ..io.lock import locked
-from ..pyramid.state import PARTIAL_MARK, State, remove_path
+from ..pyramid.build import VersionTotals
+from ..pyramid.state import State
+from ..run.forkpool import Executor
 from .canvas import prune_canvases
-from .layout import Layout
+from .layout import MortonLayout
 from .members import read_members
 from .planner import plan_collection
 from .publish import TILE_FORMAT, CollectionTarget, CollectionVersionReport, publish_collection
@@ -94,7 +95,7 @@ def build_collection(
     return report
 
 
-def _check_args(out_dir: Path, name: str, members, tile_size: int, max_level: int, quality: int) -> Layout:
+def _check_args(out_dir: Path, name: str, members, tile_size: int, max_level: int, quality: int) -> MortonLayout:
     if not isinstance(name, str) or not SAFE_NAME.match(name):
         what = "a plain file name (no '/', not starting with '.')"
         raise ConfigError(f"collection name must be {what}, got {name!r}", out_dir)
@@ -103,7 +104,7 @@ def _check_args(out_dir: Path, name: str, members, tile_size: int, max_level: in
     if not members:
         raise ConfigError(f"collection {name!r} has no members", out_dir)
     try:
-        return Layout(tile_size, max_level)
+        return MortonLayout(tile_size, max_level)
     except ConfigError as exc:
         raise ConfigError(exc.message, out_dir) from None
 

@@ -15,7 +15,8 @@ import os
 from pathlib import Path
 
 from ..io import codec
-from ..pyramid.state import PARTIAL_MARK, STATE_DIR
+from ..io.files import PARTIAL_MARK, write_atomic
+from ..pyramid.state import STATE_DIR
 from .layout import CollectionTile
 
 CANVAS_DIR = "canvas"
@@ -51,10 +52,7 @@ def write_canvas(path: str, pixels) -> None:
     if not ok:
         raise ValueError("OpenCV could not encode a canvas")
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}{PARTIAL_MARK}{os.getpid()}"
-    with open(tmp, "wb") as handle:
-        handle.write(buf.tobytes())
-    os.replace(tmp, path)
+    write_atomic(Path(path), [buf.tobytes()])
 
 
 def prune_canvases(out_dir: Path, owners) -> None:

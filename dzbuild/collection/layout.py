@@ -37,7 +37,7 @@ class CollectionTile(NamedTuple):
 
 
 @dataclass(frozen=True)
-class Layout:
+class MortonLayout:
     """The geometry every version of one collection shares: tile size and deepest shared level."""
 
     tile_size: int = 256

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..errors import ConfigError, SourceError
 from ..grid import Grid
 from ..pyramid.state import State
-from .layout import Layout
+from .layout import MortonLayout
 from .planner import CollectionState, Member
 
 DZI_FORMAT = "dzi"
@@ -38,7 +38,7 @@ def dzi_url(member: Member) -> str:
 
 
 def read_members(
-    out_dir: Path, members: Sequence[tuple[str, Path]], layout: Layout, previous: CollectionState | None
+    out_dir: Path, members: Sequence[tuple[str, Path]], layout: MortonLayout, previous: CollectionState | None
 ) -> list[tuple[str, Member]]:
     """The current state of every member, reusing the previous record's view of unchanged ones."""
     _check_keys(members, out_dir)
@@ -59,7 +59,7 @@ def read_members(
     return result
 
 
-def read_member(state: State, version: int, rel: str, stamp: int, layout: Layout) -> Member:
+def read_member(state: State, version: int, rel: str, stamp: int, layout: MortonLayout) -> Member:
     """Build a ``Member`` from the record of ``version``: geometry plus per-level change markers."""
     record = state.record(version)
     if DZI_FORMAT not in record.get("formats", [DZI_FORMAT]):

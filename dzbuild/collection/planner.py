@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .layout import CollectionTile, Layout
+from .layout import CollectionTile, MortonLayout
 
 ABSENT = -1
 Owners = tuple[tuple[int, ...], ...]  # per level, indexed by tile Morton number
@@ -85,7 +85,7 @@ class CollectionPlan:
 
 
 def plan_collection(
-    layout: Layout, previous: CollectionState | None, members: Sequence[tuple[str, Member]]
+    layout: MortonLayout, previous: CollectionState | None, members: Sequence[tuple[str, Member]]
 ) -> CollectionPlan | None:
     """Plan the next collection version for ``members`` (in declared order); None when nothing changed."""
     old = previous.items if previous else {}

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from ..io.files import PARTIAL_MARK, remove_path
+from ..pyramid.state import State
 from ..run.forkpool import Executor
-from ..pyramid.state import PARTIAL_MARK, State, remove_path
 from .canvas import CANVAS_MIN_CELLS, canvas_path, discard_canvases, prune_canvases
 from .dzc import DESCRIPTOR_SUFFIX, Descriptor, DzcItem, dzc_xml
-from .layout import CollectionTile, Layout
+from .layout import CollectionTile, MortonLayout
 from .members import dzi_url, member_dest
 from .planner import ABSENT, CollectionPlan
 from .tiles import TileBatch, TileJob, run_batch
@@ -44,7 +45,7 @@ class CollectionTarget:
 
     out_dir: Path
     name: str
-    layout: Layout
+    layout: MortonLayout
     quality: int
     storage: str
 
@@ -140,8 +141,8 @@ def _tile_job(target: CollectionTarget, plan: CollectionPlan, tmp: Path, tile: C
 
 def _link_unchanged(target: CollectionTarget, plan: CollectionPlan, tmp: Path) -> None:
     """Link every live tile this version does not compute to the one file that holds it."""
+    from ..link import LinkBatch
     from ..plugins import registry
-    from ..pyramid.publish import LinkBatch
 
     storage = registry().get("storage", target.storage)
     batch = LinkBatch(storage)

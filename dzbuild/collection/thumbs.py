@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..io import codec
 from ..errors import SourceError
 from ..grid import Grid
+from ..io import codec
 from .planner import Member
 
 

@@ -16,8 +16,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..maintain.check import Problem, check_report, find_dests
     from ..errors import ConfigError
+    from ..maintain.check import Problem, check_report, find_dests
 
     path = Path(args.path)
     if not path.is_dir():

@@ -28,8 +28,8 @@ def run(args) -> int:
     from pathlib import Path
 
     from ..collection import build_collection
-    from ..pyramid.build import BuildOptions, build_pyramid, default_dest
     from ..errors import ConfigError
+    from ..pyramid.build import BuildOptions, build_pyramid, default_dest
     from ..run.forkpool import Executor
 
     if args.jobs is not None and args.jobs < 1:
@@ -63,7 +63,7 @@ def run(args) -> int:
 
 def _declared(folder, dest):
     """The collection file's settings and its member images, in declared order."""
-    from ..collection.layout import Layout
+    from ..collection.layout import MortonLayout
     from ..errors import ConfigError
     from ..site.collections import load_collection_file, resolve_members
     from ..site.scan import scan_site
@@ -75,7 +75,7 @@ def _declared(folder, dest):
         raise ConfigError(f"holds both {' and '.join(COLLECTION_FILES)}: keep one", folder)
     config = load_collection_file(files[0], folder)
     try:
-        Layout(config.tile_size, config.max_level)
+        MortonLayout(config.tile_size, config.max_level)
     except ConfigError as exc:  # say which file holds the mistake
         raise ConfigError(exc.message, files[0]) from None
     return config, resolve_members(config, scan_site(folder, skip=(dest,)).images)

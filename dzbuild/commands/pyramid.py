@@ -29,8 +29,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..pyramid.build import DEFAULT_STORAGE, BuildOptions, build_pyramid
     from ..errors import ConfigError
+    from ..pyramid.build import DEFAULT_STORAGE, BuildOptions, build_pyramid
 
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dzbuild.io import codec
 from dzbuild.hookspecs import hookimpl
+from dzbuild.io import codec
 
 
 class AreaResampler:

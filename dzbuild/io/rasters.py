@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import codec
 from ..errors import SourceError
+from . import codec
 from .imageinfo import NotAnImage, sniff
 
 OPENCV_PIXEL_LIMIT = 1 << 30  # OpenCV's default CV_IO_MAX_IMAGE_PIXELS

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DzbuildError
+from ..io.files import PARTIAL_MARK
+from ..io.lock import LOCK_NAME
 from ..pyramid.sources import version_number
 from ..pyramid.spec import SPEC_FILE, PyramidSpec
-from ..pyramid.state import PARTIAL_MARK, SOURCE_CACHE, STATE_DIR, State
+from ..pyramid.state import SOURCE_CACHE, STATE_DIR, State
 from .vacuum import JOURNAL, base_changes, kept_owners
-
-LOCK_NAME = ".dzbuild.lock"
-RECORD_NAME = re.compile(r"^v(0|[1-9][0-9]*)\.json$")
-SOURCES_NAME = re.compile(r"^v(0|[1-9][0-9]*)\.sources\.json$")
 
 
 @dataclass(frozen=True)
@@ -111,11 +107,11 @@ class _Checker:
         found: dict[int, dict] = {}
         sources: list[tuple[int, Path]] = []
         for path in sorted(folder.iterdir()):
-            match = RECORD_NAME.match(path.name)
-            if match:
-                found[int(match.group(1))] = self._load_record(path, int(match.group(1)))
-            elif SOURCES_NAME.match(path.name):
-                sources.append((int(SOURCES_NAME.match(path.name).group(1)), path))
+            record, listing = _numbered(path.name, ".json"), _numbered(path.name, ".sources.json")
+            if record is not None:
+                found[record] = self._load_record(path, record)
+            elif listing is not None:
+                sources.append((listing, path))
             elif path.name == SOURCE_CACHE:
                 continue  # a rerun's cache, not a record
             elif _leftover(path.name):
@@ -271,14 +267,6 @@ def _leftover(name: str) -> str | None:
     return None
 
 
-def parses(name: str, data: bytes) -> bool:
-    """Whether a descriptor parses as what its extension says (XML and JSON are checked)."""
-    try:
-        if name.endswith((".xml", ".dzi", ".dzc")):
-            ET.fromstring(data)
-        elif name.endswith(".json"):
-            json.loads(data)
-    except (ET.ParseError, ValueError):
-        return False
-    return True
-
+def _numbered(name: str, suffix: str) -> int | None:
+    """``n`` for ``v{n}{suffix}`` (a record or a sources file), else None."""
+    return version_number(name[: -len(suffix)]) if name.endswith(suffix) else None

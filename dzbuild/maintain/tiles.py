@@ -1,6 +1,6 @@
 """The per-version half of ``dzbuild check``: descriptors, tiles, links and (deep) recomputation.
 
-Every computed tile lives in one *store*: the first format's folder, or ``core/`` when tiles have
+Every computed tile lives in one *home*: the first format's folder, or ``core/`` when tiles have
 overlap (published overlap tiles are then cut from the core and held by the first format). A tile
 a version holds must be a real file there; every other tile must be the physical file its owner
 holds: the same inode (hard link), a symbolic link that resolves to it inside the site, or equal
@@ -9,27 +9,30 @@ bytes (copy). Tiles are decoded only by ``deep``; otherwise their header is read
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import codec
 from ..errors import DzbuildError, SourceError
 from ..grid import Tile
 from ..hookspecs import VersionContext
+from ..io import codec
+from ..pyramid.target import CORE_FOLDER
 
 PROBE_URL = "https://check.invalid/base"  # descriptors that do not change with it must match exactly
 
 
 @dataclass(frozen=True)
-class Layout:
+class FolderCheck:
     """How one format folder of a version is checked."""
 
     fmt: object
     owners: list  # per level: the version that holds each tile
-    store: object  # the format (or core) whose folder holds the physical files
+    home: object  # the format (or core) whose folder holds the physical files
     sources: bool  # base tiles are the source files themselves
     only_held: bool = False  # the core: it holds only the tiles its version computed
     overlap: int = 0  # published tiles widened by this many pixels
@@ -52,20 +55,18 @@ def check_version(checker, version) -> None:
         _recompute(checker, version, layouts(version)[0 if not version.spec.overlap else -1])
 
 
-def layouts(version) -> list[Layout]:
-    """The first format (the store without overlap), the others, and with overlap the core last."""
+def layouts(version) -> list[FolderCheck]:
+    """The first format (the home without overlap), the others, and with overlap the core last."""
     primary, *others = version.formats
     if not version.spec.overlap:
-        first = Layout(primary, version.owners, primary, True)
-        return [first] + [Layout(fmt, version.owners, primary, True) for fmt in others]
-    from ..pyramid.overlap import CORE_STORE
-
-    published = Layout(primary, version.overlap_owners, primary, False, overlap=version.spec.overlap)
-    linked = [Layout(fmt, version.owners, CORE_STORE, True) for fmt in others]
-    return [published, *linked, Layout(CORE_STORE, version.owners, CORE_STORE, True, only_held=True)]
+        first = FolderCheck(primary, version.owners, primary, True)
+        return [first] + [FolderCheck(fmt, version.owners, primary, True) for fmt in others]
+    published = FolderCheck(primary, version.overlap_owners, primary, False, overlap=version.spec.overlap)
+    linked = [FolderCheck(fmt, version.owners, CORE_FOLDER, True) for fmt in others]
+    return [published, *linked, FolderCheck(CORE_FOLDER, version.owners, CORE_FOLDER, True, only_held=True)]
 
 
-def _tiles(version, layout: Layout):
+def _tiles(version, layout: FolderCheck):
     grid = version.grid
     for level in grid.levels[:-1] if layout.only_held else grid.levels:
         for tile in grid.tiles(level):
@@ -75,7 +76,6 @@ def _tiles(version, layout: Layout):
 
 def _check_descriptors(checker, version, fmt, folder: Path) -> set[str]:
     """Descriptors must parse, and equal what the spec implies unless they embed the site's URL."""
-    from .check import parses
 
     probed = fmt.descriptors(version.spec, version.grid, VersionContext(version.number, PROBE_URL))
     try:
@@ -111,30 +111,30 @@ def _check_nothing_extra(checker, folder: Path, expected: set[str]) -> None:
         dirs[:] = [d for d in dirs if prefix + d in expected]
 
 
-def _physical(checker, version, layout: Layout, tile: Tile) -> tuple[int, Path | None]:
+def _physical(checker, version, layout: FolderCheck, tile: Tile) -> tuple[int, Path | None]:
     """The owner of ``tile`` and the one file that holds it (None: a source file we cannot see)."""
     owner = layout.owners[tile.level][version.grid.index(tile)]
     if layout.sources and tile.level == version.grid.max_level:
         if checker.sources is None:
             return owner, None
         return owner, checker.sources / f"v{owner}" / f"{tile.col}_{tile.row}.{version.spec.format}"
-    store = layout.store
-    return owner, checker.dest / store.name / f"v{owner}" / store.tile_path(version.grid, tile, version.spec.format)
+    home = layout.home
+    return owner, checker.dest / home.name / f"v{owner}" / home.tile_path(version.grid, tile, version.spec.format)
 
 
-def _size(version, layout: Layout, tile: Tile) -> tuple[int, int]:
+def _size(version, layout: FolderCheck, tile: Tile) -> tuple[int, int]:
     if layout.overlap:
         return tuple(version.grid.overlap_bounds(tile, layout.overlap)[2:])
     return tuple(version.grid.tile_size_of(tile))
 
 
-def _check_tile(checker, version, layout: Layout, tile: Tile, path: Path) -> None:
+def _check_tile(checker, version, layout: FolderCheck, tile: Tile, path: Path) -> None:
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
         return checker.problem(path, "is missing")
     owner, physical = _physical(checker, version, layout, tile)
-    holds_it = layout.fmt is layout.store and owner == version.number
+    holds_it = layout.fmt is layout.home and owner == version.number
     holds_it = holds_it and (not layout.sources or tile.level < version.grid.max_level)
     if stat.S_ISLNK(mode):
         if holds_it:
@@ -214,7 +214,7 @@ def _check_pixels(checker, path: Path, size: tuple[int, int]) -> None:
         checker.problem(path, message)
 
 
-def _recompute(checker, version, store: Layout) -> None:
+def _recompute(checker, version, checked: FolderCheck) -> None:
     """Every tile this version computed must equal its recomputation from its children on disk."""
     from ..plugins import registry
 
@@ -222,10 +222,10 @@ def _recompute(checker, version, store: Layout) -> None:
     grid = version.grid
     for level in range(grid.max_level):
         for tile in grid.tiles(level):
-            owner, path = _physical(checker, version, store, tile)
+            owner, path = _physical(checker, version, checked, tile)
             if owner != version.number:
                 continue
-            paths = {(c.col - 2 * tile.col, c.row - 2 * tile.row): _child(checker, version, store, c)
+            paths = {(c.col - 2 * tile.col, c.row - 2 * tile.row): _child(checker, version, checked, c)
                      for c in grid.children(tile)}
             if None in paths.values():
                 continue  # sources we cannot see (dest is not IMAGE_DIR/dest)
@@ -233,11 +233,11 @@ def _recompute(checker, version, store: Layout) -> None:
             checker.report.recomputed += 1
 
 
-def _child(checker, version, store: Layout, tile: Tile) -> Path | None:
+def _child(checker, version, checked: FolderCheck, tile: Tile) -> Path | None:
     """Where a child is read: the version's own complete folder, or its physical file in the core."""
-    if store.only_held:
-        return _physical(checker, version, store, tile)[1]
-    fmt = store.fmt
+    if checked.only_held:
+        return _physical(checker, version, checked, tile)[1]
+    fmt = checked.fmt
     return checker.dest / fmt.name / f"v{version.number}" / fmt.tile_path(version.grid, tile, version.spec.format)
 
 
@@ -265,3 +265,16 @@ def _undecodable(paths) -> SourceError | None:
         except SourceError as exc:
             return exc
     return None
+
+
+def parses(name: str, data: bytes) -> bool:
+    """Whether a descriptor parses as what its extension says (XML and JSON are checked)."""
+    try:
+        if name.endswith((".xml", ".dzi", ".dzc")):
+            ET.fromstring(data)
+        elif name.endswith(".json"):
+            json.loads(data)
+    except (ET.ParseError, ValueError):
+        return False
+    return True
+

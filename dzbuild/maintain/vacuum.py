@@ -27,12 +27,13 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..grid import Grid, Tile
+from ..io.files import PARTIAL_MARK, retract
 from ..io.lock import locked
-from ..pyramid.state import PARTIAL_MARK, SCHEMA, STATE_DIR, State, encode_owners, retract, write_json_atomic
+from ..pyramid.sources import version_number
+from ..pyramid.state import SCHEMA, STATE_DIR, State, encode_owners, write_json_atomic
 from ..pyramid.state import VACUUM_JOURNAL as JOURNAL
 
 _TILE = re.compile(r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.[A-Za-z0-9]+$")
-_VERSIONS = re.compile(r"^v?(0|[1-9][0-9]*)(?:\.\.v?(0|[1-9][0-9]*))?$")
 
 
 @dataclass
@@ -107,11 +108,10 @@ def select(records: list[dict], remove: str | None, keep: str | None, where: Pat
 def _parse_versions(text: str, latest: int, where: Path) -> set[int]:
     chosen: set[int] = set()
     for part in text.replace(" ", "").split(","):
-        match = _VERSIONS.match(part)
-        if not match:
+        ends = [version_number(end if end.startswith("v") else f"v{end}") for end in part.split("..")]
+        if len(ends) > 2 or None in ends:
             raise ConfigError(f"{part!r} is not a version or range (v2, v1..v3)", where)
-        first = int(match.group(1))
-        last = int(match.group(2)) if match.group(2) is not None else first
+        first, last = ends[0], ends[-1]
         if first > last or last > latest:
             raise ConfigError(f"{part!r}: published versions are v0..v{latest}", where)
         chosen |= set(range(first, last + 1))

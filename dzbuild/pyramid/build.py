@@ -9,10 +9,11 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from ..errors import PublishedError
+from ..io.files import PARTIAL_MARK
 from ..io.lock import locked
 from .sources import changed_files, folder_seal, version_dirs
 from .spec import PyramidSpec, load_spec
-from .state import PARTIAL_MARK, STATE_DIR, VACUUM_JOURNAL, State
+from .state import STATE_DIR, VACUUM_JOURNAL, State
 
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:  # the build modules load only when there is something to build

@@ -12,9 +12,9 @@ import zlib
 from array import array
 from dataclasses import dataclass, field
 
-from ..io import codec
 from ..errors import SourceError
 from ..grid import Grid, Tile
+from ..io import codec
 from .planner import Owners, WorkUnit
 
 
@@ -25,7 +25,7 @@ def source_path(image_dir: str, tile: Tile, owner: int, ext: str) -> str:
 
 @dataclass(frozen=True)
 class TileFiles:
-    """Where each tile of a version physically lives: a source file, or a computed file in the store.
+    """Where each tile of a version physically lives: a source file, or a computed file in its home format.
 
     Picklable and small (the owners table is one small int per tile), so each worker finds its
     own files instead of the build sending it a path per tile.
@@ -33,11 +33,11 @@ class TileFiles:
 
     grid: Grid
     ext: str
-    store: object  # the format whose folders hold computed tiles (``name``, ``tile_path``)
+    home: object  # the format whose folders hold computed tiles (``name``, ``tile_path``)
     image_dir: str
     dest: str
     version: int
-    current: str  # the store's folder being assembled for ``version``
+    current: str  # the home's folder being assembled for ``version``
     owners: Owners
 
     def owner(self, tile: Tile) -> int:
@@ -47,12 +47,12 @@ class TileFiles:
         owner = self.owner(tile)
         if tile.level == self.grid.max_level:
             return source_path(self.image_dir, tile, owner, self.ext)
-        folder = self.current if owner == self.version else f"{self.dest}/{self.store.name}/v{owner}"
-        return f"{folder}/{self.store.tile_path(self.grid, tile, self.ext)}"
+        folder = self.current if owner == self.version else f"{self.dest}/{self.home.name}/v{owner}"
+        return f"{folder}/{self.home.tile_path(self.grid, tile, self.ext)}"
 
     def output(self, tile: Tile) -> str:
         """Where this version writes a tile it computes."""
-        return f"{self.current}/{self.store.tile_path(self.grid, tile, self.ext)}"
+        return f"{self.current}/{self.home.tile_path(self.grid, tile, self.ext)}"
 
     def is_new_source(self, tile: Tile) -> bool:
         """A source tile of this very version: its CRC-32 goes into the version's fingerprint."""

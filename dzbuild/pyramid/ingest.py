@@ -25,14 +25,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import codec
 from ..errors import ConfigError, SourceError
 from ..grid import Tile
+from ..io import codec
+from ..io.files import PARTIAL_MARK, remove_path
 from ..io.lock import locked
 from ..io.rasters import open_raster
 from .sources import scan_version, version_dirs, version_number
 from .spec import SPEC_FILE, PyramidSpec, load_spec, parse_spec
-from .state import PARTIAL_MARK, remove_path
 from .tiling import write_spec
 
 DEFAULTS = {"tile_size": 256, "format": "jpg", "quality": 85}

@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from ..io import codec
-from .compute import UnitResult, read_tile
 from ..grid import Grid, Tile
+from ..io import codec
+from ..link import Placement, link_all
+from .compute import UnitResult, read_tile
+from .target import CORE_FOLDER
 
 ROWS_PER_UNIT = 16  # a band of rows per work unit: halo rows are decoded twice, 1 in 8 extra
 
@@ -79,34 +81,10 @@ def _decoded(job: OverlapJob, tile: Tile, cache: OrderedDict, capacity: int):
     return pixels
 
 
-class CoreStore:
-    """The physical home of computed core tiles when published tiles have overlap: ``dest/core/v{n}/``.
-
-    It holds only the tiles each version computed (no links): readers find a tile's file through
-    the owners table. Formats without overlap (IIIF, Zoomify) link to these files.
-    """
-
-    name = "core"
-
-    def dirs(self, grid) -> list[str]:
-        return [str(level) for level in grid.levels[:-1]]
-
-    def tile_path(self, grid, tile, ext: str) -> str:
-        return f"{tile.level}/{tile.col}_{tile.row}.{ext}"
-
-    def descriptors(self, spec, grid, context) -> dict[str, bytes]:
-        return {}
-
-
-CORE_STORE = CoreStore()
-
-
 def assemble_overlap(target, plan, fmt, tmp, core_tmp, executor) -> None:
     """Cut the changed overlap tiles in workers while this process links the unchanged ones."""
-    from .publish import _files, link_all
-
     grid, spec = target.grid, target.spec
-    core = _files(target, plan, CORE_STORE, core_tmp)
+    core = target.files(plan.version, plan.owners, CORE_FOLDER, core_tmp)
     jobs = [
         OverlapJob(
             grid,
@@ -122,7 +100,7 @@ def assemble_overlap(target, plan, fmt, tmp, core_tmp, executor) -> None:
     batch = executor.start(run_overlap_unit, jobs)
     try:
         owners, computed = plan.overlap.owners, plan.overlap.compute
-        link_all(target, fmt, tmp, owners, computed, fmt, {plan.version: str(tmp)}, sources=False)
+        link_all(target, fmt, tmp, Placement(owners, fmt, {plan.version: str(tmp)}, computed, sources=False))
     except BaseException:
         batch.cancel()
         raise

@@ -88,6 +88,8 @@ def version_number(name: str) -> int | None:
     digits = name[1:]
     if name[:1] != "v" or not digits.isdigit() or not digits.isascii() or (digits[0] == "0" and digits != "0"):
         return None
+    if len(digits) > 9:  # a billion versions is no image; int() of thousands of digits raises
+        return None
     return int(digits)
 
 

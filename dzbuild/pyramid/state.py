@@ -15,31 +15,26 @@ import json
 import os
 from pathlib import Path
 
+from ..io.files import PARTIAL_MARK, remove_path, retract, write_atomic
+
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:
     from .planner import Owners
 
 STATE_DIR = ".dzbuild"
 SCHEMA = 3  # 2 kept owners as plain lists, 1 also every folder's fingerprints; both are still read
-PARTIAL_MARK = ".partial-"
 SOURCE_CACHE = "source-cache.json"  # a cache, not a record: safe to delete (see ``source_cache``)
 VACUUM_JOURNAL = "vacuum.json"  # what an interrupted ``dzbuild vacuum`` still has to remove
 
 
 def write_json_atomic(path: Path, data) -> None:
-    """Write JSON under a temporary name, flush it to disk and rename it into place."""
-    write_text_atomic(path, [json.dumps(data, separators=(",", ":"))])  # dumps: the C encoder; dump() is Python
+    """Write JSON durably under a temporary name and rename it into place."""
+    write_atomic(path, [json.dumps(data, separators=(",", ":"))], durable=True)  # dumps: the C encoder
 
 
 def write_text_atomic(path: Path, chunks) -> None:
-    """Write text given in pieces under a temporary name, flush it to disk and rename it into place."""
-    tmp = path.with_name(f"{path.name}{PARTIAL_MARK}{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            handle.write(chunk)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write text given in pieces durably under a temporary name and rename it into place."""
+    write_atomic(path, chunks, durable=True)
 
 
 def encode_owners(owners) -> list[list[int]]:
@@ -71,28 +66,6 @@ def decode_owners(encoded) -> "Owners":
             level += (runs[at],) * runs[at + 1]
         levels.append(level)
     return tuple(levels)
-
-
-def remove_path(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        import shutil  # only when something is removed: keeps a rerun's imports short
-
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def retract(folders: list[Path]) -> list[Path]:
-    """Remove unpublished version folders, each first renamed to a partial name in one step."""
-    removed = []
-    for folder in folders:
-        if folder.is_dir():
-            aside = folder.with_name(f".{folder.name}{PARTIAL_MARK}retracted")
-            remove_path(aside)
-            os.rename(folder, aside)
-            remove_path(aside)
-            removed.append(folder)
-    return removed
 
 
 def _as_list(folders) -> list[Path]:

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-from ..io import codec
 from ..grid import Grid, Tile
+from ..io import codec
 from .spec import SPEC_FILE, PyramidSpec
 
 

@@ -28,9 +28,9 @@ def default_jobs() -> int:
 
 
 def _warm_up() -> None:
-    from ..pyramid import compute  # noqa: F401 - what the first task unpickles
     from ..io.codec import cv, np
     from ..plugins import registry
+    from ..pyramid import compute  # noqa: F401 - what the first task unpickles
 
     cv()
     np()
@@ -151,8 +151,8 @@ class Executor:
         once rather than once per process.
         """
         if self.jobs > 1 and len(self._workers) < min(self.jobs, max(1, workers)):
-            from ..pyramid import compute  # noqa: F401
             from ..plugins import registry
+            from ..pyramid import compute  # noqa: F401
 
             registry()
             self._spawn(min(self.jobs, max(1, workers)))

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..io.files import PARTIAL_MARK, write_if_changed
 from .config import SiteConfig
-from .mirror import PARTIAL_MARK, write_if_changed
 
 ASSETS_DIR = "_dzbuild"  # the output folder dzbuild owns for its own files
 OSD_PACKAGE = Path("node_modules") / "openseadragon"

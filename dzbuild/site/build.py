@@ -16,17 +16,19 @@ import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from ..pyramid.build import BuildOptions, build_pyramid
-from ..run.forkpool import Executor
+from ..io.files import write_if_changed
 from ..io.lock import locked
+from ..pyramid.build import BuildOptions, build_pyramid
+from ..pyramid.sources import version_number
 from ..pyramid.spec import load_spec
 from ..pyramid.state import STATE_DIR
+from ..run.forkpool import Executor
 from . import collections as colls
 from .assets import copy_theme_assets, install_viewer
 from .config import SiteConfig, load_config
 from .headers import render_headers, site_rules
 from .hostlimits import check_limits, measure
-from .mirror import VERSION_DIR, Linker, add_version, mirror_tree, remove_stale, write_if_changed
+from .mirror import Linker, add_version, mirror_tree, remove_stale
 from .pages import BUILTIN_TEMPLATES, CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
 from .redirects import render_redirects
@@ -132,7 +134,7 @@ def _build_image(config: SiteConfig, image, report: SiteReport, progress: Progre
     progress.step(image.rel, message)
     spec = load_spec(image.source, config.tile_defaults)
     count = result.published_before + len(result.versions)
-    available = tuple(sorted(int(p.name[1:]) for p in (dest / "dzi").iterdir() if VERSION_DIR.match(p.name)))
+    available = tuple(sorted(n for n in map(version_number, os.listdir(dest / "dzi")) if n is not None))
     return ImageInfo(image.rel, spec.width, spec.height, spec.tile_size, spec.format, count, available=available)
 
 
@@ -191,7 +193,7 @@ def _build_collection(
 def _mirror_collection(out_dir: Path, target: Path, link: Linker) -> None:
     """Only the collection's own version folders: member images below it are mirrored on their own."""
     for entry in sorted(out_dir.iterdir()):
-        if entry.is_dir() and VERSION_DIR.match(entry.name):
+        if entry.is_dir() and version_number(entry.name) is not None:
             add_version(entry, target / entry.name, link)
 
 
@@ -209,7 +211,7 @@ def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]
         owned.add(rel)
     for group in groups:
         owned |= {
-            f"{group.path}/{p.name}" for p in (config.output / group.path).glob("v*") if VERSION_DIR.match(p.name)
+            f"{group.path}/{p.name}" for p in (config.output / group.path).glob("v*") if version_number(p.name) is not None
         }
     owned |= set(copy_theme_assets(template_dirs, config.output))
     return owned

@@ -13,21 +13,14 @@ import warnings
 from pathlib import Path, PurePosixPath
 
 from ..errors import ConfigError
-from .config import COLLECTION_KEYS, CollectionConfig, check_table, read_toml
+from ..pyramid.sources import version_number
+from .config import CollectionConfig, collection_config
 from .scan import SiteImage
-
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # the collection engine's rule: it names files
+from .tables import read_toml
 
 
 class CollectionsSkipped(UserWarning):
     """The collection engine is not available, so collections were not built."""
-
-
-def parse_collections(raw, path) -> tuple[CollectionConfig, ...]:
-    """The ``[[collections]]`` array of the site configuration."""
-    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
-        raise ConfigError("'collections' must be an array of tables ([[collections]])", path)
-    return tuple(_collection(item, path, base="", where=f"collections[{i}].") for i, item in enumerate(raw))
 
 
 def load_collection_file(file: Path, source: Path) -> CollectionConfig:
@@ -46,34 +39,7 @@ def load_collection_file(file: Path, source: Path) -> CollectionConfig:
     default_name = re.sub(r"[^A-Za-z0-9._-]+", "-", PurePosixPath(base).name).strip("-._") or "collection"
     data = {"name": default_name, "images": ["**"], **data}
     data.setdefault("path", base or data["name"])
-    return _collection(data, file, base=base, where="")
-
-
-def _collection(data: dict, path, base: str, where: str) -> CollectionConfig:
-    values = check_table(data, COLLECTION_KEYS, where, path)
-    if not values["name"]:
-        raise ConfigError(f"'{where}name' is required", path)
-    if not SAFE_NAME.match(values["name"]):
-        raise ConfigError(f"'{where}name' must be letters, digits, '.', '_' or '-', got {values['name']!r}", path)
-    if not values["images"]:
-        raise ConfigError(f"'{where}images' must list at least one image folder or glob", path)
-    for key in ("tile_size", "max_level", "quality"):
-        if values[key] < (0 if key == "max_level" else 1):
-            raise ConfigError(f"{where + key!r} must be positive, got {values[key]}", path)
-    out = (values["path"] or values["name"]).strip("/")
-    if not out or ".." in PurePosixPath(out).parts:
-        raise ConfigError(f"'{where}path' must be a folder below the output, got {out!r}", path)
-    return CollectionConfig(
-        name=values["name"],
-        images=tuple(values["images"]),
-        path=out,
-        title=values["title"] or values["name"],
-        tile_size=values["tile_size"],
-        max_level=values["max_level"],
-        quality=values["quality"],
-        base=base,
-        declared_in=str(path),
-    )
+    return collection_config(data, file, base=base, where="")
 
 
 def glob_regex(pattern: str) -> re.Pattern:
@@ -138,7 +104,7 @@ def check_paths(collections: tuple[CollectionConfig, ...], images: tuple[SiteIma
                 if image.rel.startswith(collection.path + "/")
                 else ""
             )
-            if re.fullmatch(r"v\d+", inside):
+            if version_number(inside) is not None:
                 raise ConfigError(
                     f"image {image.rel!r} is named like a version folder of collection {collection.name!r}; rename it",
                     collection.declared_in,

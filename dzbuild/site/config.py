@@ -6,17 +6,19 @@ keys. Unknown keys and wrong types are ``ConfigError``s that name the key and th
 
 from __future__ import annotations
 
-import sys
+import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..errors import ConfigError
 from ..pyramid.spec import TILE_FORMATS
+from .hostlimits import HOSTS
+from .tables import check_table, read_toml
 
 CONFIG_FILE = "dzbuild.toml"
 PYPROJECT = "pyproject.toml"
-HOSTS = ("cloudflare-pages", "netlify", "github-pages", "none")
 OPENSEADRAGON_MODES = ("local", "cdn")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # the collection engine's rule: it names files
 
 # key: (accepted types, default). Paths are relative to the site root.
 TOP_KEYS = {
@@ -103,23 +105,6 @@ class SiteConfig:
         return "/" + path.strip("/") + "/" if path.strip("/") else "/"
 
 
-def toml_loads(text: str):
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    return tomllib.loads(text)
-
-
-def read_toml(path: Path) -> dict:
-    try:
-        return toml_loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", path) from None
-    except ValueError as exc:  # tomllib.TOMLDecodeError
-        raise ConfigError(f"invalid TOML: {exc}", path) from None
-
-
 def find_config(root: Path) -> tuple[dict, Path | None]:
     """The raw table from ``dzbuild.toml``, else ``[tool.dzbuild]`` of ``pyproject.toml``, else {}."""
     own = root / CONFIG_FILE
@@ -135,39 +120,8 @@ def find_config(root: Path) -> tuple[dict, Path | None]:
     return {}, None
 
 
-def check_table(data: dict, keys: dict, where: str, path) -> dict:
-    """Validate ``data`` against ``keys``; return every key with its value or default."""
-    for key in data:
-        if key not in keys:
-            known = ", ".join(keys)
-            raise ConfigError(f"unknown key {where + key!r} (known keys: {known})", path)
-    result = {}
-    for key, (kinds, default) in keys.items():
-        value = data.get(key, default)
-        if key in data:
-            _check_type(value, kinds, f"{where}{key}", path)
-        result[key] = value
-    return result
-
-
-def _check_type(value, kinds, name: str, path) -> None:
-    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
-    if isinstance(value, bool) and bool not in kinds:
-        ok = False
-    else:
-        ok = isinstance(value, kinds)
-    if not ok:
-        names = {str: "a string", int: "an integer", bool: "true or false", list: "a list", dict: "a table"}
-        wanted = " or ".join(names[k] for k in kinds)
-        raise ConfigError(f"{name!r} must be {wanted}, got {value!r}", path)
-    if isinstance(value, list) and not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"{name!r} must be a list of strings, got {value!r}", path)
-
-
 def load_config(root: Path | str) -> SiteConfig:
     """Read and validate the configuration of the site at ``root`` (defaults when it has none)."""
-    from .collections import parse_collections
-
     root = Path(root).resolve()
     if not root.is_dir():
         raise ConfigError("is not a folder: dzbuild build needs the site's root folder", root)
@@ -264,3 +218,38 @@ def check_values(config: SiteConfig, where) -> None:
     quality = config.tile_defaults.get("quality")
     if quality is not None and not 1 <= quality <= 100:
         raise ConfigError(f"'tiles.quality' must be between 1 and 100, got {quality}", where)
+
+
+def parse_collections(raw, path) -> tuple[CollectionConfig, ...]:
+    """The ``[[collections]]`` array of the site configuration."""
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise ConfigError("'collections' must be an array of tables ([[collections]])", path)
+    return tuple(collection_config(item, path, base="", where=f"collections[{i}].") for i, item in enumerate(raw))
+
+
+def collection_config(data: dict, path, base: str, where: str) -> CollectionConfig:
+    """One collection declaration, from ``[[collections]]`` or a collection file, validated."""
+    values = check_table(data, COLLECTION_KEYS, where, path)
+    if not values["name"]:
+        raise ConfigError(f"'{where}name' is required", path)
+    if not SAFE_NAME.match(values["name"]):
+        raise ConfigError(f"'{where}name' must be letters, digits, '.', '_' or '-', got {values['name']!r}", path)
+    if not values["images"]:
+        raise ConfigError(f"'{where}images' must list at least one image folder or glob", path)
+    for key in ("tile_size", "max_level", "quality"):
+        if values[key] < (0 if key == "max_level" else 1):
+            raise ConfigError(f"{where + key!r} must be positive, got {values[key]}", path)
+    out = (values["path"] or values["name"]).strip("/")
+    if not out or ".." in PurePosixPath(out).parts:
+        raise ConfigError(f"'{where}path' must be a folder below the output, got {out!r}", path)
+    return CollectionConfig(
+        name=values["name"],
+        images=tuple(values["images"]),
+        path=out,
+        title=values["title"] or values["name"],
+        tile_size=values["tile_size"],
+        max_level=values["max_level"],
+        quality=values["quality"],
+        base=base,
+        declared_in=str(path),
+    )

@@ -9,25 +9,11 @@ published versions never change. So deleting the output costs one re-link, not a
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from pathlib import Path
 
-VERSION_DIR = re.compile(r"^v(0|[1-9][0-9]*)$")
-PARTIAL_MARK = ".partial-"
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Write ``data`` unless the file already holds exactly these bytes; keep mtimes stable."""
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}{PARTIAL_MARK}{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return True
+from ..io.files import PARTIAL_MARK
+from ..pyramid.sources import version_number
 
 
 class Linker:
@@ -62,7 +48,7 @@ def mirror_tree(src: Path, dst: Path, link: Linker) -> int:
                 continue
             target = dst / entry.name
             if entry.is_dir(follow_symlinks=False):
-                if VERSION_DIR.match(entry.name):
+                if version_number(entry.name) is not None:
                     added += add_version(Path(entry.path), target, link)
                 else:
                     added += mirror_tree(Path(entry.path), target, link)
@@ -77,7 +63,7 @@ def mirror_tree(src: Path, dst: Path, link: Linker) -> int:
 def _drop_removed_versions(src: Path, dst: Path) -> None:
     """A version folder gone from the cache (``dzbuild vacuum``, ``--rebuild``) leaves the output too."""
     for entry in os.scandir(dst):
-        if VERSION_DIR.match(entry.name) and entry.is_dir(follow_symlinks=False) and not (src / entry.name).exists():
+        if version_number(entry.name) is not None and entry.is_dir(follow_symlinks=False) and not (src / entry.name).exists():
             shutil.rmtree(entry.path)
 
 

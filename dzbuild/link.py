@@ -1,0 +1,75 @@
+"""Placing unchanged tiles through the storage plugin: one code path for images and collections.
+
+Most of every version is links to files an earlier version (or the sources) already holds;
+this loop runs once per tile of every version, so it is kept to plain lookups and one call.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from .plugins import optional_member, registry
+
+# Which tiles a link pass places, and where their physical files are.
+#   owners:  per level, per tile (row-major), the version whose files hold it
+#   home:    the format whose version folders hold computed tiles
+#   folders: version -> folder of ``home`` to use instead of the published one (the one being assembled)
+#   skip:    tiles not to link (they are computed into the folder instead)
+#   sources: base-level tiles are the source files themselves (False: they are in ``home`` too)
+Placement = namedtuple("Placement", "owners home folders skip sources", defaults=(frozenset(), True))
+
+
+def link_all(target, fmt, folder, placement: Placement) -> None:
+    """Link every tile of ``fmt`` in ``folder`` (a version being assembled) to its physical file."""
+    batch = LinkBatch(registry().get("storage", target.storage))
+    grid, ext, home, skip = target.grid, target.spec.format, placement.home, placement.skip
+    folders = dict(placement.folders)
+    for level in grid.levels:
+        level_owners = placement.owners[level]
+        from_sources = placement.sources and level == grid.max_level
+        for index, tile in enumerate(grid.tiles(level)):  # row-major, like the owners table
+            if tile in skip:
+                continue
+            owner = level_owners[index]
+            if from_sources:
+                physical = target.source_path(tile, owner)
+            else:
+                holder = folders.get(owner) or folders.setdefault(owner, str(target.version_dir(home, owner)))
+                physical = f"{holder}/{home.tile_path(grid, tile, ext)}"
+            rel = fmt.tile_path(grid, tile, ext)
+            if rel is not None:
+                batch.link(physical, f"{folder}/{rel}")
+    batch.flush()
+
+
+class LinkBatch:
+    """A storage's links, gathered by (target folder, output folder) for its ``link_into`` when it has one.
+
+    Links that keep their file name (most of every version) go out in groups; the others, and
+    every link of a storage without ``link_into``, go to ``link`` at once. Call ``flush`` at the end.
+    """
+
+    LIMIT = 512  # names held per folder pair before they are linked: memory stays flat
+
+    def __init__(self, storage) -> None:
+        self.storage = storage
+        self.link_into = optional_member(storage, "link_into")
+        self.groups: dict[tuple[str, str], list[str]] = {}
+
+    def link(self, target: str, path: str) -> None:
+        if self.link_into is None:
+            return self.storage.link(target, path)
+        target_dir, name = target.rsplit("/", 1)
+        dest_dir, dest_name = path.rsplit("/", 1)
+        if name != dest_name:
+            return self.storage.link(target, path)
+        names = self.groups.setdefault((target_dir, dest_dir), [])
+        names.append(name)
+        if len(names) >= self.LIMIT:
+            self.link_into(target_dir, dest_dir, names)
+            del self.groups[(target_dir, dest_dir)]
+
+    def flush(self) -> None:
+        for (target_dir, dest_dir), names in self.groups.items():
+            self.link_into(target_dir, dest_dir, names)
+        self.groups.clear()
