@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dzbuild.collection.layout import CollectionTile, MortonLayout, item_level_size, tile_at
+from dzbuild.collection.layout import CollectionTile, MortonLayout, item_level_size
 from dzbuild.errors import ConfigError
 from dzbuild.grid import morton_to_xy, xy_to_morton
 
@@ -67,13 +67,13 @@ def test_exact_tiles_at_256():
     assert layout.offset_in_tile(19, 6) == (64, 64)
     assert layout.tiles_per_level(1000, 3) == 1 and layout.tiles_per_level(1000, 5) == 16
     assert layout.tiles_per_level(1000, 6) == 63
-    assert tile_at(3, 0, 8) == CollectionTile(8, 5)
+    assert CollectionTile(8, xy_to_morton(3, 0)) == CollectionTile(8, 5)
 
 
-def test_live_tiles():
+def test_tiles_holding():
     layout = MortonLayout(256, 8)
-    assert layout.live_tiles([0, 3, 4], 7) == {CollectionTile(7, 0), CollectionTile(7, 1)}
-    assert layout.live_tiles([0, 3, 4], 0) == {CollectionTile(0, 0)}
+    assert layout.tiles_holding([0, 3, 4], 7) == {CollectionTile(7, 0), CollectionTile(7, 1)}
+    assert layout.tiles_holding([0, 3, 4], 0) == {CollectionTile(0, 0)}
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..errors import ConfigError
-from ..grid import is_power_of_two, log2_exact, max_level_for, morton_to_xy, xy_to_morton
+from ..grid import is_power_of_two, log2_exact, max_level_for, morton_to_xy
 
 MAX_TILE_SIZE = 4096
 
@@ -92,8 +92,8 @@ class MortonLayout:
         per_tile = self.items_per_tile(level)
         return -(-next_id // per_tile)
 
-    def live_tiles(self, items: Iterable[int], level: int) -> set[CollectionTile]:
-        """The tiles of ``level`` that hold at least one of ``items``; the others are not written."""
+    def tiles_holding(self, items: Iterable[int], level: int) -> set[CollectionTile]:
+        """The tiles of ``level`` whose cells hold at least one of ``items``."""
         per_tile = self.items_per_tile(level)
         return {CollectionTile(level, item // per_tile) for item in items}
 
@@ -108,7 +108,3 @@ def item_level_size(width: int, height: int, level: int) -> tuple[int, int]:
     shift = max(0, max_level_for(width, height) - level)
     return -(-width // (1 << shift)), -(-height // (1 << shift))
 
-
-def tile_at(col: int, row: int, level: int) -> CollectionTile:
-    """The collection tile named ``{col}_{row}`` at ``level``."""
-    return CollectionTile(level, xy_to_morton(col, row))

@@ -129,12 +129,11 @@ def _assign_ids(previous: CollectionState | None, keys: list[str]) -> tuple[dict
 
 def _level_owners(layout, level, version, next_id, old, items, previous):
     """One level's owners row and the tiles this version computes there."""
-    per_tile = layout.items_per_tile(level)
     before = {item.id: item.member.cell_key(level) for item in old.values()}
     after = {item.id: item.member.cell_key(level) for item in items.values()}
     changed_cells = frozenset(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
-    dirty = {n // per_tile for n in changed_cells}
-    live = {n // per_tile for n in after}
+    dirty = {tile.m for tile in layout.tiles_holding(changed_cells, level)}
+    live = {tile.m for tile in layout.tiles_holding(after, level)}
     row = list(previous.owners[level]) if previous else []
     row += [ABSENT] * (layout.tiles_per_level(next_id, level) - len(row))
     for m in range(len(row)):

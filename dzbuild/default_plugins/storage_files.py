@@ -89,7 +89,7 @@ class HardlinkStorage(CopyStorage):
 
 
 class SymlinkStorage(CopyStorage):
-    """Relative symbolic links, as in the original design; smallest, but many static hosts drop them."""
+    """Relative symbolic links: the smallest output, but many static hosts drop or reject them."""
 
     name = "symlink"
 

@@ -8,10 +8,10 @@ from collections import namedtuple
 from contextlib import ExitStack
 from pathlib import Path
 
-from ..errors import PublishedError
 from ..io.files import PARTIAL_MARK
 from ..io.lock import locked
-from .sources import changed_files, folder_seal, version_dirs
+from .published import check_published
+from .sources import folder_seal, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import STATE_DIR, VACUUM_JOURNAL, State
 
@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # the build modules load only when there is something to buil
     from .publish import VersionReport
 
 DEFAULT_STORAGE = "hardlink"
-DEFAULT_RESAMPLER = "dct"
 DEFAULT_FORMATS = ("dzi",)
 
 
@@ -121,11 +120,12 @@ def build_pyramid(
         published = state.published_count()
         record = state.record(published - 1) if published else None
         report = ImageReport(str(image_dir), str(dest), published)
-        resampler, cache = _check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
-        report.backfilled = _backfill_formats(image_dir, dest, spec, options, resampler, state, published)
+        resampler, cache = check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
+        target = lambda: _target(image_dir, dest, spec, options, resampler)  # noqa: E731 - plugins load on work only
+        report.backfilled = _backfill_formats(target, options.formats, state, published)
         if published < len(sources):  # 5. plan and publish each new version
             pool = pool or _pool(executor, options, stack)  # (recover() may have dropped a pending version)
-            sealed = _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, pool)
+            sealed = _build_versions(target(), sources, state, report, pool)
             if sealed:  # the next run need not list the folders this one just scanned
                 cache = cache or state.source_cache()
                 cache["seals"].update(sealed)
@@ -152,14 +152,14 @@ def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:
     return 1 if changed < 16 * jobs else jobs
 
 
-def _build_versions(image_dir, dest, spec, options, resampler, sources, state, record, report, executor) -> dict:
+def _build_versions(target, sources: list[Path], state: State, report: ImageReport, executor) -> dict:
     """Plan and publish each new version; return the seals of the source folders that did not change meanwhile."""
-    from .planner import plan_overlap, plan_version
+    from .planner import plan_next
     from .publish import publish_version
     from .sources import scan_version
 
-    target = _target(image_dir, dest, spec, options, resampler)
-    grid = target.grid
+    grid, spec = target.grid, target.spec
+    record = state.record(report.published_before - 1) if report.published_before else None
     owners = State.owners_of(record) if record else None
     overlap_owners = State.owners_of(record, "overlap_owners") if record and spec.overlap else None
     sealed = {}
@@ -168,11 +168,9 @@ def _build_versions(image_dir, dest, spec, options, resampler, sources, state, r
         source = scan_version(sources[number], number, grid, spec.format)
         if grid.max_level == 0:  # a 1x1 image: no parent reads, and so checks, its only tile
             _check_unread_tiles(source, grid)
-        plan = plan_version(grid, number, source.tiles, owners)
-        if spec.overlap:
-            plan = plan_overlap(grid, plan, overlap_owners)
-            overlap_owners = plan.overlap.owners
-        meta = {"spec": spec.to_dict(), "resampler": resampler, "formats": list(options.formats)}
+        plan = plan_next(grid, number, source.tiles, owners, overlap_owners, overlap=bool(spec.overlap))
+        overlap_owners = plan.overlap and plan.overlap.owners
+        meta = {"spec": spec.to_dict(), "resampler": target.resampler, "formats": [f.name for f in target.formats]}
         report.versions.append(publish_version(target, plan, meta, source.fingerprint, state, executor))
         owners = plan.owners
         if seal is not None and folder_seal(sources[number], time.time_ns()) == seal:
@@ -183,7 +181,7 @@ def _build_versions(image_dir, dest, spec, options, resampler, sources, state, r
 def _target(image_dir: Path, dest: Path, spec: PyramidSpec, options: BuildOptions, resampler: str):
     """Resolve the plugins a build uses, failing before any work if one is missing or refuses."""
     from ..plugins import registry
-    from .publish import Target
+    from .target import Target
 
     reg = registry()
     reg.get("storage", options.storage)
@@ -193,13 +191,14 @@ def _target(image_dir: Path, dest: Path, spec: PyramidSpec, options: BuildOption
     return Target(image_dir, dest, spec, spec.grid, resampler, options.storage, formats, options.base_url)
 
 
-def _backfill_formats(image_dir, dest, spec, options, resampler, state: State, published: int) -> list[str]:
+def _backfill_formats(target_of, formats: tuple, state: State, published: int) -> list[str]:
     """Publish a format asked for after some versions were published, for each of those versions.
 
     Other formats only link to the physical files of the first, which never change, so adding
     one later gives exactly what building it from the start would have.
     """
-    primary, *others = options.formats
+    primary, *others = formats
+    dest = state.dest
     missing = [
         (number, name)
         for number in range(published)
@@ -211,7 +210,7 @@ def _backfill_formats(image_dir, dest, spec, options, resampler, state: State, p
         return []
     from .publish import publish_format
 
-    target = _target(image_dir, dest, spec, options, resampler)
+    target = target_of()
     by_name = {fmt.name: fmt for fmt in target.formats}
     for number, name in missing:
         publish_format(target, by_name[name], number, State.owners_of(state.record(number)))
@@ -233,10 +232,10 @@ def _sticky_formats(options: BuildOptions, state: State) -> BuildOptions:
 
 def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:
     """Let each format refuse the build up front, not after the first format is already in place."""
-    from ..plugins import registry
+    from ..plugins import optional_member, registry
 
     for name in options.formats:
-        check = getattr(registry().get("format", name), "check", None)
+        check = optional_member(registry().get("format", name), "check")
         if check is not None:
             check(spec, options.base_url)
 
@@ -248,73 +247,6 @@ def _check_unread_tiles(source, grid) -> None:
     for tile in source.tiles:
         path = source.path / f"{tile.col}_{tile.row}.{source.fingerprint.ext}"
         check_tile(path.read_bytes(), path, grid.tile_size_of(tile))
-
-
-def _check_published(image_dir, spec: PyramidSpec, options, sources, state: State, record) -> tuple:
-    """Refuse anything that would change a published version.
-
-    Returns the resampler to use and the updated source cache (None when unchanged).
-    """
-    if record is None:
-        return options.resampler or DEFAULT_RESAMPLER, None
-    published = record["version"] + 1
-    spec_path = image_dir / "pyramid.json"
-    for key, before in record["spec"].items():
-        now = getattr(spec, key)
-        if now != before:
-            raise PublishedError(
-                f"{key!r} changed from {before!r} to {now!r} after v0 was published; "
-                "published versions never change: use a new image folder, or --rebuild",
-                spec_path,
-            )
-    if options.resampler and options.resampler != record["resampler"]:
-        raise PublishedError(
-            f"published versions use the {record['resampler']!r} resampler, not {options.resampler!r}; "
-            "use --rebuild to recompute every version",
-            image_dir,
-        )
-    if published > len(sources):
-        raise PublishedError(f"v{published - 1} was published but its source folder is gone", sources[-1].parent)
-    return record["resampler"], _check_sources_unchanged(sources[:published], state)
-
-
-def _check_sources_unchanged(folders: list[Path], state: State) -> dict | None:
-    """Refuse a published source folder that gained, lost or changed a file since it was published.
-
-    A folder whose inode and mtime match its seal from an earlier run is not listed again: a
-    rerun or a patch costs one ``stat`` per published version, not one per published tile. A
-    file rewritten in place keeps the folder's mtime; ``dzbuild check`` compares every file.
-    Returns the cache to save once the build succeeds, or None if nothing new was learnt.
-    """
-    cache = state.source_cache()
-    seals, verified = cache["seals"], cache["verified"]
-    before = repr(cache)
-    now = time.time_ns()
-    for number, folder in enumerate(folders):
-        key = f"v{number}"
-        seal = folder_seal(folder, now)
-        if seal is not None and seals.get(key) == seal:
-            continue
-        _check_unchanged(folder, number, state.sources(number), len(folders), verified)
-        if seal is not None:
-            seals[key] = seal
-    return cache if repr(cache) != before else None
-
-
-def _check_unchanged(folder: Path, number: int, recorded: dict, published: int, verified: dict) -> None:
-    changed = changed_files(folder, recorded, verified, f"v{number}")
-    if not changed:
-        return
-    name = changed[0]
-    if name not in recorded:
-        what = "was added to"
-    else:
-        what = "was modified in" if (folder / name).exists() else "was removed from"
-    raise PublishedError(
-        f"{what} v{number}, which is published; put the change in a new version v{published}/ instead"
-        " (or run with --rebuild)",
-        folder / name,
-    )
 
 
 def _discard(dest: Path) -> None:

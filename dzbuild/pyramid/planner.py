@@ -37,8 +37,13 @@ class VersionPlan:
     def owner(self, grid: Grid, tile: Tile) -> int:
         return self.owners[tile.level][grid.index(tile)]
 
+    def computed_count(self) -> int:
+        """Tiles this version encodes: its changed ancestors, plus the re-cut overlap tiles."""
+        return len(self.compute) + (len(self.overlap.compute) if self.overlap else 0)
+
     def linked_count(self, grid: Grid) -> int:
-        return grid.total_tiles - len(self.compute)
+        """Published tiles that are links to files an earlier version (or the sources) holds."""
+        return grid.total_tiles - len(self.overlap.compute if self.overlap else self.compute)
 
 
 def plan_version(grid: Grid, version: int, changed: Iterable[Tile], previous: Owners | None) -> VersionPlan:
@@ -94,13 +99,15 @@ def plan_versions(
     """
     plans = []
     for version in range(published, len(changes)):
-        plan = plan_version(grid, version, changes[version], owners)
-        if overlap:
-            plan = plan_overlap(grid, plan, overlap_owners)
-            overlap_owners = plan.overlap.owners
-        plans.append(plan)
-        owners = plan.owners
+        plans.append(plan_next(grid, version, changes[version], owners, overlap_owners, overlap))
+        owners, overlap_owners = plans[-1].owners, plans[-1].overlap and plans[-1].overlap.owners
     return plans
+
+
+def plan_next(grid: Grid, version: int, changed, owners, overlap_owners=None, overlap: bool = False) -> VersionPlan:
+    """Plan one version after the one whose owners tables are given: the step builds take one at a time."""
+    plan = plan_version(grid, version, changed, owners)
+    return plan_overlap(grid, plan, overlap_owners) if overlap else plan
 
 
 # -- Splitting the work into independent units --------------------------------------------------

@@ -39,8 +39,7 @@ def publish_version(
     primary, *others = target.formats
     home = target.home
     temps: list[Path] = []
-    computed = len(plan.compute) + (len(plan.overlap.compute) if plan.overlap else 0)
-    linked = target.grid.total_tiles - (len(plan.overlap.compute) if plan.overlap else len(plan.compute))
+    computed, linked = plan.computed_count(), plan.linked_count(target.grid)
     try:
         if home is primary:
             tmp = _temp_dir(target, primary, plan.version, temps)
