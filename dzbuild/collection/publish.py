@@ -7,13 +7,12 @@ for images (``dzbuild.pyramid.state``), so a crash leaves either no trace or a w
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from ..io.files import PARTIAL_MARK, remove_path
+from ..pyramid.publication import Publication
 from ..pyramid.state import State
 from ..run.forkpool import Executor
 from .canvas import CANVAS_MIN_CELLS, canvas_path, discard_canvases, prune_canvases
@@ -55,33 +54,32 @@ class CollectionTarget:
     def descriptor(self, version: int) -> Path:
         return self.version_dir(version) / f"{self.name}{DESCRIPTOR_SUFFIX}"
 
+    def layout_dirs(self) -> list[str]:
+        """The tile folders of a version, one per level, relative to the version folder."""
+        return [f"{self.name}_files/{level}" for level in self.layout.levels]
+
 
 def publish_collection(
     target: CollectionTarget, plan: CollectionPlan, record: dict, state: State, executor: Executor
 ) -> CollectionVersionReport:
     """Build ``plan.version`` and publish it; on any error nothing becomes visible."""
     started = time.perf_counter()
-    tmp = target.out_dir / f".v{plan.version}{PARTIAL_MARK}{os.getpid()}"
     try:
-        _make_dirs(target, tmp)
-        batches = _batches(target, plan, tmp, executor.jobs)
-        running = executor.start(run_batch, batches)
-        try:
-            _link_unchanged(target, plan, tmp)  # while the workers compute
-        except BaseException:
-            running.cancel()  # no worker may still write into ``tmp`` while it is removed
-            raise
-        running.results()
-        (tmp / f"{target.name}{DESCRIPTOR_SUFFIX}").write_bytes(dzc_xml(descriptor_of(target, plan)))
-        state.prepare(plan.version, record, plan.owners)
-        os.rename(tmp, target.version_dir(plan.version))
-        state.commit(plan.version)
+        with Publication(state, plan.version) as publication:
+            tmp = publication.folder(target.version_dir(plan.version), target.layout_dirs())
+            running = executor.start(run_batch, _batches(target, plan, tmp, executor.jobs))
+            try:
+                _link_unchanged(target, plan, tmp)  # while the workers compute
+            except BaseException:
+                running.cancel()  # no worker may still write into ``tmp`` while it is removed
+                raise
+            running.results()
+            (tmp / f"{target.name}{DESCRIPTOR_SUFFIX}").write_bytes(dzc_xml(descriptor_of(target, plan)))
+            publication.prepare(record, plan.owners)
+            publication.place(tmp)
+            publication.commit()
     except BaseException:
-        if tmp.exists():
-            remove_path(tmp)
         discard_canvases(target.out_dir, plan.version)
-        if not target.version_dir(plan.version).exists():
-            state.pending_path(plan.version).unlink(missing_ok=True)
         raise
     prune_canvases(target.out_dir, plan.owners)  # published: what earlier versions kept is superseded
     return CollectionVersionReport(
@@ -97,12 +95,6 @@ def descriptor_of(target: CollectionTarget, plan: CollectionPlan) -> Descriptor:
     )
     layout = target.layout
     return Descriptor(layout.max_level, layout.tile_size, TILE_FORMAT, plan.next_id, items)
-
-
-def _make_dirs(target: CollectionTarget, tmp: Path) -> None:
-    tmp.mkdir(parents=True)
-    for level in target.layout.levels:
-        (tmp / f"{target.name}_files" / str(level)).mkdir(parents=True)
 
 
 def _batches(target: CollectionTarget, plan: CollectionPlan, tmp: Path, jobs: int) -> list[TileBatch]:

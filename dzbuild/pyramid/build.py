@@ -213,7 +213,7 @@ def _backfill_formats(target_of, formats: tuple, state: State, published: int) -
     target = target_of()
     by_name = {fmt.name: fmt for fmt in target.formats}
     for number, name in missing:
-        publish_format(target, by_name[name], number, State.owners_of(state.record(number)))
+        publish_format(target, by_name[name], number, State.owners_of(state.record(number)), state)
         state.add_formats(number, [name])
     return [f"{name}/v{number}" for number, name in missing]
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import BuildError
 from ..hookspecs import VersionContext
-from ..io.files import PARTIAL_MARK, remove_path, retract
 from ..link import Placement, link_all
 from ..run.forkpool import Executor
 from .compute import TileFiles, UnitJob, run_unit
 from .planner import VersionPlan, WorkUnit, split_work
+from .publication import Publication
 from .sources import TileFingerprint
 from .state import State, encode_owners
 from .target import Target
@@ -38,86 +37,56 @@ def publish_version(
     started = time.perf_counter()
     primary, *others = target.formats
     home = target.home
-    temps: list[Path] = []
     computed, linked = plan.computed_count(), plan.linked_count(target.grid)
     try:
-        if home is primary:
-            tmp = _temp_dir(target, primary, plan.version, temps)
-            checksums = _assemble_primary(target, plan, primary, tmp, executor)
-        else:  # overlap: the core tiles first, then the published tiles cut from them
-            from .overlap import assemble_overlap
+        with Publication(state, plan.version) as publication:
+            if home is primary:
+                tmp = _temp_dir(publication, target, primary)
+                checksums = _assemble_primary(target, plan, primary, tmp, executor)
+            else:  # overlap: the core tiles first, then the published tiles cut from them
+                from .overlap import assemble_overlap
 
-            core_tmp = _temp_dir(target, home, plan.version, temps)
-            checksums = _compute_core(target, plan, home, core_tmp, executor)
-            tmp = _temp_dir(target, primary, plan.version, temps)
-            assemble_overlap(target, plan, primary, tmp, core_tmp, executor)
-            _write_descriptors(target, primary, tmp, plan.version)
-        record = {**record, "computed": computed, "linked": linked}
-        sources.set_crcs(checksums)
-        if plan.overlap:
-            record["overlap_owners"] = encode_owners(plan.overlap.owners)
-        state.prepare(plan.version, record, plan.owners, sources)
-        if home is not primary:
-            os.rename(core_tmp, target.version_dir(home, plan.version))
-        os.rename(tmp, target.version_dir(primary, plan.version))
-        # Other formats link into the home's final folder, so relative symlinks stay valid.
-        home_dir = target.version_dir(home, plan.version)
-        for fmt in others:
-            other_tmp = _temp_dir(target, fmt, plan.version, temps)
-            link_all(target, fmt, other_tmp, Placement(plan.owners, home, {plan.version: str(home_dir)}))
-            _write_descriptors(target, fmt, other_tmp, plan.version)
-            os.rename(other_tmp, target.version_dir(fmt, plan.version))
-        state.commit(plan.version)
-    except BaseException as exc:
-        _abandon(target, plan.version, temps, state)
-        if isinstance(exc, OSError):  # disk full, permissions: the user's problem, said in one line
-            where = f" ({exc.filename})" if exc.filename else ""
-            raise BuildError(
-                f"could not build v{plan.version}: {exc.strerror or exc}{where}; nothing of v{plan.version}"
-                " was published and earlier versions are intact",
-                target.dest,
-            ) from exc
-        raise
+                core_tmp = _temp_dir(publication, target, home)
+                checksums = _compute_core(target, plan, home, core_tmp, executor)
+                tmp = _temp_dir(publication, target, primary)
+                assemble_overlap(target, plan, primary, tmp, core_tmp, executor)
+                _write_descriptors(target, primary, tmp, plan.version)
+            record = {**record, "computed": computed, "linked": linked}
+            sources.set_crcs(checksums)
+            if plan.overlap:
+                record["overlap_owners"] = encode_owners(plan.overlap.owners)
+            publication.prepare(record, plan.owners, sources)
+            home_dir = publication.place(core_tmp) if home is not primary else None
+            primary_dir = publication.place(tmp)
+            # Other formats link into the home's final folder, so relative symlinks stay valid.
+            placement = Placement(plan.owners, home, {plan.version: str(home_dir or primary_dir)})
+            for fmt in others:
+                other_tmp = _temp_dir(publication, target, fmt)
+                link_all(target, fmt, other_tmp, placement)
+                _write_descriptors(target, fmt, other_tmp, plan.version)
+                publication.place(other_tmp)
+            publication.commit()
+    except OSError as exc:  # disk full, permissions: the user's problem, said in one line
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BuildError(
+            f"could not build v{plan.version}: {exc.strerror or exc}{where}; nothing of v{plan.version}"
+            " was published and earlier versions are intact",
+            target.dest,
+        ) from exc
     return VersionReport(plan.version, computed, linked, time.perf_counter() - started)
 
 
-def _abandon(target: Target, version: int, temps: list[Path], state: State) -> None:
-    """Undo an unpublished version: its temporary folders, any folder already renamed, its pending record.
-
-    Best effort: what cannot be removed now is removed by ``State.recover`` on the next run.
-    """
-    try:
-        for path in temps:
-            remove_path(path)
-        retract([target.version_dir(fmt, version) for fmt in (*target.formats, target.home)])
-        state.pending_path(version).unlink(missing_ok=True)
-        for fmt in target.formats:
-            (target.dest / fmt.name).rmdir()  # only if empty: a failed v0 leaves no folder behind
-    except OSError:
-        pass
-
-
-def publish_format(target: Target, fmt, version: int, owners) -> None:
+def publish_format(target: Target, fmt, version: int, owners, state: State) -> None:
     """Add one link-only format to an already published version, atomically."""
-    temps: list[Path] = []
-    try:
-        tmp = _temp_dir(target, fmt, version, temps)
+    with Publication(state, version) as publication:
+        tmp = _temp_dir(publication, target, fmt)
         link_all(target, fmt, tmp, Placement(owners, target.home, {}))
         _write_descriptors(target, fmt, tmp, version)
-        os.rename(tmp, target.version_dir(fmt, version))
-    except BaseException:
-        for path in temps:
-            remove_path(path)
-        raise
+        publication.place(tmp)
 
 
-def _temp_dir(target: Target, fmt, version: int, temps: list[Path]) -> Path:
-    path = target.dest / fmt.name / f".v{version}{PARTIAL_MARK}{os.getpid()}"
-    temps.append(path)
-    path.mkdir(parents=True)
-    for rel in fmt.dirs(target.grid):
-        (path / rel).mkdir(parents=True, exist_ok=True)
-    return path
+def _temp_dir(publication: Publication, target: Target, fmt) -> Path:
+    return publication.folder(target.version_dir(fmt, publication.version), fmt.dirs(target.grid))
 
 
 def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executor: Executor):
