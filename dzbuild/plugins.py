@@ -1,10 +1,13 @@
-"""Loading plugins and looking up what they registered.
+"""Loading plugins, checking what they register, and calling their hooks.
 
 Built-in behaviour lives in ``DEFAULT_PLUGINS`` and is registered exactly like a third-party
 plugin found through the ``dzbuild`` entry-point group. Loading happens once, lazily, so that
 ``dzbuild --version`` and a no-op rebuild never pay for it; and the entry-point scan (tens of
 milliseconds: it reads every installed distribution's metadata) happens only when a name is
 asked for that no built-in provides, or when every plugin is listed.
+
+Every hook is called through ``pm.hook`` (one plugin at a time, so the registry and error
+messages know which plugin did what), which is what ``DZBUILD_TRACE_HOOKS=1`` traces.
 """
 
 from __future__ import annotations
@@ -16,20 +19,24 @@ from dataclasses import dataclass, field
 
 import pluggy
 
-from . import hookspecs
-from .errors import PluginError
+from . import api, hookspecs
+from .errors import DzbuildError, PluginError
 
 ENTRY_POINT_GROUP = "dzbuild"
 DEFAULT_PLUGINS = (
     "dzbuild.default_plugins.resample_opencv",
     "dzbuild.default_plugins.storage_files",
     "dzbuild.default_plugins.format_dzi",
+    "dzbuild.default_plugins.site_templates",
 )
-KINDS = {
-    "resampler": ("register_resamplers", ("name", "parent")),
-    "storage": ("register_storages", ("name", "write", "link")),
-    "format": ("register_formats", ("name", "dirs", "tile_path", "descriptors")),
+KINDS = {  # kind: (the hook that registers it, the protocol each registered object satisfies)
+    "resampler": ("register_resamplers", api.Resampler),
+    "storage": ("register_storages", api.Storage),
+    "format": ("register_formats", api.OutputFormat),
+    "executor": ("register_executors", api.ExecutorProvider),
 }
+OPTIONAL = {"storage": ("link_into",), "format": ("check",)}  # members a protocol names in its docstring only
+TEMPLATE_HOOK = "register_template_dirs"
 
 _manager: pluggy.PluginManager | None = None
 _entry_points_loaded = False
@@ -47,6 +54,7 @@ class Registry:
     """What every plugin registered, by kind and name; clashes are refused here, in one place."""
 
     entries: dict[str, dict[str, Entry]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
+    template_dirs: list[Entry] = field(default_factory=list)  # third-party folders first, built-in last
     complete: bool = False  # True once entry-point plugins were loaded too
 
     def get(self, kind: str, name: str):
@@ -60,6 +68,16 @@ class Registry:
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.entries[kind])
+
+
+def optional_member(obj, member: str):
+    """A registered object's optional member (storage ``link_into``, format ``check``), or None.
+
+    The one place where dzbuild asks whether a plugin offers more than its protocol requires.
+    """
+    if not any(member in members for members in OPTIONAL.values()):
+        raise ValueError(f"{member!r} is not an optional plugin member")
+    return getattr(obj, member, None)
 
 
 def get_plugin_manager(entry_points: bool = True) -> pluggy.PluginManager:
@@ -101,34 +119,85 @@ def reset() -> None:
     _registry = None
 
 
+class Register:
+    """The ``register`` function one plugin receives; its repr names the plugin in hook traces."""
+
+    def __init__(self, plugin: str, accept) -> None:
+        self.plugin, self.accept = plugin, accept
+
+    def __call__(self, obj) -> None:
+        self.accept(obj, self.plugin)
+
+    def __repr__(self) -> str:
+        return f"<register for plugin {self.plugin!r}>"
+
+
+def call_each(pm: pluggy.PluginManager, hook: str, make_kwargs=None, **kwargs) -> list[tuple[str, object]]:
+    """Call ``hook`` on each plugin that implements it, through ``pm.hook`` so that tracing sees it.
+
+    Returns ``(plugin name, result)`` pairs in registration order. ``make_kwargs(plugin)`` adds
+    per-plugin arguments. A failure that is not a ``DzbuildError`` becomes a ``PluginError``
+    naming the plugin and the hook.
+    """
+    everyone = pm.get_plugins()
+    results = []
+    for impl in getattr(pm.hook, hook).get_hookimpls():  # in registration order: built-ins first
+        name = pm.get_name(impl.plugin) or repr(impl.plugin)
+        caller = pm.subset_hook_caller(hook, [p for p in everyone if p is not impl.plugin])
+        extra = make_kwargs(name) if make_kwargs else {}
+        try:
+            answer = caller(**kwargs, **extra)
+        except DzbuildError:
+            raise
+        except Exception as exc:
+            raise PluginError(f"plugin {name!r} failed in {hook}: {type(exc).__name__}: {exc}") from exc
+        results.append((name, answer[0] if answer else None))
+    return results
+
+
 def collect(pm: pluggy.PluginManager) -> Registry:
     result = Registry()
-    for kind, (hook_name, required) in KINDS.items():
-        hook = getattr(pm.hook, hook_name)
-        for impl in hook.get_hookimpls():
-            plugin_name = pm.get_name(impl.plugin) or repr(impl.plugin)
-
-            def register(obj, _kind=kind, _plugin=plugin_name, _hook=hook_name, _required=required):
-                _add(result, _kind, obj, _plugin, _hook, _required)
-
-            impl.function(register=register)
+    for kind, (hook, protocol) in KINDS.items():
+        accept = _acceptor(result, kind, hook, protocol)
+        call_each(pm, hook, lambda plugin, accept=accept: {"register": Register(plugin, accept)})
+    dirs: list[Entry] = []
+    call_each(pm, TEMPLATE_HOOK, lambda plugin: {"register": Register(plugin, lambda d, p: dirs.append(Entry(d, p)))})
+    result.template_dirs = sorted(dirs, key=lambda entry: entry.plugin in DEFAULT_PLUGINS)
     return result
 
 
-def _add(result: Registry, kind: str, obj, plugin: str, hook: str, required: tuple[str, ...]) -> None:
-    missing = [attr for attr in required if not hasattr(obj, attr)]
+def _acceptor(result: Registry, kind: str, hook: str, protocol: type):
+    def accept(obj, plugin: str) -> None:
+        problem = contract_problem(obj, kind, protocol)
+        if problem:
+            raise PluginError(f"plugin {plugin!r} registered a {kind} in {hook} {problem}")
+        previous = result.entries[kind].get(obj.name)
+        if previous is not None:
+            raise PluginError(
+                f"plugin {plugin!r} registered a {kind} named {obj.name!r} in {hook}, "
+                f"but plugin {previous.plugin!r} already did"
+            )
+        result.entries[kind][obj.name] = Entry(obj, plugin)
+
+    return accept
+
+
+def contract_problem(obj, kind: str, protocol: type) -> str | None:
+    """What ``obj`` lacks to satisfy ``protocol`` ("without parent, name"), or None if nothing."""
+    members = api.protocol_members(protocol)
+    missing = [member for member in members if not hasattr(obj, member)]
     if missing:
-        raise PluginError(f"plugin {plugin!r} registered a {kind} in {hook} without {', '.join(missing)}")
-    name = obj.name
-    if not isinstance(name, str) or not name:
-        raise PluginError(f"plugin {plugin!r} registered a {kind} in {hook} with no name")
-    previous = result.entries[kind].get(name)
-    if previous is not None:
-        raise PluginError(
-            f"plugin {plugin!r} registered a {kind} named {name!r} in {hook}, "
-            f"but plugin {previous.plugin!r} already did"
-        )
-    result.entries[kind][name] = Entry(obj, plugin)
+        return f"without {', '.join(missing)}"
+    declared = vars(protocol)
+    methods = [m for m in members if callable(declared.get(m))] + [m for m in OPTIONAL.get(kind, ()) if hasattr(obj, m)]
+    not_callable = [member for member in methods if not callable(getattr(obj, member))]
+    if not_callable:
+        return f"whose {', '.join(not_callable)} cannot be called"
+    texts = [m for m in members if protocol.__annotations__.get(m) == "str"]
+    if "name" in texts and not (isinstance(obj.name, str) and obj.name):
+        return "with no name"
+    bad = [member for member in texts if not (isinstance(getattr(obj, member), str) and getattr(obj, member))]
+    return f"whose {', '.join(bad)} is not a non-empty string" if bad else None
 
 
 def describe() -> list[dict]:
@@ -141,6 +210,7 @@ def describe() -> list[dict]:
         provides = {
             kind: sorted(n for n, entry in reg.entries[kind].items() if entry.plugin == name) for kind in KINDS
         }
+        provides["template_dirs"] = [str(entry.obj) for entry in reg.template_dirs if entry.plugin == name]
         dist = next((d for p, d in pm.list_plugin_distinfo() if p is plugin), None)
         version = getattr(getattr(dist, "metadata", None), "get", lambda *_: None)("version") if dist else None
         rows.append({
@@ -152,10 +222,3 @@ def describe() -> list[dict]:
         })
     return rows
 
-
-def optional_member(obj, name: str):
-    """An optional member of a plugin object (storage ``link_into``, format ``check``), or None.
-
-    The one place where dzbuild asks whether a plugin offers more than its protocol requires.
-    """
-    return getattr(obj, name, None)

@@ -6,21 +6,26 @@ import inspect
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from imagedirs import add_version, base, make_image_dir, tile_file, tree_bytes
+from sites import make_site, write_files
 
-from dzbuild import cli, hookspecs, plugins
+from dzbuild import api, cli, hookspecs, plugins
 from dzbuild.default_plugins.resample_opencv import AreaResampler
-from dzbuild.default_plugins.storage_files import CopyStorage
+from dzbuild.default_plugins.storage_files import CopyStorage, HardlinkStorage
 from dzbuild.errors import PluginError
 from dzbuild.grid import Tile
+from dzbuild.site.build import build_site
 from dzbuild.hookspecs import hookimpl
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.testing import plugin_registered
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+PLUGIN_DOCS = README.parent / "docs" / "plugins.md"
 
 
 registered = plugin_registered  # for the duration of a block, exactly as an entry point would be
@@ -117,6 +122,7 @@ class FlatFormat:
     """A made-up layout: every tile in one folder, and a JSON descriptor; level 0 left out."""
 
     name = "flat"
+    descriptor = "info.json"
 
     def dirs(self, grid):
         return ["tiles"]
@@ -126,6 +132,9 @@ class FlatFormat:
 
     def descriptors(self, spec, grid, context):
         return {"info.json": json.dumps({"width": spec.width, "version": context.version}).encode()}
+
+    def viewer_source(self, descriptor_url, spec):
+        return None  # no viewer reads this layout
 
 
 class FormatPlugin:
@@ -197,6 +206,128 @@ def test_a_published_format_stays_when_a_later_run_does_not_name_it(tmp_path):
     assert set(os.listdir(image_dir / "dest" / "flat" / "v1" / "tiles")) == flat_names(spec.grid)
 
 
+# -- Site hooks -------------------------------------------------------------------------------------------
+
+
+def site_build(site):
+    return build_site(site, progress="quiet")
+
+
+def test_hook_site_built_fires_once_the_output_is_complete(tmp_path):
+    site = make_site(tmp_path, images=("a",))
+    seen = []
+
+    class Plugin:
+        @hookimpl
+        def site_built(self, config, output, summary):
+            files = sorted(p.relative_to(output).as_posix() for p in output.rglob("*") if p.is_file())
+            seen.append((config.root, output, summary, files))
+
+    with registered(Plugin(), "test-site-built"):
+        report = site_build(site)
+        site_build(site)  # a rerun with nothing new is a complete output too
+    assert len(seen) == 2
+    root, output, summary, files = seen[0]
+    assert (root, output) == (site.resolve(), site.resolve() / "_site")
+    assert summary == report.summary() and summary["versions_built"] == 1
+    assert {"index.html", "a/index.html", "a/dzi/v0/dzi.xml", "_headers", "_redirects"} <= set(files)
+    assert seen[1][2]["versions_built"] == 0 and seen[1][3] == files
+
+
+def test_a_failing_site_hook_is_a_plugin_error_naming_it(tmp_path, capsys):
+    site = make_site(tmp_path, images=("a",))
+
+    class Plugin:
+        @hookimpl
+        def site_built(self, config, output, summary):
+            raise OSError("bucket not found")
+
+    with registered(Plugin(), "test-deploy"):
+        assert cli.main(["build", str(site), "--progress", "quiet"]) == 5
+    assert capsys.readouterr().err == "dzbuild: error: plugin 'test-deploy' failed in site_built: OSError: bucket not found\n"
+
+
+def test_hooks_register_template_dirs_and_extra_template_vars(tmp_path):
+    """Plugin folders come after the site's own templates and before the built-in ones."""
+    site = make_site(tmp_path, 'templates = "theme"\n', {"g/collection.toml": ""}, images=("a", "g/b"))
+    theme = tmp_path / "plugin-theme"
+    write_files(theme, {
+        "index.html": "plugin index",
+        "image.html": "{{ deploy_note }}|{{ site.title }}|{{ image.rel }}|{{ template_seen }}",
+        "assets/plugin.css": "body {}",
+    })
+    write_files(site / "theme", {"index.html": "site index {{ deploy_note }}"})
+
+    class Plugin:
+        @hookimpl
+        def register_template_dirs(self, register):
+            register(theme)
+
+        @hookimpl
+        def extra_template_vars(self, template, config):
+            return {"deploy_note": f"from {config.title}", "template_seen": template, "site": "not dzbuild's"}
+
+    with registered(Plugin(), "test-theme"):
+        site_build(site)
+    output = site / "_site"
+    assert (output / "index.html").read_text() == "site index from Deep Zoom images"  # the site's own wins
+    assert (output / "a" / "index.html").read_text() == "from Deep Zoom images|Deep Zoom images|a|image.html"
+    assert (output / "_dzbuild" / "assets" / "plugin.css").read_text() == "body {}"
+    assert "openseadragon.min.js" in (output / "g" / "index.html").read_text()  # built-in collection.html still serves
+
+
+def test_extra_template_vars_must_return_a_dict(tmp_path):
+    site = make_site(tmp_path, images=("a",))
+
+    class Plugin:
+        @hookimpl
+        def extra_template_vars(self, template, config):
+            return ["not", "a", "dict"]
+
+    with registered(Plugin(), "test-vars"):
+        with pytest.raises(PluginError) as caught:
+            site_build(site)
+    assert str(caught.value) == "plugin 'test-vars' returned a list from extra_template_vars, not a dict"
+
+
+def test_plugins_command_lists_site_hooks(tmp_path, capsys):
+    class Plugin:
+        @hookimpl
+        def register_template_dirs(self, register):
+            register(tmp_path)
+
+        @hookimpl
+        def site_built(self, config, output, summary):
+            pass
+
+    with registered(Plugin(), "test-site"):
+        assert cli.main(["plugins"]) == 0
+    text = capsys.readouterr().out
+    assert f"test-site (plugin)\n  hooks: register_template_dirs, site_built\n  provides: template_dirs: {tmp_path}\n" in text
+
+
+# -- Tracing ----------------------------------------------------------------------------------------------
+
+
+def test_trace_hooks_shows_every_hook_call_of_a_real_build(tmp_path):
+    image_dir, _, _ = make_image_dir(tmp_path, 300, 200, 128)
+    env = {**os.environ, "DZBUILD_TRACE_HOOKS": "1"}
+    command = [sys.executable, "-m", "dzbuild", "pyramid", str(image_dir), "--jobs", "1"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    for hook, plugin in [
+        ("register_resamplers", "dzbuild.default_plugins.resample_opencv"),
+        ("register_storages", "dzbuild.default_plugins.storage_files"),
+        ("register_formats", "dzbuild.default_plugins.format_dzi"),
+        ("register_template_dirs", "dzbuild.default_plugins.site_templates"),
+    ]:
+        call = f"  {hook} [hook]\n      register: <register for plugin '{plugin}'>\n  finish {hook} --> [] [hook]\n"
+        assert call in result.stderr
+    other, _, _ = make_image_dir(tmp_path / "other", 300, 200, 128)
+    untraced = subprocess.run([*command[:4], str(other), "--jobs", "1"], capture_output=True, text=True, timeout=120)
+    assert untraced.returncode == 0 and "[hook]" not in untraced.stderr
+
+
 # -- Contract errors ------------------------------------------------------------------------------------
 
 
@@ -226,6 +357,73 @@ def test_incomplete_object_names_the_plugin_the_hook_and_what_is_missing():
         with pytest.raises(PluginError) as caught:
             plugins.registry()
     assert "'test-incomplete' registered a resampler in register_resamplers without parent" in str(caught.value)
+
+
+def complete_object(protocol):
+    """An object with every member of ``protocol``: methods that do nothing, ``name``-like strings."""
+    members = {}
+    for member in api.protocol_members(protocol):
+        members[member] = (lambda self, *a: None) if callable(vars(protocol).get(member)) else f"test-{member}"
+    return members
+
+
+@pytest.mark.parametrize("kind", sorted(plugins.KINDS))
+def test_every_protocol_member_is_required(kind):
+    hook, protocol = plugins.KINDS[kind]
+    members = complete_object(protocol)
+    for missing in members:
+        partial = type("Partial", (), {k: v for k, v in members.items() if k != missing})
+        plugin = type("Plugin", (), {hook: hookimpl(lambda self, register: register(partial()))})()
+        with registered(plugin, "test-partial"):
+            with pytest.raises(PluginError) as caught:
+                plugins.registry()
+        assert str(caught.value) == f"plugin 'test-partial' registered a {kind} in {hook} without {missing}"
+    whole = type("Whole", (), members)
+    plugin = type("Plugin", (), {hook: hookimpl(lambda self, register: register(whole()))})()
+    with registered(plugin, "test-whole"):
+        assert plugins.registry().get(kind, "test-name").__class__ is whole
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "problem"),
+    [
+        ("storage", {"write": "not a method"}, "whose write cannot be called"),
+        ("storage", {"link_into": 3}, "whose link_into cannot be called"),
+        ("format", {"check": None}, "whose check cannot be called"),
+        ("format", {"name": ""}, "with no name"),
+        ("resampler", {"name": 7}, "with no name"),
+        ("format", {"descriptor": None}, "whose descriptor is not a non-empty string"),
+    ],
+)
+def test_wrong_members_are_refused(kind, change, problem):
+    hook, protocol = plugins.KINDS[kind]
+    wrong = type("Wrong", (), {**complete_object(protocol), **change})
+    plugin = type("Plugin", (), {hook: hookimpl(lambda self, register: register(wrong()))})()
+    with registered(plugin, "test-wrong"):
+        with pytest.raises(PluginError) as caught:
+            plugins.registry()
+    assert str(caught.value) == f"plugin 'test-wrong' registered a {kind} in {hook} {problem}"
+
+
+def test_optional_members_are_looked_up_in_one_place():
+    storage, fmt = CopyStorage(), FlatFormat()
+    assert plugins.optional_member(storage, "link_into") is None  # a plain copy links nothing
+    assert plugins.optional_member(HardlinkStorage(), "link_into") is not None
+    assert plugins.optional_member(fmt, "check") is None
+    with pytest.raises(ValueError):
+        plugins.optional_member(fmt, "descriptors")  # required members are attributes, not optional lookups
+
+
+def test_a_failing_hook_names_the_plugin_and_the_hook():
+    class Plugin:
+        @hookimpl
+        def register_formats(self, register):
+            raise KeyError("boom")
+
+    with registered(Plugin(), "test-broken"):
+        with pytest.raises(PluginError) as caught:
+            plugins.registry()
+    assert str(caught.value) == "plugin 'test-broken' failed in register_formats: KeyError: 'boom'"
 
 
 def test_unknown_name_lists_what_is_installed(tmp_path):
@@ -261,8 +459,27 @@ def hook_specs():
     return [(name, fn) for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "dzbuild_spec")]
 
 
-def test_every_hook_is_registered_by_a_builtin():
-    assert {name for name, _ in hook_specs()} == {hook for hook, _ in plugins.KINDS.values()}
+EXECUTOR_WORK = "the built-in inline and fork executors are registered by the executor (Dask) work, not merged yet"
+
+
+def registration_hooks():
+    for name, _ in hook_specs():
+        if name.startswith("register_"):
+            marks = [pytest.mark.xfail(reason=EXECUTOR_WORK, strict=True)] if name == "register_executors" else []
+            yield pytest.param(name, marks=marks)
+
+
+@pytest.mark.parametrize("name", list(registration_hooks()))
+def test_every_registration_hook_is_used_by_a_builtin(name):
+    """dzbuild registers its own defaults through the hooks it offers; event hooks have no default."""
+    manager = plugins.get_plugin_manager()
+    implementers = {manager.get_name(impl.plugin) for impl in getattr(manager.hook, name).get_hookimpls()}
+    assert implementers & set(plugins.DEFAULT_PLUGINS)
+    assert name in {hook for hook, _ in plugins.KINDS.values()} | {plugins.TEMPLATE_HOOK}
+
+
+def plugin_docs() -> str:
+    return PLUGIN_DOCS.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", [name for name, _ in hook_specs()])
@@ -273,4 +490,27 @@ def test_every_hook_is_documented_with_its_signature(name):
     assert doc.splitlines()[0].endswith("."), "a one-line summary first"
     for param in params:
         assert f":param {param}:" in doc
-    assert f"{name}({', '.join(params)})" in README.read_text(encoding="utf-8")
+    assert f"{name}({', '.join(params)})" in plugin_docs()
+    assert f"`{name}(" in README.read_text(encoding="utf-8")  # the README's list of hooks names it too
+
+
+def signature_text(fn) -> str:
+    """``self, grid: Grid) -> list[str]`` as written in the source (annotations are strings there)."""
+    signature = inspect.signature(fn)
+    params = ", ".join(p.name if p.annotation is p.empty else f"{p.name}: {p.annotation}" for p in signature.parameters.values())
+    returns = "" if signature.return_annotation is signature.empty else f" -> {signature.return_annotation}"
+    return f"{params}){returns}"
+
+
+@pytest.mark.parametrize("kind", sorted(plugins.KINDS))
+def test_every_protocol_is_documented_with_its_signatures(kind):
+    """docs/plugins.md shows each protocol member as the code declares it."""
+    _, protocol = plugins.KINDS[kind]
+    text = plugin_docs()
+    assert f"class {protocol.__name__}(Protocol)" in text
+    for member in api.protocol_members(protocol):
+        declared = vars(protocol).get(member)
+        if callable(declared):
+            assert f"def {member}({signature_text(declared)}" in text
+        else:
+            assert f"    {member}: {protocol.__annotations__[member]}" in text

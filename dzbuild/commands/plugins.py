@@ -12,7 +12,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..plugins import describe
+    from ..plugins import KINDS, describe
 
     rows = describe()
     if args.json:
@@ -20,6 +20,6 @@ def run(args) -> int:
         return 0
     for row in rows:
         kind = "built-in" if row["builtin"] else f"version {row['version']}" if row["version"] else "plugin"
-        provides = "; ".join(f"{k}: {', '.join(row[k])}" for k in ("resampler", "storage", "format") if k in row)
+        provides = "; ".join(f"{k}: {', '.join(row[k])}" for k in (*KINDS, "template_dirs") if k in row)
         print(f"{row['name']} ({kind})\n  hooks: {', '.join(row['hooks'])}\n  provides: {provides or '-'}")
     return 0

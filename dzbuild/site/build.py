@@ -29,7 +29,8 @@ from .config import SiteConfig, load_config
 from .headers import render_headers, site_rules
 from .hostlimits import check_limits, measure
 from .mirror import Linker, add_version, mirror_tree, remove_stale
-from .pages import BUILTIN_TEMPLATES, CollectionInfo, ImageInfo, Renderer, url_path
+from .hooks import site_built, template_dirs, template_vars
+from .pages import CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
 from .redirects import render_redirects
 from .scan import scan_site
@@ -68,13 +69,14 @@ def build_site(
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = _build(Path(root), rebuild, jobs, progress)
+        config, report = _build(Path(root), rebuild, jobs, progress)
     report.warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     report.seconds = time.perf_counter() - started
+    site_built(config, config.output, report.summary())  # 10. plugins act on the complete output
     return report
 
 
-def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None) -> SiteReport:
+def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None) -> tuple[SiteConfig, SiteReport]:
     config = load_config(root)  # 1. dzbuild.toml or [tool.dzbuild]
     if jobs is not None:
         config = replace(config, jobs=jobs)
@@ -110,7 +112,7 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
     stats = measure(config.output)  # 9. the host's limits
     report.output_files, report.output_bytes = stats.files, stats.bytes
     check_limits(stats, config.host)
-    return report
+    return config, report
 
 
 def tree(config: SiteConfig) -> Path:
@@ -199,9 +201,9 @@ def _mirror_collection(out_dir: Path, target: Path, link: Linker) -> None:
 
 def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]:
     """Render every page (written only when its bytes change); return the output paths they own."""
-    template_dirs = [p for p in (config.templates, BUILTIN_TEMPLATES) if p]
+    dirs = template_dirs(config.templates)  # the site's, each plugin's, then the built-in templates
     site = {"title": config.title, "viewer_options": config.viewer.options}
-    renderer = Renderer(template_dirs, site, viewer)
+    renderer = Renderer(dirs, site, viewer, extra_vars=lambda template: template_vars(template, config))
     pages = [renderer.image_page(info) for info in images]
     pages += [renderer.collection_page(group) for group in groups]
     pages.append(renderer.index_page(images, groups))
@@ -213,7 +215,7 @@ def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]
         owned |= {
             f"{group.path}/{p.name}" for p in (config.output / group.path).glob("v*") if version_number(p.name) is not None
         }
-    owned |= set(copy_theme_assets(template_dirs, config.output))
+    owned |= set(copy_theme_assets(dirs, config.output))
     return owned
 
 

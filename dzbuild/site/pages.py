@@ -83,10 +83,11 @@ def environment(template_dirs: list[Path]):
 class Renderer:
     """Renders the pages of one site; returns ``(output relative path, bytes)`` pairs."""
 
-    def __init__(self, template_dirs: list[Path], site: dict, viewer) -> None:
+    def __init__(self, template_dirs: list[Path], site: dict, viewer, extra_vars=None) -> None:
         self.env = environment(template_dirs)
         self.site = site  # title, viewer options
         self.viewer = viewer  # assets.ViewerAssets
+        self.extra_vars = extra_vars  # template name -> plugins' variables (``extra_template_vars``)
 
     def _common(self, folder: str) -> dict:
         root = relative_url(folder, "")
@@ -100,7 +101,9 @@ class Renderer:
         }
 
     def render(self, template: str, folder: str, **context) -> tuple[str, bytes]:
-        html = self.env.get_template(template).render(**self._common(folder), **context)
+        extra = self.extra_vars(template) if self.extra_vars else {}
+        # dzbuild's own variables win over a plugin's of the same name, so a plugin cannot break a page
+        html = self.env.get_template(template).render({**extra, **self._common(folder), **context})
         return (f"{folder}/{PAGE}" if folder else PAGE), html.encode("utf-8")
 
     def image_page(self, image: ImageInfo) -> tuple[str, bytes]:

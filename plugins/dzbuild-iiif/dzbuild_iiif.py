@@ -68,6 +68,7 @@ def info(spec, grid, url: str) -> dict:
 
 class IiifFormat:
     name = "iiif"
+    descriptor = INFO_FILE
 
     def check(self, spec, base_url: str | None) -> None:
         """Refuse before building without a base URL: ``id`` must be absolute (viewers build tile URLs from it)."""
@@ -88,6 +89,9 @@ class IiifFormat:
         self.check(spec, context.url)
         text = json.dumps(info(spec, grid, context.url), indent=2) + "\n"
         return {INFO_FILE: text.encode("utf-8")}
+
+    def viewer_source(self, descriptor_url: str, spec) -> str:
+        return descriptor_url  # OpenSeadragon opens an info.json URL as a IIIF image service
 
 
 def _dirs(grid) -> list[str]:

@@ -71,6 +71,7 @@ def tiers_for(grid) -> Tiers:
 
 class ZoomifyFormat:
     name = "zoomify"
+    descriptor = PROPERTIES_FILE
 
     def dirs(self, grid) -> list[str]:
         tiers = tiers_for(grid)
@@ -95,6 +96,12 @@ class ZoomifyFormat:
             f' NUMIMAGES="1" VERSION="1.8" TILESIZE="{spec.tile_size}" />\n'
         )
         return {PROPERTIES_FILE: xml.encode("utf-8")}
+
+    def viewer_source(self, descriptor_url: str, spec) -> dict:
+        """OpenSeadragon's Zoomify source reads no descriptor: it takes the size and the tiles' folder."""
+        folder = descriptor_url[: -len(PROPERTIES_FILE)]
+        return {"type": "zoomifytileservice", "width": spec.width, "height": spec.height,
+                "tileSize": spec.tile_size, "fileFormat": spec.format, "tilesUrl": folder}
 
 
 @hookimpl

@@ -1,0 +1,11 @@
+"""Built-in site templates, registered like a theme plugin's folder and searched after every plugin's."""
+
+from __future__ import annotations
+
+from dzbuild.api import hookimpl
+from dzbuild.site.pages import BUILTIN_TEMPLATES
+
+
+@hookimpl
+def register_template_dirs(register):
+    register(BUILTIN_TEMPLATES)

@@ -1,0 +1,166 @@
+"""Third-party plugins written only against ``dzbuild.api``, installed as a distribution, driving ``dzbuild build``.
+
+``tests/dzbuild-test-plugins`` is a real distribution: pip builds it and installs it into a
+temporary folder that the subprocesses get on ``PYTHONPATH``, so dzbuild finds it through the
+``dzbuild`` entry-point group by pluggy's own ``load_setuptools_entrypoints`` (in-process tests
+skip entry points), and the test's virtual environment is never changed.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sites import make_site
+
+DIST = Path(__file__).resolve().parent / "dzbuild-test-plugins"
+MODULE = "dzbuild_test_plugins"
+PARTIAL = re.compile(r"^\.(v\d+)\.partial-.*$")  # a version folder before its rename into place
+
+
+@pytest.fixture(scope="module")
+def plugin_env(tmp_path_factory):
+    """An environment whose Python finds the installed test distribution."""
+    work = tmp_path_factory.mktemp("dist")
+    source = shutil.copytree(DIST, work / "source")  # the build leaves build/ and *.egg-info beside the sources
+    target = work / "site-packages"
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation", "--no-index"]
+    subprocess.run([*pip, "--target", str(target), str(source)], check=True, capture_output=True, timeout=300)
+    assert (target / f"{MODULE}-0.1.0.dist-info" / "entry_points.txt").is_file()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(target), os.environ.get("PYTHONPATH")]))}
+    env.pop("DZBUILD_TRACE_HOOKS", None)
+    return env
+
+
+def dzbuild(env, *args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "dzbuild", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def final(path: str) -> Path:
+    """Where a file placed in a temporary version folder is once the folder is renamed into place."""
+    return Path(*(PARTIAL.sub(r"\1", part) for part in Path(path).parts))
+
+
+def test_the_plugins_import_nothing_of_dzbuild_but_its_api():
+    tree = ast.parse((DIST / f"{MODULE}.py").read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert {name for name in imported if name.split(".")[0] == "dzbuild"} == {"dzbuild.api"}
+
+
+def test_an_installed_distribution_is_listed_with_its_version_and_what_it_provides(plugin_env):
+    result = dzbuild(plugin_env, "plugins", "--json")
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["test_plugins"] == {
+        "name": "test_plugins",
+        "version": "0.1.0",
+        "builtin": False,
+        "hooks": ["register_formats", "register_storages"],
+        "storage": ["recording"],
+        "format": ["dzijson"],
+    }
+
+
+SITE_CONFIG = 'storage = "recording"\nformats = ["dzi", "dzijson"]\n'
+
+
+@pytest.fixture(scope="module")
+def built_site(plugin_env, tmp_path_factory):
+    """A site with two images and a collection, built by the CLI with the plugins' storage and format."""
+    root = tmp_path_factory.mktemp("site")
+    site = make_site(root, SITE_CONFIG, {"gallery/collection.toml": 'title = "Gallery"\n'}, ("a", "gallery/x", "gallery/y"))
+    log = root / "placements.jsonl"
+    result = dzbuild({**plugin_env, "DZBUILD_RECORDER_LOG": str(log)}, "build", str(site), "--json")
+    assert result.returncode == 0, result.stderr
+    placed = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    return site, json.loads(result.stdout), placed
+
+
+def published_files(tree: Path) -> list[Path]:
+    """Every file of the published versions in the cache: format folders and collection versions, no state."""
+    return [p for p in files_under(tree) if not any(part.startswith(".") for part in p.relative_to(tree).parts)]
+
+
+def is_descriptor(path: Path) -> bool:
+    return path.name in ("dzi.xml", "image.json") or path.suffix == ".dzc"
+
+
+def test_every_published_tile_went_through_the_storage(built_site):
+    site, summary, placed = built_site
+    tree = site / ".dzbuild" / "tree"
+    paths = [final(entry["path"]) for entry in placed]
+    assert len(paths) == len(set(paths))  # each file placed once
+    tiles = [p for p in published_files(tree) if not is_descriptor(p)]
+    assert set(tiles) == set(paths)
+    assert len(tiles) == 3 * 2 * 16 + 8 + 2  # 3 images x 2 formats; the collection: 1 tile a level, 2 at level 8
+    assert {p.relative_to(tree).parts[1] for p in paths if p.parts[-4] != "gallery"} >= {"dzi", "dzijson"}
+    assert summary["tiles_computed"] == sum(e["op"] == "write" for e in placed)
+    links = [entry for entry in placed if entry["op"] == "link"]
+    assert links and all(Path(e["target"]).is_file() and not Path(e["target"]).is_symlink() for e in links)
+
+
+@pytest.mark.xfail(reason="descriptors are written by pyramid/publish.py and collection/publish.py, not yet through"
+                   " the storage (issue 11 item 3)", strict=True)
+def test_descriptors_go_through_the_storage(built_site):
+    site, _, placed = built_site
+    descriptors = [p for p in published_files(site / ".dzbuild" / "tree") if is_descriptor(p)]
+    assert len(descriptors) == 3 * 2 + 1
+    assert set(descriptors) <= {final(entry["path"]) for entry in placed}
+
+
+def test_the_output_serves_the_files_the_cache_published(built_site):
+    """True today: the output's version folders are links to the cache's, whose tiles the storage placed."""
+    site, _, placed = built_site
+    output, published = site / "_site", published_files(site / ".dzbuild" / "tree")
+    by_inode = {p.stat().st_ino: p for p in published}
+    mirrored = [p for p in files_under(output) if p.relative_to(output).parts[0] != "_dzbuild" and p.suffix != ".html"
+                and p.parent != output]
+    assert len(mirrored) == len(published) and {by_inode[p.stat().st_ino] for p in mirrored} == set(published)
+    placed_inodes = {os.stat(final(entry["path"])).st_ino for entry in placed}
+    assert all(p.stat().st_ino in placed_inodes for p in mirrored if not is_descriptor(p))
+
+
+@pytest.mark.xfail(
+    reason="the site output mirror is linked by dzbuild/site/mirror.py, not yet through the storage (issue 11 item 3)",
+    strict=True,
+)
+def test_the_output_mirror_is_placed_through_the_storage(built_site):
+    site, _, placed = built_site
+    output = site / "_site"
+    paths = {final(entry["path"]) for entry in placed}
+    assert [p for p in files_under(output / "a" / "dzi") if p not in paths] == []
+
+
+def test_the_plugin_format_is_published_beside_dzi_with_the_same_tiles(built_site):
+    site, _, _ = built_site
+    for rel in ("a", "gallery/x"):
+        folder = site / "_site" / rel
+        image = json.loads((folder / "dzijson" / "v0" / "image.json").read_text())["Image"]
+        assert image["Size"] == {"Width": "300", "Height": "200"} and image["Url"] == "tiles/"
+        dzi_tiles = folder / "dzi" / "v0" / "dzi_files"
+        ours = folder / "dzijson" / "v0" / "tiles"
+        names = [p.relative_to(dzi_tiles) for p in files_under(dzi_tiles)]
+        assert names == [p.relative_to(ours) for p in files_under(ours)] and len(names) == 16
+        assert all((ours / n).read_bytes() == (dzi_tiles / n).read_bytes() for n in names)
+
+
+def test_a_rerun_places_nothing(built_site, plugin_env, tmp_path):
+    site, _, _ = built_site
+    log = tmp_path / "again.jsonl"
+    result = dzbuild({**plugin_env, "DZBUILD_RECORDER_LOG": str(log)}, "build", str(site), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["versions_built"] == 0 and not log.exists()
