@@ -66,7 +66,8 @@ def build_collection(
     """Publish a new collection version if a member gained a version or members were added or removed.
 
     ``members`` are ``(stable key, image output folder)`` in declared order; each key keeps its item
-    number forever. A rerun with nothing new publishes nothing.
+    number forever. A rerun with nothing new publishes nothing. Returns a ``CollectionReport``:
+    ``versions`` published by this call, ``latest_descriptor`` (the newest ``.dzc``) and ``summary()``.
     """
     started = time.perf_counter()
     out_dir = Path(out_dir)

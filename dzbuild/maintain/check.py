@@ -51,6 +51,19 @@ def check_dest(dest: Path | str, deep: bool = False, root: Path | str | None = N
     return check_report(Path(dest), deep, root).problems
 
 
+def check(path: Path | str, deep: bool = False, root: Path | str | None = None) -> list[Problem]:
+    """Verify the output at ``path`` without rebuilding it, as ``dzbuild check`` does.
+
+    ``path`` is an image folder (its ``dest/``), an output folder, or a tree of them (a site's cache).
+    Returns every problem found, each naming the file and what is wrong; an empty list means all is well.
+    """
+    path = Path(path)
+    dests = find_dests(path) if path.is_dir() else []
+    if not dests:
+        return [Problem(str(path), "holds no dzbuild output (no .dzbuild/ records below it)")]
+    return [problem for dest in dests for problem in check_report(dest, deep, root).problems]
+
+
 def find_dests(path: Path) -> list[Path]:
     """The output folders ``path`` stands for: an image folder's ``dest``, a dest itself, or every one below."""
     if (path / SPEC_FILE).is_file():

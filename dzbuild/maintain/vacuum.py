@@ -128,7 +128,11 @@ def vacuum(
     keep: str | None = None,
     dry_run: bool = False,
 ) -> VacuumReport:
-    """Remove the chosen versions of an image's ``dest``; every kept version stays valid throughout."""
+    """Remove the chosen versions of an image's ``dest``; every kept version stays valid throughout.
+
+    ``remove`` or ``keep`` name versions as ``dzbuild vacuum`` does (``"v1..v3"``, ``"v0,v4"``). Returns a
+    ``VacuumReport``: ``removed``, ``kept``, the entries, files and bytes freed, and ``summary()``.
+    """
     dest = Path(dest) if dest is not None else Path(image_dir) / "dest"
     if not (dest / STATE_DIR / "v0.json").is_file():
         raise ConfigError("has no published version to vacuum", dest)

@@ -36,7 +36,8 @@ _OPTION_DEFAULTS = {
 
 
 class BuildOptions(namedtuple("BuildOptions", _OPTION_DEFAULTS, defaults=_OPTION_DEFAULTS.values())):
-    """How to build; every field has a default (see ``_OPTION_DEFAULTS``).
+    """How ``build_pyramid`` builds: ``storage``, ``resampler``, ``formats``, ``jobs``, ``rebuild``, ``base_url``
+    and ``spec_defaults``, each with the default ``dzbuild pyramid`` uses (see ``_OPTION_DEFAULTS``).
 
     A plain named tuple: no ``dataclasses`` or ``typing`` import on a rerun with nothing new.
     """
@@ -93,7 +94,12 @@ def build_pyramid(
     options: BuildOptions = BuildOptions(),
     executor: "Executor | None" = None,
 ) -> ImageReport:
-    """Publish every version of ``image_dir`` that ``dest`` does not have yet, oldest first."""
+    """Publish every version of ``image_dir`` that ``dest`` (default ``image_dir/dest``) does not have yet, oldest first.
+
+    Returns an ``ImageReport``: ``versions`` (what each new version computed and linked), ``backfilled``
+    formats and ``summary()``, the dict ``dzbuild pyramid --json`` prints. A rerun with nothing new
+    does no tile work and returns no versions.
+    """
     started = time.perf_counter()
     image_dir = Path(image_dir)
     dest = Path(dest) if dest is not None else default_dest(image_dir)

@@ -65,7 +65,11 @@ class SiteReport:
 def build_site(
     root: Path | str, *, rebuild: bool = False, jobs: int | None = None, progress: str | None = None
 ) -> SiteReport:
-    """Build the site at ``root``; warnings (host limits, headers) are collected into the report."""
+    """Build the site at ``root`` as ``dzbuild build`` does, then fire the ``site_built`` hook.
+
+    Returns a ``SiteReport`` whose ``summary()`` is what ``--json`` prints; warnings (host limits,
+    headers) are collected into its ``warnings``, not raised.
+    """
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
