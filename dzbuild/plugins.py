@@ -161,9 +161,15 @@ def collect(pm: pluggy.PluginManager) -> Registry:
         accept = _acceptor(result, kind, hook, protocol)
         call_each(pm, hook, lambda plugin, accept=accept: {"register": Register(plugin, accept)})
     dirs: list[Entry] = []
-    call_each(pm, TEMPLATE_HOOK, lambda plugin: {"register": Register(plugin, lambda d, p: dirs.append(Entry(d, p)))})
+    call_each(pm, TEMPLATE_HOOK, lambda plugin: {"register": Register(plugin, lambda d, p: _add_dir(dirs, d, p))})
     result.template_dirs = sorted(dirs, key=lambda entry: entry.plugin in DEFAULT_PLUGINS)
     return result
+
+
+def _add_dir(dirs: list[Entry], folder, plugin: str) -> None:
+    if not isinstance(folder, (str, os.PathLike)) or not os.path.isdir(folder):
+        raise PluginError(f"plugin {plugin!r} registered {folder!r} in {TEMPLATE_HOOK}, which is not a folder")
+    dirs.append(Entry(folder, plugin))
 
 
 def _acceptor(result: Registry, kind: str, hook: str, protocol: type):

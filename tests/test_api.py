@@ -204,3 +204,26 @@ def test_the_top_level_names_are_documented_and_cheap_to_import():
     assert result.stdout.strip() == "[]"
     with pytest.raises(AttributeError):
         dzbuild.not_a_name  # noqa: B018
+
+
+# -- The plugin guide -----------------------------------------------------------------------------------
+
+GUIDE = README.parent / "docs" / "plugins.md"
+
+
+def test_the_plugin_guide_examples_run(tmp_path, monkeypatch):
+    """docs/plugins.md: blocks starting ``# NAME.py`` are written as modules, the others run in order."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    blocks = python_blocks(GUIDE.read_text(encoding="utf-8"))[1:]  # the first shows the protocols
+    modules = [block for block in blocks if re.match(r"# \w+\.py\n", block)]
+    assert len(modules) == 3 and len(blocks) == 6
+    try:
+        for number, block in enumerate(blocks):
+            if block in modules:
+                (tmp_path / block.split("\n", 1)[0][2:]).write_text(block, encoding="utf-8")
+            else:
+                exec(compile(block, f"docs/plugins.md python block {number}", "exec"), {"__name__": f"guide_{number}"})
+    finally:
+        for name in ("dzbuild_dzijson", "dzbuild_readonly", "dzbuild_sitemap"):
+            sys.modules.pop(name, None)

@@ -276,6 +276,20 @@ def test_hooks_register_template_dirs_and_extra_template_vars(tmp_path):
     assert "openseadragon.min.js" in (output / "g" / "index.html").read_text()  # built-in collection.html still serves
 
 
+def test_a_template_dir_must_be_a_folder(tmp_path):
+    class Plugin:
+        @hookimpl
+        def register_template_dirs(self, register):
+            register(tmp_path / "missing")
+
+    with registered(Plugin(), "test-theme"):
+        with pytest.raises(PluginError) as caught:
+            plugins.registry()
+    message = str(caught.value)
+    assert message.startswith("plugin 'test-theme' registered PosixPath(") and "missing" in message
+    assert message.endswith("in register_template_dirs, which is not a folder")
+
+
 def test_extra_template_vars_must_return_a_dict(tmp_path):
     site = make_site(tmp_path, images=("a",))
 
