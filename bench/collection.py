@@ -104,7 +104,7 @@ def _measure(run: Path, sources: list[Path], items: int, pool: Executor, log) ->
     members = [(src.name, run / "images" / src.name) for src in sources[:items]]
     options = BuildOptions(jobs=pool.jobs)
     started = time.perf_counter()
-    for src, (_, dest) in zip(sources, members):
+    for src, (_, dest) in zip(sources, members, strict=False):  # members: the first `items` sources
         build_pyramid(src, dest, options, executor=pool)
     members_seconds = time.perf_counter() - started
     log(f"{items} pyramids built in {members_seconds:.2f} s")

@@ -42,7 +42,8 @@ class NaturalImage:
         radii = np.exp(rng.uniform(np.log(6), np.log(max(8, min(width, height) // 8)), count))
         centres = rng.integers(0, (width, height), (count, 2))
         colours = rng.integers(0, 256, (count, 3))
-        self.discs = [(int(x), int(y), int(r), tuple(map(int, c))) for (x, y), r, c in zip(centres, radii, colours)]
+        discs = zip(centres, radii, colours, strict=True)
+        self.discs = [(int(x), int(y), int(r), tuple(map(int, c))) for (x, y), r, c in discs]
 
     def _smooth_field(self, rng) -> np.ndarray:
         """Colour (3 channels) and a ridge signal (1), each a sum of cubic-interpolated random grids.

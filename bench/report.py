@@ -166,7 +166,8 @@ def _target6(r: SizeResult) -> Verdict:
     if not r.psnr or "vips dzsave" not in r.psnr:
         return Verdict("6 quality", None, "needs vips and the quality pass")
     vips = r.psnr["vips dzsave"]
-    gaps = {name: min(a - b for a, b in zip(values, vips)) for name, values in r.psnr.items() if name != "vips dzsave"}
+    others = {name: values for name, values in r.psnr.items() if name != "vips dzsave"}
+    gaps = {name: min(a - b for a, b in zip(values, vips, strict=True)) for name, values in others.items()}
     detail = "; ".join(f"{name}: worst level {gap:+.2f} dB vs vips (>= -1)" for name, gap in gaps.items())
     return Verdict("6 quality", gaps["dzbuild dct"] >= -1.0, detail + " (verdict on the default resampler, dct)")
 

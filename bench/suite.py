@@ -44,10 +44,10 @@ def run_sizes(images: list[BenchImage], runs_dir: Path, reps: int, vips: bool, q
         image.ensure(whole_jpeg=vips, log=log)
     results = [_start(image, runs_dir) for image in images]
     for rep in range(reps):
-        for image, result in zip(images, results):
+        for image, result in zip(images, results, strict=True):
             log(f"  {image.size}: repetition {rep + 1}/{reps}")
             _repetition(image, runs_dir / str(image.size), rep, vips, result, log)
-    for index, (image, result) in enumerate(zip(images, results)):
+    for index, (image, result) in enumerate(zip(images, results, strict=True)):
         if not result.runs["full"]:
             raise RuntimeError(f"every repetition at {image.size} failed: {result.failures}")
         log(f"  {image.size}: codec floor")

@@ -82,7 +82,8 @@ SITE_CONFIG = 'storage = "recording"\nformats = ["dzi", "dzijson"]\n'
 def built_site(plugin_env, tmp_path_factory):
     """A site with two images and a collection, built by the CLI with the plugins' storage and format."""
     root = tmp_path_factory.mktemp("site")
-    site = make_site(root, SITE_CONFIG, {"gallery/collection.toml": 'title = "Gallery"\n'}, ("a", "gallery/x", "gallery/y"))
+    collection = {"gallery/collection.toml": 'title = "Gallery"\n'}
+    site = make_site(root, SITE_CONFIG, collection, ("a", "gallery/x", "gallery/y"))
     log = root / "placements.jsonl"
     result = dzbuild({**plugin_env, "DZBUILD_RECORDER_LOG": str(log)}, "build", str(site), "--json")
     assert result.returncode == 0, result.stderr

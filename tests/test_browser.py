@@ -178,7 +178,8 @@ def test_the_version_picker_opens_an_older_version(site, server, browser):
         page.wait_for_selector('#viewer[data-state="loaded"]', timeout=30_000)
         page.select_option("#version", "dzi/v0/dzi.xml")
         page.wait_for_function(
-            "window.dzbuildViewer.world.getItemCount() === 1 && window.dzbuildViewer.world.getItemAt(0).getFullyLoaded()"
+            "window.dzbuildViewer.world.getItemCount() === 1"
+            " && window.dzbuildViewer.world.getItemAt(0).getFullyLoaded()"
             " && window.dzbuildViewer.world.getItemAt(0).source.tilesUrl.includes('/v0/')",
             timeout=30_000,
         )

@@ -66,7 +66,7 @@ def test_every_item_is_at_its_morton_cell_at_every_level(tmp_path: Path):
     dzc = read_dzc(report.latest_descriptor)
     assert report.latest_descriptor == out / "v0" / "gallery.dzc"
     assert [(i.id, i.n, i.width, i.height) for i in dzc.items] == [(n, n, w, h) for n, (w, h, _) in enumerate(SHAPES)]
-    for item, (_, dest) in zip(dzc.items, members):
+    for item, (_, dest) in zip(dzc.items, members, strict=True):
         assert (out / "v0" / item.source).resolve() == (dest / "dzi" / "v0" / "dzi.xml").resolve()
         for level in LAYOUT.levels:
             own = member_level(dest, 0, level)

@@ -64,7 +64,7 @@ def render_page(page_dir: Path, descriptor: Path, members, titles) -> str:
 
     items = [
         {"key": key, "title": title, "url": rel(dest.parent) + "/", "dzi": rel(dest / "dzi" / "v0" / "dzi.xml")}
-        for (key, dest), title in zip(members, titles)
+        for (key, dest), title in zip(members, titles, strict=True)
     ]
     return env.get_template("collection.html").render(
         site={"title": "Test site", "viewer_options": {}},
@@ -86,7 +86,7 @@ def test_python_sprites_cut_each_thumbnail_from_its_shared_tile(site):
     page_dir = site["root"] / "index-page"
     sprites = collection_sprites(site["descriptor"], page_dir, level=6)
     assert len(sprites) == ITEMS and len({s.url for s in sprites}) == 2  # 20 items, 16 per level-6 tile
-    for sprite, (_, dest) in zip(sprites, site["members"]):
+    for sprite, (_, dest) in zip(sprites, site["members"], strict=True):
         assert sprite.source == f"../images/{dest.parent.name}/dest/dzi/v0/dzi.xml"
         assert 'background:url("../coll/v0/g_files/6/' in sprite.style
         tile = cv2.imread(os.path.normpath(page_dir / sprite.url))

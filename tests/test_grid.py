@@ -254,7 +254,7 @@ def test_ancestors_climb_to_the_single_top_tile(data, grid):
     assert [t.level for t in chain] == list(range(tile.level - 1, -1, -1))
     assert all(grid.contains(t) for t in chain)
     assert not chain or chain[-1] == Tile(0, 0, 0)
-    for child, parent in zip([tile, *chain], chain):
+    for child, parent in zip([tile, *chain], chain, strict=False):  # each tile of the chain and its parent
         assert child in grid.children(parent)
 
 

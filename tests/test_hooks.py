@@ -244,7 +244,8 @@ def test_a_failing_site_hook_is_a_plugin_error_naming_it(tmp_path, capsys):
 
     with registered(Plugin(), "test-deploy"):
         assert cli.main(["build", str(site), "--progress", "quiet"]) == 5
-    assert capsys.readouterr().err == "dzbuild: error: plugin 'test-deploy' failed in site_built: OSError: bucket not found\n"
+    message = "plugin 'test-deploy' failed in site_built: OSError: bucket not found"
+    assert capsys.readouterr().err == f"dzbuild: error: {message}\n"
 
 
 def test_hooks_register_template_dirs_and_extra_template_vars(tmp_path):
@@ -317,7 +318,8 @@ def test_plugins_command_lists_site_hooks(tmp_path, capsys):
     with registered(Plugin(), "test-site"):
         assert cli.main(["plugins"]) == 0
     text = capsys.readouterr().out
-    assert f"test-site (plugin)\n  hooks: register_template_dirs, site_built\n  provides: template_dirs: {tmp_path}\n" in text
+    hooks = "hooks: register_template_dirs, site_built"
+    assert f"test-site (plugin)\n  {hooks}\n  provides: template_dirs: {tmp_path}\n" in text
 
 
 # -- Tracing ----------------------------------------------------------------------------------------------
@@ -387,7 +389,7 @@ def test_every_protocol_member_is_required(kind):
     members = complete_object(protocol)
     for missing in members:
         partial = type("Partial", (), {k: v for k, v in members.items() if k != missing})
-        plugin = type("Plugin", (), {hook: hookimpl(lambda self, register: register(partial()))})()
+        plugin = type("Plugin", (), {hook: hookimpl(lambda self, register, cls=partial: register(cls()))})()
         with registered(plugin, "test-partial"):
             with pytest.raises(PluginError) as caught:
                 plugins.registry()
@@ -511,7 +513,9 @@ def test_every_hook_is_documented_with_its_signature(name):
 def signature_text(fn) -> str:
     """``self, grid: Grid) -> list[str]`` as written in the source (annotations are strings there)."""
     signature = inspect.signature(fn)
-    params = ", ".join(p.name if p.annotation is p.empty else f"{p.name}: {p.annotation}" for p in signature.parameters.values())
+    params = ", ".join(
+        p.name if p.annotation is p.empty else f"{p.name}: {p.annotation}" for p in signature.parameters.values()
+    )
     returns = "" if signature.return_annotation is signature.empty else f" -> {signature.return_annotation}"
     return f"{params}){returns}"
 

@@ -77,7 +77,7 @@ def pages_for(name: str, title: str) -> list[bytes]:
 
 def test_names_from_files_and_configuration_are_escaped():
     evil_pages = pages_for(EVIL, "<b>bold</b>")
-    for html, plain in zip(evil_pages, pages_for("x/plain", "plain")):
+    for html, plain in zip(evil_pages, pages_for("x/plain", "plain"), strict=True):
         text = html.decode()
         assert "<script>alert" not in text and "<img src=y" not in text and "<b>bold" not in text
         assert "&lt;script&gt;alert(&#34;pwned&#34;)&lt;img src=y onerror=alert(2)&gt;" in text

@@ -256,7 +256,7 @@ class _Vacuum:
         links: dict[tuple, list] = {}
         for number in self.chosen:
             for fmt in self.formats:
-                for parent, dirs, files in os.walk(self.version_dir(fmt, number)):
+                for parent, _dirs, files in os.walk(self.version_dir(fmt, number)):
                     self.report.bytes_freed += os.lstat(parent).st_blocks * 512
                     for name in files:
                         st = os.lstat(os.path.join(parent, name))

@@ -94,7 +94,7 @@ def build_pyramid(
     options: BuildOptions = BuildOptions(),
     executor: "Executor | None" = None,
 ) -> ImageReport:
-    """Publish every version of ``image_dir`` that ``dest`` (default ``image_dir/dest``) does not have yet, oldest first.
+    """Publish every version of ``image_dir`` that ``dest`` (default ``IMAGE_DIR/dest``) lacks, oldest first.
 
     Returns an ``ImageReport``: ``versions`` (what each new version computed and linked), ``backfilled``
     formats and ``summary()``, the dict ``dzbuild pyramid --json`` prints. A rerun with nothing new

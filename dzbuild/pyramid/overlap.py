@@ -61,7 +61,8 @@ def run_overlap_unit(job: OverlapJob) -> UnitResult:
             right, bottom = min(x + w, nx + nw), min(y + h, ny + nh)
             if left < right and top < bottom:
                 core = _decoded(job, near, cache, 3 * widest + 3)
-                pixels[top - y : bottom - y, left - x : right - x] = core[top - ny : bottom - ny, left - nx : right - nx]
+                window = core[top - ny : bottom - ny, left - nx : right - nx]
+                pixels[top - y : bottom - y, left - x : right - x] = window
         data = codec.encode(pixels, job.fmt, job.quality)
         storage.write(out_path, data)
         result.computed += 1

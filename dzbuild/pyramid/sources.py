@@ -68,7 +68,7 @@ class TileFingerprint:
     def items(self):
         """``(file name, [size, mtime_ns(, crc32)])`` for every file."""
         cols, ext = self.cols, self.ext
-        for index, size, mtime, crc in zip(self.indices, self.sizes, self.mtimes, self.crcs):
+        for index, size, mtime, crc in zip(self.indices, self.sizes, self.mtimes, self.crcs, strict=True):
             yield f"{index % cols}_{index // cols}.{ext}", [size, mtime] if crc < 0 else [size, mtime, crc]
 
     def json_chunks(self, per_chunk: int = 1024):

@@ -24,7 +24,8 @@ def template_vars(template: str, config) -> dict:
     merged: dict = {}
     for plugin, extra in call_each(get_plugin_manager(), "extra_template_vars", template=template, config=config):
         if extra is not None and not isinstance(extra, dict):
-            raise PluginError(f"plugin {plugin!r} returned a {type(extra).__name__} from extra_template_vars, not a dict")
+            kind = type(extra).__name__
+            raise PluginError(f"plugin {plugin!r} returned a {kind} from extra_template_vars, not a dict")
         merged.update(extra or {})
     return merged
 

@@ -60,7 +60,7 @@ def tiers_of(width: int, height: int, tile_size: int, max_level: int) -> Tiers:
     sizes.reverse()
     columns = tuple(_ceil_div(w, tile_size) for w, _ in sizes)
     offsets = [0]
-    for (w, h), cols in zip(sizes[:-1], columns):
+    for (_, h), cols in zip(sizes[:-1], columns, strict=False):  # every tier but the last
         offsets.append(offsets[-1] + cols * _ceil_div(h, tile_size))
     return Tiers(max_level - (len(sizes) - 1), tile_size, tuple(sizes), columns, tuple(offsets))
 
