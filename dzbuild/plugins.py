@@ -119,7 +119,7 @@ def reset() -> None:
     _registry = None
 
 
-class Register:
+class PluginRegister:
     """The ``register`` function one plugin receives; its repr names the plugin in hook traces."""
 
     def __init__(self, plugin: str, accept) -> None:
@@ -159,9 +159,9 @@ def collect(pm: pluggy.PluginManager) -> Registry:
     result = Registry()
     for kind, (hook, protocol) in KINDS.items():
         accept = _acceptor(result, kind, hook, protocol)
-        call_each(pm, hook, lambda plugin, accept=accept: {"register": Register(plugin, accept)})
+        call_each(pm, hook, lambda plugin, accept=accept: {"register": PluginRegister(plugin, accept)})
     dirs: list[Entry] = []
-    call_each(pm, TEMPLATE_HOOK, lambda plugin: {"register": Register(plugin, lambda d, p: _add_dir(dirs, d, p))})
+    call_each(pm, TEMPLATE_HOOK, lambda plugin: {"register": PluginRegister(plugin, lambda d, p: _add_dir(dirs, d, p))})
     result.template_dirs = sorted(dirs, key=lambda entry: entry.plugin in DEFAULT_PLUGINS)
     return result
 
@@ -199,7 +199,7 @@ def contract_problem(obj, kind: str, protocol: type) -> str | None:
     not_callable = [member for member in methods if not callable(getattr(obj, member))]
     if not_callable:
         return f"whose {', '.join(not_callable)} cannot be called"
-    texts = [m for m in members if protocol.__annotations__.get(m) == "str"]
+    texts = [m for m in members if protocol.__annotations__.get(m) in ("str", str)]  # "str" under postponed annotations
     if "name" in texts and not (isinstance(obj.name, str) and obj.name):
         return "with no name"
     bad = [member for member in texts if not (isinstance(getattr(obj, member), str) and getattr(obj, member))]

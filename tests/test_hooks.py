@@ -375,6 +375,20 @@ def test_incomplete_object_names_the_plugin_the_hook_and_what_is_missing():
     assert "'test-incomplete' registered a resampler in register_resamplers without parent" in str(caught.value)
 
 
+def test_an_incomplete_plugin_stops_the_command_with_exit_5_and_one_line(tmp_path, capsys):
+    class Plugin:
+        @hookimpl
+        def register_storages(self, register):
+            register(type("NoLink", (), {"name": "nolink", "write": lambda self, path, data: None})())
+
+    image_dir, _, _ = make_image_dir(tmp_path, 10, 10, 10)
+    with registered(Plugin(), "test-nolink"):
+        assert cli.main(["pyramid", str(image_dir), "--storage", "nolink"]) == 5
+    message = "plugin 'test-nolink' registered a storage in register_storages without link"
+    assert capsys.readouterr().err == f"dzbuild: error: {message}\n"
+    assert not (image_dir / "dest" / "dzi").exists()
+
+
 def complete_object(protocol):
     """An object with every member of ``protocol``: methods that do nothing, ``name``-like strings."""
     members = {}
