@@ -25,12 +25,12 @@ if __package__ in (None, ""):  # run as a script: make ``bench`` importable from
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dzbuild.collection import build_collection  # noqa: E402
-from dzbuild.pyramid.build import BuildOptions, build_pyramid  # noqa: E402
-from dzbuild.run.forkpool import Executor  # noqa: E402
 from dzbuild.grid import Tile  # noqa: E402
+from dzbuild.pyramid.build import BuildOptions, build_pyramid  # noqa: E402
 from dzbuild.pyramid.spec import PyramidSpec, load_spec  # noqa: E402
-from dzbuild.testing import synthetic_image  # noqa: E402
 from dzbuild.pyramid.tiling import write_spec, write_tiles  # noqa: E402
+from dzbuild.run.forkpool import Executor  # noqa: E402
+from dzbuild.testing import synthetic_image  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 GENERATOR = "collection-1"  # bump when the pictures change, so cached sources are regenerated

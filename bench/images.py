@@ -17,8 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from dzbuild.io import codec
 from dzbuild.grid import Tile
+from dzbuild.io import codec
 from dzbuild.pyramid.spec import PyramidSpec
 from dzbuild.pyramid.tiling import write_spec
 

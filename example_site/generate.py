@@ -19,8 +19,8 @@ from pathlib import Path
 
 from dzbuild.grid import Tile
 from dzbuild.pyramid.spec import SPEC_FILE, load_spec
-from dzbuild.testing import synthetic_image
 from dzbuild.pyramid.tiling import write_tiles
+from dzbuild.testing import synthetic_image
 
 SITE = Path(__file__).resolve().parent
 SEEDS = {"harbour": 7, "gallery/dunes": 11, "gallery/reef": 23, "gallery/orchard": 5}

@@ -19,9 +19,9 @@ from dzbuild.default_plugins.resample_opencv import AreaResampler
 from dzbuild.default_plugins.storage_files import CopyStorage, HardlinkStorage
 from dzbuild.errors import PluginError
 from dzbuild.grid import Tile
-from dzbuild.site.build import build_site
 from dzbuild.hookspecs import hookimpl
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.site.build import build_site
 from dzbuild.testing import plugin_registered
 
 README = Path(__file__).resolve().parent.parent / "README.md"

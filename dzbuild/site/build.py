@@ -27,9 +27,9 @@ from . import collections as colls
 from .assets import copy_theme_assets, install_viewer
 from .config import SiteConfig, load_config
 from .headers import render_headers, site_rules
+from .hooks import site_built, template_dirs, template_vars
 from .hostlimits import check_limits, measure
 from .mirror import Linker, add_version, mirror_tree, remove_stale
-from .hooks import site_built, template_dirs, template_vars
 from .pages import CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
 from .redirects import render_redirects
@@ -216,9 +216,8 @@ def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]
         report.files_written += write_if_changed(config.output / rel, data)
         owned.add(rel)
     for group in groups:
-        owned |= {
-            f"{group.path}/{p.name}" for p in (config.output / group.path).glob("v*") if version_number(p.name) is not None
-        }
+        versions = (p for p in (config.output / group.path).glob("v*") if version_number(p.name) is not None)
+        owned |= {f"{group.path}/{p.name}" for p in versions}
     owned |= set(copy_theme_assets(dirs, config.output))
     return owned
 

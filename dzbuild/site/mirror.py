@@ -63,7 +63,8 @@ def mirror_tree(src: Path, dst: Path, link: Linker) -> int:
 def _drop_removed_versions(src: Path, dst: Path) -> None:
     """A version folder gone from the cache (``dzbuild vacuum``, ``--rebuild``) leaves the output too."""
     for entry in os.scandir(dst):
-        if version_number(entry.name) is not None and entry.is_dir(follow_symlinks=False) and not (src / entry.name).exists():
+        is_version = version_number(entry.name) is not None and entry.is_dir(follow_symlinks=False)
+        if is_version and not (src / entry.name).exists():
             shutil.rmtree(entry.path)
 
 

@@ -11,10 +11,10 @@ from importlib.metadata import entry_points
 import pytest
 from dzbuild_iiif import IiifFormat, request_of
 
-from dzbuild.io import codec
-from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.errors import ConfigError
 from dzbuild.grid import Grid, Tile
+from dzbuild.io import codec
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
 
 BASE_URL = "https://example.org/site/img/dest"
 
@@ -114,8 +114,8 @@ def test_every_tile_is_the_dzi_file_with_the_size_its_path_says(make_image):
 
 def test_a_patch_links_unchanged_tiles_to_the_first_version(make_image):
     from dzbuild.pyramid.spec import load_spec
-    from dzbuild.testing import synthetic_image
     from dzbuild.pyramid.tiling import write_tiles
+    from dzbuild.testing import synthetic_image
 
     image_dir = make_image(1001, 750)
     spec = load_spec(image_dir)

@@ -11,9 +11,9 @@ from importlib.metadata import entry_points
 import pytest
 from dzbuild_zoomify import ZoomifyFormat, tiers_for
 
+from dzbuild.grid import Grid, Tile
 from dzbuild.io import codec
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
-from dzbuild.grid import Grid, Tile
 
 
 def build(image_dir):
