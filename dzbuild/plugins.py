@@ -94,9 +94,20 @@ def get_plugin_manager(entry_points: bool = True) -> pluggy.PluginManager:
         _manager = pm
     if entry_points and not _entry_points_loaded:
         if not getattr(sys, "_dzbuild_called_from_test", False):
-            _manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+            _load_entry_points(_manager)
         _entry_points_loaded = True
     return _manager
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    """Every installed plugin; one that cannot be imported is a plugin error, not a traceback."""
+    try:
+        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    except Exception as exc:
+        raise PluginError(
+            f"an installed plugin of the {ENTRY_POINT_GROUP!r} entry-point group cannot be loaded:"
+            f" {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def registry(complete: bool = False) -> Registry:

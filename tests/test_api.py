@@ -228,3 +228,18 @@ def test_the_plugin_guide_examples_run(tmp_path, monkeypatch):
     finally:
         for name in ("dzbuild_dzijson", "dzbuild_readonly", "dzbuild_sitemap"):
             sys.modules.pop(name, None)
+
+
+def test_a_plugin_that_cannot_be_imported_is_one_line_and_exit_5(tmp_path):
+    """An entry point naming a missing module: the installed distribution is broken, not dzbuild."""
+    dist_info = tmp_path / "dzbuild_broken-0.1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: dzbuild-broken\nVersion: 0.1.0\n")
+    (dist_info / "entry_points.txt").write_text("[dzbuild]\nbroken = dzbuild_no_such_module\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = dzbuild(env, "plugins")
+    assert result.returncode == 5 and result.stdout == ""
+    assert result.stderr == (
+        "dzbuild: error: an installed plugin of the 'dzbuild' entry-point group cannot be loaded:"
+        " ModuleNotFoundError: No module named 'dzbuild_no_such_module'\n"
+    )
