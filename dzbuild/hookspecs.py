@@ -62,11 +62,13 @@ def register_storages(register: Register) -> None:
 def register_formats(register: Register) -> None:
     """Register output formats: where each tile of a version lives and which descriptor describes it.
 
-    :param register: call ``register(output_format)`` with an object that has a unique ``name`` (the
-        folder under ``dest/``), ``dirs(grid)`` (folders to create, relative to a version),
+    :param register: call ``register(output_format)`` with an ``OutputFormat`` (see ``dzbuild.api``):
+        a unique ``name`` (the folder under ``dest/``), a ``descriptor`` (the file a viewer opens,
+        relative to a version), ``dirs(grid)`` (folders to create, relative to a version),
         ``tile_path(grid, tile, ext)`` (a tile's path relative to a version, or None for a tile the
-        format does not use) and ``descriptors(spec, grid, context)`` returning
-        ``{relative path: bytes}``, where ``context`` is a ``VersionContext``. An optional
+        format does not use), ``descriptors(spec, grid, context)`` returning
+        ``{relative path: bytes}``, where ``context`` is a ``VersionContext``, and
+        ``viewer_source(descriptor_url, spec)`` (what OpenSeadragon opens, or None). An optional
         ``check(spec, base_url)`` raises ``ConfigError`` for a build the format cannot serve (e.g.
         no base URL for absolute links); it runs before anything is built or discarded. The first
         format of a build holds the computed tiles, so it must give every tile a path (dzbuild's
