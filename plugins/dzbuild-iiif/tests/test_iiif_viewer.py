@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from dzbuild_iiif import IiifFormat
 
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.testing.viewer import OpenSeadragonCheck, ViewerUnavailable
@@ -19,7 +20,8 @@ def test_openseadragon_opens_every_size_without_a_missing_tile(make_image, tmp_p
             for folder, fmt in folders:
                 base_url = f"{viewer.base_url}/{folder.name}/dest"
                 build_pyramid(folder, options=BuildOptions(jobs=1, formats=("dzi", "iiif"), base_url=base_url))
-                report = viewer.open(f"{folder.name}/dest/iiif/v0/info.json")
+                source = IiifFormat().viewer_source(f"{folder.name}/dest/iiif/v0/{IiifFormat.descriptor}", None)
+                report = viewer.open(source)
                 assert report.errors == [] and report.failed == [], (folder.name, report.failed, report.errors)
                 assert any(url.endswith(f"/default.{fmt}") for url in report.requested)
                 missing = [url for url in report.tile_urls if not viewer.local_path(url).is_file()]

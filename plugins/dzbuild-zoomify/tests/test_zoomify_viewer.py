@@ -5,8 +5,10 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from dzbuild_zoomify import ZoomifyFormat
 
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.pyramid.spec import load_spec
 from dzbuild.testing.viewer import OpenSeadragonCheck, ViewerUnavailable
 
 # 1497x515: tiers a pixel narrower than DZI levels; 513x300 and 1027x600: one tier fewer than rounding up gives.
@@ -21,9 +23,10 @@ def test_openseadragon_opens_every_size_without_a_missing_tile(make_image, tmp_p
                 build_pyramid(folder, options=BuildOptions(jobs=1, formats=("dzi", "zoomify")))
                 out = f"{folder.name}/dest/zoomify/v0/"
                 props = ET.parse(tmp_path / out / "ImageProperties.xml").getroot().attrib
-                source = {"type": "zoomifytileservice", "width": int(props["WIDTH"]), "height": int(props["HEIGHT"]),
-                          "tileSize": int(props["TILESIZE"]), "tilesUrl": out, "fileFormat": "jpg"}
-                report = viewer.open(source)
+                source = ZoomifyFormat().viewer_source(out + ZoomifyFormat.descriptor, load_spec(folder))
+                assert (source["width"], source["height"], source["tileSize"], source["tilesUrl"]) == (
+                    int(props["WIDTH"]), int(props["HEIGHT"]), int(props["TILESIZE"]), out)
+                report = viewer.open(source)  # what a viewer page of a site gives OpenSeadragon
                 assert report.errors == [] and report.failed == [], (folder.name, report.failed, report.errors)
                 assert any("/TileGroup0/" in url for url in report.requested)
                 missing = [url for url in report.tile_urls if not viewer.local_path(url).is_file()]
