@@ -243,3 +243,29 @@ def test_a_plugin_that_cannot_be_imported_is_one_line_and_exit_5(tmp_path):
         "dzbuild: error: an installed plugin of the 'dzbuild' entry-point group cannot be loaded:"
         " ModuleNotFoundError: No module named 'dzbuild_no_such_module'\n"
     )
+
+
+def test_openseadragon_opens_the_plugin_format_from_its_viewer_source(tmp_path, monkeypatch):
+    """The DZI-JSON format's ``viewer_source`` is what OpenSeadragon needs: every tile it asks for exists."""
+    from dzbuild import BuildOptions, build_pyramid
+    from dzbuild.pyramid.spec import load_spec
+    from dzbuild.testing import make_image_folder, plugin_registered
+    from dzbuild.testing.viewer import OpenSeadragonCheck, ViewerUnavailable
+
+    monkeypatch.syspath_prepend(str(DIST))
+    module = __import__(MODULE)
+    folder = make_image_folder(tmp_path / "photo", 1001, 750, 256)
+    with plugin_registered(module, "test_plugins"):
+        build_pyramid(folder, options=BuildOptions(jobs=1, formats=("dzi", "dzijson")))
+    fmt = module.DziJsonFormat()
+    source = fmt.viewer_source(f"photo/dest/dzijson/v0/{fmt.descriptor}", load_spec(folder))
+    try:
+        with OpenSeadragonCheck(tmp_path) as viewer:
+            report = viewer.open(source)
+    except ViewerUnavailable as exc:
+        pytest.skip(str(exc))
+    finally:
+        sys.modules.pop(MODULE, None)
+    assert report.errors == [] and report.failed == [] and report.tile_urls
+    assert all("/dzijson/v0/tiles/" in url and viewer.local_path(url).is_file() for url in report.tile_urls)
+    assert report.home_ink > 0.3 and report.deep_ink > 0.3  # drawn, not blank
