@@ -74,7 +74,7 @@ def publish_collection(
                 running.cancel()  # no worker may still write into ``tmp`` while it is removed
                 raise
             running.results()
-            (tmp / f"{target.name}{DESCRIPTOR_SUFFIX}").write_bytes(dzc_xml(descriptor_of(target, plan)))
+            _write_descriptor(target, tmp / f"{target.name}{DESCRIPTOR_SUFFIX}", dzc_xml(descriptor_of(target, plan)))
             publication.prepare(record, plan.owners)
             publication.place(tmp)
             publication.commit()
@@ -95,6 +95,13 @@ def descriptor_of(target: CollectionTarget, plan: CollectionPlan) -> Descriptor:
     )
     layout = target.layout
     return Descriptor(layout.max_level, layout.tile_size, TILE_FORMAT, plan.next_id, items)
+
+
+def _write_descriptor(target: CollectionTarget, path: Path, data: bytes) -> None:
+    """The ``.dzc`` is a placed file of the version, like its tiles: the storage writes it."""
+    from ..plugins import registry
+
+    registry().get("storage", target.storage).write(str(path), data)
 
 
 def _batches(target: CollectionTarget, plan: CollectionPlan, tmp: Path, jobs: int) -> list[TileBatch]:

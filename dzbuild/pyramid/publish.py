@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import BuildError
 from ..hookspecs import VersionContext
 from ..link import Placement, link_all
+from ..plugins import registry
 from ..run.forkpool import Executor
 from .compute import TileFiles, UnitJob, run_unit
 from .planner import VersionPlan, WorkUnit, split_work
@@ -130,8 +131,10 @@ def _job(target: Target, files: TileFiles, unit: WorkUnit) -> UnitJob:
 
 
 def _write_descriptors(target: Target, fmt, folder: Path, version: int) -> None:
+    """A version's descriptors are placed files like its tiles: the storage writes them."""
+    storage = registry().get("storage", target.storage)
     url = f"{target.base_url.rstrip('/')}/{fmt.name}/v{version}" if target.base_url else None
     for rel, data in fmt.descriptors(target.spec, target.grid, VersionContext(version, url)).items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        storage.write(str(path), data)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..io.files import write_if_changed
 from ..io.lock import locked
+from ..plugins import registry
 from ..pyramid.build import BuildOptions, build_pyramid
 from ..pyramid.sources import version_number
 from ..pyramid.spec import load_spec
@@ -29,7 +30,7 @@ from .config import SiteConfig, load_config
 from .headers import render_headers, site_rules
 from .hooks import site_built, template_dirs, template_vars
 from .hostlimits import check_limits, measure
-from .mirror import Linker, add_version, mirror_tree, remove_stale
+from .mirror import add_version, mirror_tree, remove_stale
 from .pages import CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
 from .redirects import render_redirects
@@ -127,9 +128,9 @@ def _build_image(config: SiteConfig, image, report: SiteReport, progress: Progre
     """Build one image's new versions in the cache, then link them into the output."""
     dest = tree(config) / image.rel
     result = build_pyramid(image.source, dest, _image_options(config, image.rel), executor=pool)
-    link = Linker(config.storage == "symlink")
+    storage = registry().get("storage", config.storage)
     # Only the published formats: anything else in dest (state, an overlap build's core/ store) stays in the cache.
-    added = sum(mirror_tree(dest / fmt, config.output / image.rel / fmt, link) for fmt in config.formats)
+    added = sum(mirror_tree(dest / fmt, config.output / image.rel / fmt, storage) for fmt in config.formats)
     _tally(report, result)
     message = None
     if result.versions:
@@ -185,7 +186,7 @@ def _build_collection(
         storage=config.storage,
         executor=pool,
     )
-    _mirror_collection(out_dir, config.output / collection.path, Linker(config.storage == "symlink"))
+    _mirror_collection(out_dir, config.output / collection.path, registry().get("storage", config.storage))
     if result.latest_descriptor is not None:
         info.descriptor = Path(os.path.relpath(result.latest_descriptor, out_dir)).as_posix()
     _tally(report, result)
@@ -196,11 +197,11 @@ def _build_collection(
     return info
 
 
-def _mirror_collection(out_dir: Path, target: Path, link: Linker) -> None:
+def _mirror_collection(out_dir: Path, target: Path, storage) -> None:
     """Only the collection's own version folders: member images below it are mirrored on their own."""
     for entry in sorted(out_dir.iterdir()):
         if entry.is_dir() and version_number(entry.name) is not None:
-            add_version(entry, target / entry.name, link)
+            add_version(entry, target / entry.name, storage)
 
 
 def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]:

@@ -4,6 +4,10 @@ The engine builds each image in the cache (``CACHE/tree/REL``), next to its stat
 output gets the same tree without the state (no dot-files): version folders ``v{n}`` are linked
 in once, under a temporary name renamed into place, and are never touched again because
 published versions never change. So deleting the output costs one re-link, not a rebuild.
+
+Every output file is placed by the site's storage plugin (``storage.link(cache file, output
+path)``): hard links share the cache's inodes, copies share nothing, symbolic links are relative
+links into the cache.
 """
 
 from __future__ import annotations
@@ -13,31 +17,11 @@ import shutil
 from pathlib import Path
 
 from ..io.files import PARTIAL_MARK
+from ..link import LinkBatch
 from ..pyramid.sources import version_number
 
 
-class Linker:
-    """Places one output file for one cache file: a hard link (copy across filesystems) or a symlink."""
-
-    def __init__(self, symlink: bool = False) -> None:
-        self.symlink = symlink
-        self.copying = False
-
-    def __call__(self, src: str, dst: str) -> None:
-        real = os.path.realpath(src)
-        if self.symlink:
-            os.symlink(os.path.relpath(real, os.path.dirname(dst)), dst)
-            return
-        if not self.copying:
-            try:
-                os.link(real, dst)
-                return
-            except OSError:
-                self.copying = True
-        shutil.copyfile(real, dst)
-
-
-def mirror_tree(src: Path, dst: Path, link: Linker) -> int:
+def mirror_tree(src: Path, dst: Path, storage) -> int:
     """Mirror the visible part of ``src`` into ``dst``; return how many version folders were added."""
     added = 0
     dst.mkdir(parents=True, exist_ok=True)
@@ -49,13 +33,13 @@ def mirror_tree(src: Path, dst: Path, link: Linker) -> int:
             target = dst / entry.name
             if entry.is_dir(follow_symlinks=False):
                 if version_number(entry.name) is not None:
-                    added += add_version(Path(entry.path), target, link)
+                    added += add_version(Path(entry.path), target, storage)
                 else:
-                    added += mirror_tree(Path(entry.path), target, link)
+                    added += mirror_tree(Path(entry.path), target, storage)
             elif not _same_file(entry.path, target):
                 tmp = target.with_name(f".{entry.name}{PARTIAL_MARK}{os.getpid()}")
                 tmp.unlink(missing_ok=True)
-                link(entry.path, str(tmp))
+                storage.link(entry.path, str(tmp))
                 os.replace(tmp, target)
     return added
 
@@ -68,7 +52,7 @@ def _drop_removed_versions(src: Path, dst: Path) -> None:
             shutil.rmtree(entry.path)
 
 
-def add_version(src: Path, target: Path, link: Linker) -> int:
+def add_version(src: Path, target: Path, storage) -> int:
     """Link a whole version folder in under a temporary name, then rename it into place."""
     if target.exists():
         return 0  # immutable: linked in full by an earlier build
@@ -76,19 +60,22 @@ def add_version(src: Path, target: Path, link: Linker) -> int:
     if tmp.exists():
         shutil.rmtree(tmp)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _link_all(src, tmp, link)
+    batch = LinkBatch(storage)
+    _link_all(src, tmp, batch)
+    batch.flush()
     os.rename(tmp, target)
     return 1
 
 
-def _link_all(src: Path, dst: Path, link: Linker) -> None:
+def _link_all(src: Path, dst: Path, batch: LinkBatch) -> None:
+    """Link every file of ``src`` to the same name in ``dst`` (names kept: the storage's ``link_into``)."""
     dst.mkdir()
     with os.scandir(src) as entries:
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
-                _link_all(Path(entry.path), dst / entry.name, link)
+                _link_all(Path(entry.path), dst / entry.name, batch)
             else:
-                link(entry.path, str(dst / entry.name))
+                batch.link(entry.path, f"{dst}/{entry.name}")
 
 
 def _same_file(src: str, dst: Path) -> bool:
