@@ -71,6 +71,24 @@ def test_v0_can_go_too_its_files_move_and_links_follow(tmp_path):
     assert check_dest(dest, deep=True) == []
 
 
+def test_files_move_and_links_follow_through_the_storage_plugins(tmp_path, monkeypatch):
+    """Materialising is the hard-link storage's link, re-pointing the symbolic-link storage's."""
+    from dzbuild.plugins import registry
+
+    image_dir, dest = image(tmp_path, "symlink")
+    calls = {"hardlink": [], "symlink": []}
+    for name, placed in calls.items():
+        storage = registry().get("storage", name)
+        original = storage.link
+        monkeypatch.setattr(storage, "link", lambda t, p, o=original, seen=placed: (seen.append((t, p)), o(t, p))[1])
+    report = vacuum(image_dir, remove="v0..v2")
+    assert len(calls["hardlink"]) == report.moved > 0 and len(calls["symlink"]) == report.relinked > 0
+    for target, path in calls["hardlink"] + calls["symlink"]:
+        assert ".partial-vacuum" in path and not Path(target).is_symlink()  # made aside, then replaced into place
+    assert not list((dest / "dzi").glob(".*"))  # no scratch folder left
+    assert check_dest(dest, deep=True) == []
+
+
 def test_a_later_build_links_to_files_that_exist_and_matches_a_clean_build(tmp_path):
     image_dir, dest = image(tmp_path, "symlink", versions=4)
     vacuum(image_dir, remove="v1..v2")

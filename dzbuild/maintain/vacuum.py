@@ -20,15 +20,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
 from ..grid import Grid, Tile
-from ..io.files import PARTIAL_MARK, retract
+from ..io.files import PARTIAL_MARK, remove_path, retract
 from ..io.lock import locked
+from ..plugins import registry
 from ..pyramid.sources import version_number
 from ..pyramid.state import SCHEMA, STATE_DIR, State, encode_owners, write_json_atomic
 from ..pyramid.state import VACUUM_JOURNAL as JOURNAL
@@ -174,7 +174,6 @@ class _Vacuum:
     """One vacuum of one ``dest``: the owners the kept versions get, then the steps that give them."""
 
     def __init__(self, dest: Path, records: list[dict], chosen: set[int]) -> None:
-        from ..plugins import registry
         from ..pyramid.spec import PyramidSpec
 
         self.dest, self.records, self.chosen = dest, records, chosen
@@ -240,17 +239,25 @@ class _Vacuum:
         for tile in tiles:
             owner = self.targets[number][tile.level][self.grid.index(tile)]
             for fmt in self.formats:
-                if fmt.tile_path(self.grid, tile, self.spec.format) is None:
+                rel = fmt.tile_path(self.grid, tile, self.spec.format)
+                if rel is None:
                     continue
-                entry = self.entry(fmt, number, tile)
+                entry = self.version_dir(fmt, number) / rel
                 if not entry.is_symlink():
                     continue  # a hard link or a copy already holds the bytes
-                scratch = self.dest / fmt.name / f".tile{PARTIAL_MARK}vacuum"  # never inside a visible version
+                tmp = self.scratch(fmt, number) / rel
                 if fmt is primary and owner == number:
-                    _materialize(entry, scratch)
+                    _materialize(entry, tmp)
                     self.report.moved += 1
-                elif _repoint(entry, self.entry(primary, owner, tile), scratch):
+                elif _repoint(entry, self.entry(primary, owner, tile), tmp):
                     self.report.relinked += 1
+        for fmt in self.formats:
+            remove_path(self.scratch(fmt, number))
+
+    def scratch(self, fmt, number: int) -> Path:
+        """Where a version's replacement links are made: never inside a visible version, and at the
+        same depth as the version folder, so a relative link made there is valid in the version."""
+        return self.dest / fmt.name / f".v{number}{PARTIAL_MARK}vacuum"
 
     def _measure_removed(self, moved_files: set) -> None:
         links: dict[tuple, list] = {}
@@ -274,22 +281,26 @@ def _inode(st: os.stat_result) -> tuple[int, int]:
 
 
 def _materialize(entry: Path, tmp: Path) -> None:
-    """Replace a symbolic link by the file it points at (a hard link to it, else a copy), in one step."""
-    real = os.path.realpath(entry)
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(real, tmp)
-    except OSError:
-        shutil.copyfile(real, tmp)
+    """Replace a symbolic link by the file it points at, in one step.
+
+    The hard-link storage places it (a hard link to the file, or a copy across filesystems):
+    what a symbolic link stood for becomes a real file that later versions can link to.
+    """
+    _scratch_free(tmp)
+    registry().get("storage", "hardlink").link(os.path.realpath(entry), str(tmp))
     os.replace(tmp, entry)
 
 
 def _repoint(entry: Path, physical: Path, tmp: Path) -> bool:
-    """Point a symbolic link at ``physical``, in one step (``tmp`` is in the same file system)."""
-    want = os.path.relpath(physical, entry.parent)
-    if os.readlink(entry) == want:
+    """Point a symbolic link at ``physical``, in one step, with the symbolic-link storage."""
+    if os.readlink(entry) == os.path.relpath(physical, entry.parent):
         return False
-    tmp.unlink(missing_ok=True)
-    os.symlink(want, tmp)
+    _scratch_free(tmp)
+    registry().get("storage", "symlink").link(str(physical), str(tmp))
     os.replace(tmp, entry)
     return True
+
+
+def _scratch_free(tmp: Path) -> None:
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.unlink(missing_ok=True)
