@@ -14,11 +14,10 @@ from pathlib import Path
 
 from ..errors import ConfigError, SourceError
 from ..grid import Grid
+from ..pyramid.formats import DEEP_ZOOM, deep_zoom
 from ..pyramid.state import State
 from .layout import MortonLayout
 from .planner import CollectionState, Member
-
-DZI_FORMAT = "dzi"
 
 
 def relative_dest(dest: Path | str, out_root: str) -> str:
@@ -34,7 +33,8 @@ def member_dest(out_dir: Path, member: Member) -> str:
 
 def dzi_url(member: Member) -> str:
     """The member's DZI relative to a collection version folder ``out_dir/v{k}``, not yet URL-quoted."""
-    return posixpath.normpath(f"../{member.dest}/{DZI_FORMAT}/v{member.version}/dzi.xml")
+    fmt = deep_zoom()
+    return posixpath.normpath(f"../{member.dest}/{fmt.name}/v{member.version}/{fmt.descriptor}")
 
 
 def read_members(
@@ -62,8 +62,8 @@ def read_members(
 def read_member(state: State, version: int, rel: str, stamp: int, layout: MortonLayout) -> Member:
     """Build a ``Member`` from the record of ``version``: geometry plus per-level change markers."""
     record = state.record(version)
-    if DZI_FORMAT not in record.get("formats", [DZI_FORMAT]):
-        raise ConfigError("a collection member must be published as DZI (formats include 'dzi')", state.dest)
+    if DEEP_ZOOM not in record.get("formats", [DEEP_ZOOM]):
+        raise ConfigError(f"a collection member must be published as DZI (formats include {DEEP_ZOOM!r})", state.dest)
     spec = record["spec"]
     grid = Grid(spec["width"], spec["height"], spec["tile_size"])
     owners = State.owners_of(record)

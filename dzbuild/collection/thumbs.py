@@ -14,6 +14,7 @@ from functools import lru_cache
 from ..errors import SourceError
 from ..grid import Grid
 from ..io import codec
+from ..pyramid.formats import deep_zoom
 from .planner import Member
 
 
@@ -48,13 +49,14 @@ def item_image(member: Member, dest: str, level: int) -> ItemImage:
     """Which member tiles make the item's image at collection level ``level`` (``dest``: the member's folder)."""
     grid = _grid(member.width, member.height, member.tile_size)
     own_level = min(level, grid.max_level)
-    files = f"{dest}/dzi/v{member.version}/dzi_files/{own_level}"
+    fmt = deep_zoom()
+    folder = f"{dest}/{fmt.name}/v{member.version}"
     pieces = []
     for tile in grid.tiles(own_level):
         x, y, w, h = grid.tile_bounds(tile)
         crop_x = member.overlap if tile.col else 0
         crop_y = member.overlap if tile.row else 0
-        path = f"{files}/{tile.col}_{tile.row}.{member.format}"
+        path = f"{folder}/{fmt.tile_path(grid, tile, member.format)}"
         pieces.append(Piece(path, x, y, w, h, crop_x, crop_y))
     width, height = grid.level_size(own_level)
     return ItemImage(width, height, tuple(pieces))

@@ -31,6 +31,7 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from ..errors import ConfigError
     from ..pyramid.build import DEFAULT_STORAGE, BuildOptions, build_pyramid
+    from ..pyramid.formats import DEFAULT_FORMATS
 
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
@@ -39,7 +40,7 @@ def run(args) -> int:
         resampler=args.resampler,
         jobs=args.jobs,
         rebuild=args.rebuild,
-        formats=tuple(dict.fromkeys(("dzi", *args.format))),
+        formats=(*DEFAULT_FORMATS, *args.format),  # build_pyramid puts them in order (resolve_formats)
         base_url=args.base_url,
     )
     report = build_pyramid(args.image_dir, args.dest, options)

@@ -21,6 +21,7 @@ from ..io.lock import LOCK_NAME
 from ..pyramid.sources import version_number
 from ..pyramid.spec import SPEC_FILE, PyramidSpec
 from ..pyramid.state import SOURCE_CACHE, STATE_DIR, State
+from ..pyramid.target import CORE_FOLDER
 from .vacuum import JOURNAL, base_changes, kept_owners
 
 
@@ -198,7 +199,7 @@ class _Checker:
             return self.problem(self._record_path(len(records) - 1), f"record is malformed ({exc!r})")
         except PluginError as exc:
             return self.problem(self.dest, f"cannot be checked: {exc.message}")
-        folders = [fmt.name for fmt in formats] + (["core"] if spec.overlap else [])
+        folders = [fmt.name for fmt in formats] + ([CORE_FOLDER.name] if spec.overlap else [])
         self._check_top(folders)
         for name in folders:
             self._check_folders(self.dest / name, records)

@@ -29,6 +29,7 @@ from ..grid import Grid, Tile
 from ..io.files import PARTIAL_MARK, remove_path, retract
 from ..io.lock import locked
 from ..plugins import registry
+from ..pyramid.formats import DEFAULT_FORMATS
 from ..pyramid.sources import version_number
 from ..pyramid.state import SCHEMA, STATE_DIR, State, encode_owners, write_json_atomic
 from ..pyramid.state import VACUUM_JOURNAL as JOURNAL
@@ -155,7 +156,7 @@ def finish_interrupted(dest: Path) -> VacuumReport | None:
     if not state.dir.is_dir():
         return None
     records = _records(state) if state.published_count() else []
-    formats = records[-1]["formats"] if records else ["dzi"]
+    formats = records[-1]["formats"] if records else DEFAULT_FORMATS
     state.recover(lambda n: [dest / name / f"v{n}" for name in formats])
     journal = state.dir / JOURNAL
     if not journal.exists():

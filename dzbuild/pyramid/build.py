@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..io.files import PARTIAL_MARK
 from ..io.lock import locked
+from .formats import DEFAULT_FORMATS, resolve_formats
 from .published import check_published
 from .sources import folder_seal, version_dirs
 from .spec import PyramidSpec, load_spec
@@ -21,13 +22,12 @@ if TYPE_CHECKING:  # the build modules load only when there is something to buil
     from .publish import VersionReport
 
 DEFAULT_STORAGE = "hardlink"
-DEFAULT_FORMATS = ("dzi",)
 
 
 _OPTION_DEFAULTS = {
     "storage": DEFAULT_STORAGE,
     "resampler": None,  # None: what the published versions used, else DEFAULT_RESAMPLER
-    "formats": DEFAULT_FORMATS,  # names; the first holds the physical tiles
+    "formats": DEFAULT_FORMATS,  # names, put in order by ``resolve_formats``: the first holds the physical tiles
     "jobs": None,  # None: every core this process may use
     "rebuild": False,  # discard dest/ and recompute every version
     "base_url": None,  # public URL of ``dest``, for formats whose descriptors need one (IIIF)
@@ -104,6 +104,7 @@ def build_pyramid(
     image_dir = Path(image_dir)
     dest = Path(dest) if dest is not None else default_dest(image_dir)
     spec = load_spec(image_dir, options.spec_defaults)  # 1. the strict description of the image
+    options = options._replace(formats=resolve_formats(options.formats))  # the home format first
     sources = version_dirs(image_dir)  # 2. v0/, v1/... (names only)
     with locked(dest), ExitStack() as stack:  # the pool (if any) closes before the lock is released
         if options.rebuild:
@@ -116,7 +117,7 @@ def build_pyramid(
             pool = _pool(executor, options, stack)
             pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
         options = _sticky_formats(options, state)
-        folders = (*(["core"] if spec.overlap else []), *options.formats)  # the overlap core is renamed first
+        folders = (*_core_folder(spec), *options.formats)  # the overlap core is renamed first
         state.recover(lambda n: [dest / name / f"v{n}" for name in folders])  # 3. finish or drop a crash
         if (state.dir / VACUUM_JOURNAL).exists():  # ... and finish an interrupted vacuum before building on it
             from ..maintain.vacuum import finish_interrupted
@@ -139,6 +140,15 @@ def build_pyramid(
             state.save_source_cache(cache)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _core_folder(spec: PyramidSpec) -> tuple[str, ...]:
+    """The folder of computed core tiles, which only builds with overlap have."""
+    if not spec.overlap:
+        return ()
+    from .target import CORE_FOLDER
+
+    return (CORE_FOLDER.name,)
 
 
 def _pool(executor: "Executor | None", options: BuildOptions, stack: ExitStack) -> "Executor":
@@ -228,12 +238,16 @@ def _sticky_formats(options: BuildOptions, state: State) -> BuildOptions:
     """Formats published for an image stay: a run without ``--format iiif`` keeps publishing IIIF.
 
     Otherwise one forgotten option would leave an image whose versions differ in what they offer.
+    The published home stays first: later versions link to the tiles earlier ones hold there.
     """
     count = state.published_count()
     if not count:
         return options
-    extra = tuple(name for name in state.record(count - 1).get("formats", []) if name not in options.formats)
-    return options._replace(formats=options.formats + extra) if extra else options
+    published = state.record(count - 1).get("formats", [])
+    formats = options.formats + tuple(name for name in published if name not in options.formats)
+    if published and formats[0] != published[0]:  # the home stays where published versions hold their tiles
+        formats = (published[0], *(name for name in formats if name != published[0]))
+    return options._replace(formats=formats) if formats != options.formats else options
 
 
 def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:

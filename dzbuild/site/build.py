@@ -141,8 +141,13 @@ def _build_image(config: SiteConfig, image, report: SiteReport, progress: Progre
     progress.step(image.rel, message)
     spec = load_spec(image.source, config.tile_defaults)
     count = result.published_before + len(result.versions)
-    available = tuple(sorted(n for n in map(version_number, os.listdir(dest / "dzi")) if n is not None))
-    return ImageInfo(image.rel, spec.width, spec.height, spec.tile_size, spec.format, count, available=available)
+    formats = tuple(registry().get("format", name) for name in config.formats)  # in build order: the home first
+    available = tuple(sorted(n for n in map(version_number, os.listdir(dest / formats[0].name)) if n is not None))
+    viewer = registry().get("format", config.viewer.format)
+    return ImageInfo(
+        image.rel, spec.width, spec.height, spec.tile_size, spec.format, count,
+        available=available, formats=formats, viewer=viewer, overlap=spec.overlap,
+    )  # fmt: skip
 
 
 def _image_options(config: SiteConfig, rel: str) -> BuildOptions:

@@ -7,7 +7,7 @@ keys. Unknown keys and wrong types are ``ConfigError``s that name the key and th
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from ..errors import ConfigError
@@ -30,7 +30,7 @@ TOP_KEYS = {
     "base_url": (str, "/"),  # where the output folder is served: "/", "/zoom/" or "https://host/zoom/"
     "storage": (str, "hardlink"),  # hardlink, symlink or copy
     "resampler": (str, None),  # dct (default) or area
-    "formats": (list, ["dzi"]),  # output formats; the first is what the viewer pages open
+    "formats": (list, ["dzi"]),  # output formats; one that gives every tile a path holds them (dzi)
     "jobs": (int, None),  # worker processes; default every core
     "host": (str, "cloudflare-pages"),  # whose limits to check: cloudflare-pages, netlify, github-pages, none
     "headers_file": ((str, bool), True),  # True: OUTPUT/_headers; a path; or false for none
@@ -43,6 +43,7 @@ VIEWER_KEYS = {
     "cdn_url": (str, None),  # script URL when openseadragon = "cdn"
     "cdn_integrity": (str, None),  # its Subresource Integrity hash (sha384-...)
     "options": (dict, {}),  # extra OpenSeadragon options, passed through as JSON
+    "format": (str, "dzi"),  # which of 'formats' the viewer pages open
 }
 COLLECTION_KEYS = {
     "name": (str, None),  # required
@@ -75,6 +76,7 @@ class ViewerConfig:
     cdn_url: str | None = None
     cdn_integrity: str | None = None
     options: dict = field(default_factory=dict)
+    format: str = "dzi"
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ def load_config(root: Path | str) -> SiteConfig:
         collections=parse_collections(raw_collections, where),
     )
     check_values(config, where)
-    return config
+    return replace(config, formats=check_formats(config, where))
 
 
 def _sub_table(data: dict, name: str, path) -> dict:
@@ -184,6 +186,7 @@ def _viewer(root: Path, viewer: dict) -> ViewerConfig:
         cdn_url=viewer["cdn_url"],
         cdn_integrity=viewer["cdn_integrity"],
         options=viewer["options"],
+        format=viewer["format"],
     )
 
 
@@ -211,13 +214,34 @@ def check_values(config: SiteConfig, where) -> None:
     fmt = config.tile_defaults.get("format")
     if fmt is not None and fmt not in TILE_FORMATS:
         raise ConfigError(f"'tiles.format' must be one of {', '.join(TILE_FORMATS)}, got {fmt!r}", where)
-    if "dzi" not in config.formats:
-        raise ConfigError(
-            f"'formats' must include \"dzi\": the viewer pages open it, got {list(config.formats)}", where
-        )
     quality = config.tile_defaults.get("quality")
     if quality is not None and not 1 <= quality <= 100:
         raise ConfigError(f"'tiles.quality' must be between 1 and 100, got {quality}", where)
+
+
+def check_formats(config: SiteConfig, where) -> tuple[str, ...]:
+    """The site's formats in build order; the viewer's format must be one of them and open in OpenSeadragon."""
+    from ..plugins import optional_member, registry
+    from ..pyramid.formats import resolve_formats
+    from ..pyramid.spec import PyramidSpec
+
+    viewer = config.viewer.format
+    if viewer not in config.formats:
+        raise ConfigError(
+            f"'formats' must include \"{viewer}\", the format the viewer pages open ('viewer.format'),"
+            f" got {list(config.formats)}",
+            where,
+        )
+    try:
+        formats = resolve_formats(config.formats)
+    except ConfigError as exc:
+        raise ConfigError(f"'formats': {exc.message}", where) from None
+    fmt = registry().get("format", viewer)
+    source = optional_member(fmt, "viewer_source")
+    probe = f"{viewer}/v0/{optional_member(fmt, 'descriptor') or ''}"
+    if source is None or source(probe, PyramidSpec(1000, 600, 256)) is None:
+        raise ConfigError(f"'viewer.format': OpenSeadragon cannot open the {viewer!r} format", where)
+    return formats
 
 
 def parse_collections(raw, path) -> tuple[CollectionConfig, ...]:

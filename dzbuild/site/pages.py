@@ -7,11 +7,14 @@ template: image folder names and configuration values are data, never markup.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
-from ..grid import Grid
+from ..grid import Grid, Tile
+from ..pyramid.formats import deep_zoom
+from ..pyramid.spec import PyramidSpec
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGE = "index.html"
@@ -30,25 +33,37 @@ class ImageInfo:
     versions: int  # published versions v0..v{versions-1}
     title: str = ""
     available: tuple[int, ...] = ()  # the versions still on disk (``dzbuild vacuum`` removes some); default all
+    formats: tuple = ()  # the published format objects, the one holding every tile first; default DZI
+    viewer: object = None  # the format the image's page opens; default the first
+    overlap: int = 0
 
     def __post_init__(self) -> None:
         self.title = self.title or PurePosixPath(self.rel).name
         self.available = tuple(self.available) or tuple(range(self.versions))
+        self.formats = tuple(self.formats) or (deep_zoom(),)
+        self.viewer = self.viewer or self.formats[0]
 
     @property
     def latest(self) -> int:
         return self.versions - 1
 
-    def descriptor(self, version: int | None = None) -> str:
-        """The versioned DZI URL, relative to the image's folder."""
-        return f"dzi/v{self.latest if version is None else version}/dzi.xml"
+    def descriptor(self, version: int | None = None, fmt=None) -> str:
+        """The versioned descriptor URL of ``fmt`` (default: the viewer's), relative to the image's folder."""
+        fmt = fmt or self.viewer
+        return f"{fmt.name}/v{self.latest if version is None else version}/{fmt.descriptor}"
+
+    def tile_source(self, version: int | None = None):
+        """What OpenSeadragon's ``tileSources`` gets for a version: the viewer format says."""
+        spec = PyramidSpec(self.width, self.height, self.tile_size, self.overlap, self.format)
+        return self.viewer.viewer_source(self.descriptor(version), spec)
 
     def thumbnail(self) -> tuple[str, int, int]:
         """The smallest-but-largest one-tile level of the latest version: a free, immutable thumbnail."""
         grid = Grid(self.width, self.height, self.tile_size)
         level = max(level for level in grid.levels if grid.tile_count(level) == 1)
         width, height = grid.level_size(level)
-        return f"dzi/v{self.latest}/dzi_files/{level}/0_0.{self.format}", width, height
+        home = self.formats[0]
+        return f"{home.name}/v{self.latest}/{home.tile_path(grid, Tile(level, 0, 0), self.format)}", width, height
 
 
 @dataclass
@@ -108,8 +123,10 @@ class Renderer:
 
     def image_page(self, image: ImageInfo) -> tuple[str, bytes]:
         thumb, _, _ = image.thumbnail()
-        versions = [{"number": n, "url": image.descriptor(n)} for n in image.available]
-        return self.render("image.html", image.rel, image=image, versions=versions, thumbnail=thumb)
+        versions = [{"number": n, "url": _option(image.tile_source(n))} for n in image.available]
+        return self.render(
+            "image.html", image.rel, image=image, versions=versions, thumbnail=thumb, tile_source=image.tile_source()
+        )
 
     def collection_page(self, collection: CollectionInfo) -> tuple[str, bytes]:
         items = [_item(collection.path, image) for image in collection.members]
@@ -129,7 +146,7 @@ def _item(folder: str, image: ImageInfo) -> dict:
         "key": image.rel,
         "title": image.title,
         "url": base,
-        "dzi": base + image.descriptor(),
+        "dzi": base + image.descriptor(fmt=deep_zoom()),  # collections show their members' Deep Zoom images
         "thumbnail": base + thumb,
         "thumb_width": width,
         "thumb_height": height,
@@ -137,3 +154,8 @@ def _item(folder: str, image: ImageInfo) -> dict:
         "height": image.height,
         "versions": image.versions,
     }
+
+
+def _option(source) -> str:
+    """A version picker's value: a URL as it is, a tile source object as JSON (the page parses it)."""
+    return source if isinstance(source, str) else json.dumps(source, sort_keys=True)

@@ -1,0 +1,61 @@
+"""Which formats a build publishes, and in which order: the one rule the CLI, sites and the Python API share.
+
+The first format is the *home* of computed tiles: its version folders hold their files, and
+every other format links to them. A parent is made from its children as they lie in the home,
+so the home must give a path to every tile of level 1 and finer. Formats that leave tiles out
+(IIIF skips requests a finer tile answers, Zoomify has no tiers below one tile) can only link.
+"""
+
+from __future__ import annotations
+
+from ..errors import ConfigError
+
+DEEP_ZOOM = "dzi"  # the default home, and the format collections (.dzc) reference their members in
+DEFAULT_FORMATS = (DEEP_ZOOM,)
+
+# Image sizes (width, height, tile size) on which a home must give every tile a path: typical
+# odd sizes, a 513 px square (where IIIF drops a corner request) and a one-pixel-high strip.
+PROBE_GRIDS = ((1497, 515, 256), (513, 513, 256), (257, 255, 64), (1000, 1, 254))
+
+
+def resolve_formats(names) -> tuple[str, ...]:
+    """``names`` without repeats, a format that places every tile first; ConfigError if none does.
+
+    The order asked for is kept except that the first named format able to hold every tile moves
+    to the front, so ``["iiif", "dzi"]`` publishes the same files as ``["dzi", "iiif"]``.
+    """
+    names = tuple(dict.fromkeys(names))
+    if not names:
+        raise ConfigError("name at least one output format")
+    if names[0] == DEEP_ZOOM:  # the default home: no plugin needs loading to know it qualifies
+        return names
+    from ..plugins import registry
+
+    reg = registry()
+    homes = [name for name in names if places_every_tile(reg.get("format", name))]
+    if not homes:
+        listed = ", ".join(repr(name) for name in names)
+        raise ConfigError(
+            f"formats {listed}: none gives a path to every tile, so none can hold the computed tiles"
+            f" the others link to; add {DEEP_ZOOM!r}"
+        )
+    return (homes[0], *(name for name in names if name != homes[0]))
+
+
+def places_every_tile(fmt) -> bool:
+    """Whether ``fmt`` gives a path to every tile of level 1 and finer on each probe grid."""
+    from ..grid import Grid
+
+    for width, height, tile_size in PROBE_GRIDS:
+        grid = Grid(width, height, tile_size)
+        for level in grid.levels[1:]:
+            if any(fmt.tile_path(grid, tile, "jpg") is None for tile in grid.tiles(level)):
+                return False
+    return True
+
+
+def deep_zoom():
+    """The Deep Zoom format object, whose descriptor and tiles collections point at."""
+    from ..plugins import registry
+
+    return registry().get("format", DEEP_ZOOM)
