@@ -139,3 +139,65 @@ def test_errors_in_pyproject_name_pyproject(tmp_path):
 def test_a_missing_site_folder(tmp_path):
     with pytest.raises(ConfigError, match="is not a folder"):
         load_config(tmp_path / "nope")
+
+
+class _NoViewerFormat:
+    """A format OpenSeadragon cannot open: its ``viewer_source`` says None."""
+
+    name = "opaque"
+    descriptor = "opaque.json"
+
+    def dirs(self, grid):
+        return []
+
+    def tile_path(self, grid, tile, ext):
+        return f"{tile.level}-{tile.col}-{tile.row}.{ext}"
+
+    def descriptors(self, spec, grid, context):
+        return {}
+
+    def viewer_source(self, descriptor_url, spec):
+        return None
+
+
+def test_the_viewer_format_must_be_published_and_open_in_openseadragon(tmp_path):
+    from dzbuild.hookspecs import hookimpl
+    from dzbuild.testing import plugin_registered
+
+    class Plugin:
+        @hookimpl
+        def register_formats(self, register):
+            register(_NoViewerFormat())
+
+    write_files(tmp_path, {"dzbuild.toml": '[viewer]\nformat = "opaque"\n'})
+    with pytest.raises(ConfigError, match="must include \"opaque\", the format the viewer pages open") as caught:
+        load_config(tmp_path)
+    assert str(caught.value).startswith(str(tmp_path / "dzbuild.toml"))
+    write_files(tmp_path, {"dzbuild.toml": 'formats = ["dzi", "opaque"]\n[viewer]\nformat = "opaque"\n'})
+    with plugin_registered(Plugin(), "test-opaque"):
+        with pytest.raises(ConfigError, match="'viewer.format': OpenSeadragon cannot open the 'opaque' format"):
+            load_config(tmp_path)
+        write_files(tmp_path, {"dzbuild.toml": 'formats = ["opaque", "dzi"]\n'})
+        assert load_config(tmp_path).formats == ("opaque", "dzi")  # it places every tile: it may be the home
+
+
+def test_formats_are_put_in_build_order(tmp_path):
+    from dzbuild.hookspecs import hookimpl
+    from dzbuild.testing import plugin_registered
+
+    class Partial(_NoViewerFormat):
+        name = "partial"
+
+        def tile_path(self, grid, tile, ext):
+            return None if tile.level > 1 else f"{tile.level}.{ext}"
+
+    class Plugin:
+        @hookimpl
+        def register_formats(self, register):
+            register(Partial())
+
+    with plugin_registered(Plugin(), "test-partial"):
+        assert config_of(tmp_path, {"dzbuild.toml": 'formats = ["partial", "dzi"]\n'}).formats == ("dzi", "partial")
+        write_files(tmp_path, {"dzbuild.toml": 'formats = ["partial"]\n[viewer]\nformat = "partial"\n'})
+        with pytest.raises(ConfigError, match="'formats': none of the formats 'partial' gives a path to every tile"):
+            load_config(tmp_path)

@@ -135,3 +135,37 @@ def test_relative_urls():
     assert relative_url("", "a b/c") == "a%20b/c"
     assert relative_url("x/y", "") == "../../"
     assert relative_url("g", "g/reef") == "../g/reef"
+
+
+class _ObjectSourceFormat:
+    """A format OpenSeadragon opens from a tile source object (as Zoomify is), not from a URL."""
+
+    name = "tiled"
+    descriptor = "props.xml"
+
+    def tile_path(self, grid, tile, ext):
+        return f"t/{tile.level}/{tile.col}-{tile.row}.{ext}"
+
+    def viewer_source(self, descriptor_url, spec):
+        return {"type": "example", "url": descriptor_url, "width": spec.width}
+
+
+def test_the_viewer_format_says_what_the_page_opens():
+    fmt = _ObjectSourceFormat()
+    image = ImageInfo("a", 1500, 1000, 256, "jpg", 2, formats=(fmt,), viewer=fmt)
+    _, html = renderer().image_page(image)
+    page = parse(html)
+    assert '{"type": "example", "url": "tiled/v1/props.xml", "width": 1500}' in page.scripts[0]
+    assert "JSON.parse(picker.value)" in page.scripts[0]
+    options = [json.loads(attrs["value"]) for tag, attrs in page.tags if tag == "option"]
+    assert [o["url"] for o in options] == ["tiled/v0/props.xml", "tiled/v1/props.xml"]
+    assert [attrs["href"] for tag, attrs in page.tags if tag == "a" and attrs.get("class") == "meta"] == [
+        "tiled/v1/props.xml"
+    ]
+    assert image.thumbnail() == ("tiled/v1/t/8/0-0.jpg", 188, 125)  # the home's path of the one-tile level
+
+
+def test_a_dzi_viewer_page_keeps_the_plain_url_picker():
+    _, html = renderer().image_page(ImageInfo("a", 1500, 1000, 256, "jpg", 2))
+    script = parse(html).scripts[0]
+    assert "viewer.open(picker.value)" in script and "JSON.parse" not in script

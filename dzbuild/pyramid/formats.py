@@ -36,8 +36,8 @@ def resolve_formats(names) -> tuple[str, ...]:
     if not homes:
         listed = ", ".join(repr(name) for name in names)
         raise ConfigError(
-            f"formats {listed}: none gives a path to every tile, so none can hold the computed tiles"
-            f" the others link to; add {DEEP_ZOOM!r}"
+            f"none of the formats {listed} gives a path to every tile, so none can hold the computed tiles"
+            f" that formats link to; add {DEEP_ZOOM!r}"
         )
     return (homes[0], *(name for name in names if name != homes[0]))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from ..errors import ConfigError
+from ..pyramid.formats import DEEP_ZOOM, DEFAULT_FORMATS
 from ..pyramid.spec import TILE_FORMATS
 from .hostlimits import HOSTS
 from .tables import check_table, read_toml
@@ -30,7 +31,7 @@ TOP_KEYS = {
     "base_url": (str, "/"),  # where the output folder is served: "/", "/zoom/" or "https://host/zoom/"
     "storage": (str, "hardlink"),  # hardlink, symlink or copy
     "resampler": (str, None),  # dct (default) or area
-    "formats": (list, ["dzi"]),  # output formats; one that gives every tile a path holds them (dzi)
+    "formats": (list, list(DEFAULT_FORMATS)),  # output formats; one that gives every tile a path holds them (dzi)
     "jobs": (int, None),  # worker processes; default every core
     "host": (str, "cloudflare-pages"),  # whose limits to check: cloudflare-pages, netlify, github-pages, none
     "headers_file": ((str, bool), True),  # True: OUTPUT/_headers; a path; or false for none
@@ -43,7 +44,7 @@ VIEWER_KEYS = {
     "cdn_url": (str, None),  # script URL when openseadragon = "cdn"
     "cdn_integrity": (str, None),  # its Subresource Integrity hash (sha384-...)
     "options": (dict, {}),  # extra OpenSeadragon options, passed through as JSON
-    "format": (str, "dzi"),  # which of 'formats' the viewer pages open
+    "format": (str, DEEP_ZOOM),  # which of 'formats' the viewer pages open
 }
 COLLECTION_KEYS = {
     "name": (str, None),  # required
@@ -76,7 +77,7 @@ class ViewerConfig:
     cdn_url: str | None = None
     cdn_integrity: str | None = None
     options: dict = field(default_factory=dict)
-    format: str = "dzi"
+    format: str = DEEP_ZOOM
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ class SiteConfig:
     base_url: str = "/"
     storage: str = "hardlink"
     resampler: str | None = None
-    formats: tuple[str, ...] = ("dzi",)
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     jobs: int | None = None
     host: str = "cloudflare-pages"
     headers_file: Path | None = None

@@ -1,9 +1,10 @@
 """``_redirects``: a stable ``latest`` alias per image, for people who link to an image from elsewhere.
 
-``/IMAGE/latest/*`` answers 302 with ``/IMAGE/dzi/v{n}/*``, so ``.../IMAGE/latest/dzi.xml`` always
-opens the newest version, and its tiles (which viewers request next to the descriptor they were
-given) follow the same redirect. 302, not 301: the target moves with every new version. The alias
-lives outside ``dzi/``, so the immutable caching of ``_headers`` never applies to the redirect.
+``/IMAGE/latest/*`` answers 302 with ``/IMAGE/{format}/v{n}/*`` (the format the viewer pages open,
+Deep Zoom by default), so ``.../IMAGE/latest/dzi.xml`` always opens the newest version, and its
+tiles (which viewers request next to the descriptor they were given) follow the same redirect.
+302, not 301: the target moves with every new version. The alias lives outside the format folders,
+so the immutable caching of ``_headers`` never applies to the redirect.
 Merged like ``_headers``: only the lines between dzbuild's markers are replaced.
 """
 
@@ -23,14 +24,15 @@ class RedirectsWarning(UserWarning):
 
 def latest_line(base: str, image) -> str:
     prefix = f"{base}{rule_path(image.rel)}"
-    return f"{prefix}/latest/* {prefix}/dzi/v{image.latest}/:splat 302"
+    return f"{prefix}/latest/* {prefix}/{image.viewer.name}/v{image.latest}/:splat 302"
 
 
 def vacuumed_lines(base: str, image) -> list[str]:
     """A version removed by ``dzbuild vacuum`` sends its URLs to the latest version (302), so no link breaks."""
     prefix = f"{base}{rule_path(image.rel)}"
     gone = [n for n in range(image.versions) if n not in image.available]
-    return [f"{prefix}/dzi/v{n}/* {prefix}/dzi/v{image.latest}/:splat 302" for n in gone]
+    names = [fmt.name for fmt in image.formats]
+    return [f"{prefix}/{name}/v{n}/* {prefix}/{name}/v{image.latest}/:splat 302" for name in names for n in gone]
 
 
 def render_redirects(existing: str, base: str, images, host: str) -> str:

@@ -158,3 +158,11 @@ def test_with_overlap_the_tiles_are_those_of_the_same_image_without(make_image):
     files = sorted(p.relative_to(a) for p in a.rglob("*.jpg"))
     assert files == sorted(p.relative_to(b) for p in b.rglob("*.jpg"))
     assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+
+
+def test_openseadragon_opens_iiif_from_the_info_json_url():
+    from dzbuild.pyramid.spec import PyramidSpec
+
+    fmt = IiifFormat()
+    assert fmt.descriptor == "info.json"
+    assert fmt.viewer_source("iiif/v2/info.json", PyramidSpec(1001, 750, 256)) == "iiif/v2/info.json"

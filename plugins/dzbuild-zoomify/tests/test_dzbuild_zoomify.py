@@ -94,3 +94,13 @@ def test_the_command_line_finds_the_installed_plugin(make_image):
     )
     assert done.returncode == 0, done.stderr
     assert (image_dir / "dest/zoomify/v0/TileGroup0/2-2-1.jpg").is_file()
+
+
+def test_openseadragon_opens_zoomify_from_a_tile_source_object():
+    from dzbuild.pyramid.spec import PyramidSpec
+
+    fmt = ZoomifyFormat()
+    source = fmt.viewer_source(f"zoomify/v3/{fmt.descriptor}", PyramidSpec(1497, 515, 256, format="png"))
+    assert fmt.descriptor == "ImageProperties.xml"
+    assert source == {"type": "zoomifytileservice", "width": 1497, "height": 515, "tileSize": 256,
+                      "tilesUrl": "zoomify/v3/", "fileFormat": "png"}
