@@ -38,3 +38,15 @@ def test_a_line_over_1000_characters_is_left_out():
     with pytest.warns(RedirectsWarning, match="longer than 1000"):
         text = render_redirects("", "/", [ImageInfo("x" * 600, 9, 9, 8, "jpg", 1)], "netlify")
     assert parse_redirects_file(text) == []
+
+
+def test_aliases_follow_the_viewer_format_and_vacuumed_versions_of_every_format():
+    from dzbuild.plugins import registry
+
+    dzi = registry().get("format", "dzi")
+    other = type("Other", (), {"name": "zoomify", "descriptor": "ImageProperties.xml"})()
+    image = ImageInfo("a", 9, 9, 8, "jpg", 3, available=(2,), formats=(dzi, other), viewer=other)
+    rules = parse_redirects_file(render_redirects("", "/", [image], "netlify"))
+    assert follow_redirect(rules, "/a/latest/ImageProperties.xml") == ("/a/zoomify/v2/ImageProperties.xml", 302)
+    assert follow_redirect(rules, "/a/dzi/v0/dzi.xml") == ("/a/dzi/v2/dzi.xml", 302)
+    assert follow_redirect(rules, "/a/zoomify/v1/TileGroup0/0-0-0.jpg") == ("/a/zoomify/v2/TileGroup0/0-0-0.jpg", 302)
