@@ -256,8 +256,7 @@ class _Vacuum:
             remove_path(self.scratch(fmt, number))
 
     def scratch(self, fmt, number: int) -> Path:
-        """Where a version's replacement links are made: never inside a visible version, and at the
-        same depth as the version folder, so a relative link made there is valid in the version."""
+        """Beside the version folder, never inside it: a relative link made there is valid in it."""
         return self.dest / fmt.name / f".v{number}{PARTIAL_MARK}vacuum"
 
     def _measure_removed(self, moved_files: set) -> None:
@@ -282,26 +281,20 @@ def _inode(st: os.stat_result) -> tuple[int, int]:
 
 
 def _materialize(entry: Path, tmp: Path) -> None:
-    """Replace a symbolic link by the file it points at, in one step.
-
-    The hard-link storage places it (a hard link to the file, or a copy across filesystems):
-    what a symbolic link stood for becomes a real file that later versions can link to.
-    """
-    _scratch_free(tmp)
-    registry().get("storage", "hardlink").link(os.path.realpath(entry), str(tmp))
-    os.replace(tmp, entry)
+    """Replace a symbolic link by the file it points at (the hard-link storage's link, or a copy), in one step."""
+    _place(entry, tmp, "hardlink", os.path.realpath(entry))
 
 
 def _repoint(entry: Path, physical: Path, tmp: Path) -> bool:
-    """Point a symbolic link at ``physical``, in one step, with the symbolic-link storage."""
+    """Point a symbolic link at ``physical`` (the symbolic-link storage's link), in one step."""
     if os.readlink(entry) == os.path.relpath(physical, entry.parent):
         return False
-    _scratch_free(tmp)
-    registry().get("storage", "symlink").link(str(physical), str(tmp))
-    os.replace(tmp, entry)
+    _place(entry, tmp, "symlink", str(physical))
     return True
 
 
-def _scratch_free(tmp: Path) -> None:
+def _place(entry: Path, tmp: Path, storage: str, target: str) -> None:
     tmp.parent.mkdir(parents=True, exist_ok=True)
     tmp.unlink(missing_ok=True)
+    registry().get("storage", storage).link(target, str(tmp))
+    os.replace(tmp, entry)
