@@ -83,14 +83,16 @@ def test_places_every_tile(formats):
 
 
 def test_the_python_api_builds_the_home_first_whatever_the_order(formats, tmp_path):
-    image_dir, spec, _ = make_image_dir(tmp_path, 257, 255, 64)
+    image_dir, _, _ = make_image_dir(tmp_path, 257, 255, 64)
     build_pyramid(image_dir, options=BuildOptions(jobs=1, formats=("coarse", "dzi")))
     build_pyramid(image_dir, tmp_path / "ordered", BuildOptions(jobs=1, formats=("dzi", "coarse")))
     dest = image_dir / "dest"
     assert json.loads((dest / ".dzbuild" / "v0.json").read_text())["formats"] == ["dzi", "coarse"]
     assert tree_bytes(dest / "dzi") == tree_bytes(tmp_path / "ordered" / "dzi")
     assert tree_bytes(dest / "coarse") == tree_bytes(tmp_path / "ordered" / "coarse")
-    assert os.path.samefile(dest / "coarse" / "v0" / "t" / "2-0-0.jpg", dest / "dzi" / "v0" / "dzi_files" / "2" / "0_0.jpg")
+    assert os.path.samefile(
+        dest / "coarse" / "v0" / "t" / "2-0-0.jpg", dest / "dzi" / "v0" / "dzi_files" / "2" / "0_0.jpg"
+    )
     with pytest.raises(ConfigError, match="gives a path to every tile"):
         build_pyramid(image_dir, tmp_path / "refused", BuildOptions(jobs=1, formats=("coarse",)))
     assert not (tmp_path / "refused").exists()

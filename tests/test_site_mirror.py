@@ -39,7 +39,9 @@ def small_cache_version(root: Path) -> Path:
     (src / "dzi_files" / "0" / "0_0.jpg").write_bytes(b"tile")
     (root / "sources").mkdir()
     (root / "sources" / "1_0.jpg").write_bytes(b"source tile")
-    os.symlink(os.path.relpath(root / "sources" / "1_0.jpg", src / "dzi_files" / "0"), src / "dzi_files" / "0" / "1_0.jpg")
+    os.symlink(
+        os.path.relpath(root / "sources" / "1_0.jpg", src / "dzi_files" / "0"), src / "dzi_files" / "0" / "1_0.jpg"
+    )
     return src
 
 

@@ -22,7 +22,9 @@ ALL_TILE_URLS = """(() => {
   const source = window.dzbuildViewer.world.getItemAt(0).source, urls = [];
   for (let level = source.minLevel; level <= source.maxLevel; level++) {
     const count = source.getNumTiles(level);
-    for (let y = 0; y < count.y; y++) { for (let x = 0; x < count.x; x++) { urls.push(source.getTileUrl(level, x, y)); } }
+    for (let y = 0; y < count.y; y++) {
+      for (let x = 0; x < count.x; x++) { urls.push(source.getTileUrl(level, x, y)); }
+    }
   }
   return urls;
 })()"""
@@ -38,8 +40,7 @@ def make_zoomify_site(root):
     (root / "wide" / "v1").mkdir()
     (root / "wide" / "v1" / "0_0.jpg").write_bytes((v1 / "0_0.jpg").read_bytes())  # a patch: one new base tile
     (root / "dzbuild.toml").write_text(
-        'formats = ["dzi", "zoomify"]\n'
-        f'[viewer]\nformat = "zoomify"\nopenseadragon_dir = {json.dumps(str(osd))}\n',
+        f'formats = ["dzi", "zoomify"]\n[viewer]\nformat = "zoomify"\nopenseadragon_dir = {json.dumps(str(osd))}\n',
         encoding="utf-8",
     )
     return root
@@ -73,20 +74,23 @@ def test_viewer_pages_open_zoomify_and_every_tile_is_served(tmp_path):
         with sync_playwright() as playwright:
             try:
                 browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
-            except Exception as exc:  # no Chromium on this machine
+            except Exception as exc:  # noqa: BLE001 - no Chromium on this machine
                 pytest.skip(f"cannot start Chromium: {str(exc).splitlines()[0]}")
             page = browser.new_page(viewport={"width": 800, "height": 600})
             page.on("response", lambda r: seen.append((r.status, r.url)))
             page.on("requestfailed", lambda r: seen.append((0, r.url)))
             page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/wide/")
             page.wait_for_selector('#viewer[data-state="loaded"]', timeout=30_000)
-            page.evaluate("window.dzbuildViewer.viewport.zoomTo(window.dzbuildViewer.viewport.getMaxZoom(), null, true)")
+            page.evaluate(
+                "window.dzbuildViewer.viewport.zoomTo(window.dzbuildViewer.viewport.getMaxZoom(), null, true)"
+            )
             page.wait_for_function(LOADED, timeout=30_000)
             source = page.evaluate("window.dzbuildViewer.world.getItemAt(0).source.tilesUrl")
             every_tile = page.evaluate(ALL_TILE_URLS)
             page.select_option("#version", index=0)  # the picker's value is the v0 tile source, as JSON
-            page.wait_for_function(LOADED + " && window.dzbuildViewer.world.getItemAt(0).source.tilesUrl.includes('/v0/')",
-                                   timeout=30_000)
+            page.wait_for_function(
+                LOADED + " && window.dzbuildViewer.world.getItemAt(0).source.tilesUrl.includes('/v0/')", timeout=30_000
+            )
             browser.close()
     finally:
         httpd.shutdown()
