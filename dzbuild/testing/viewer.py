@@ -28,9 +28,25 @@ CHROMIUM_ARGS = [
 ]
 PAGE = "_viewercheck.html"
 
+# Every tile URL a tile source can produce.
+_TILE_URLS = """
+function tileUrls(source) {
+  const urls = [];
+  for (let level = source.minLevel; level <= source.maxLevel; level++) {
+    const count = source.getNumTiles(level);
+    for (let y = 0; y < count.y; y++) {
+      for (let x = 0; x < count.x; x++) { urls.push(source.getTileUrl(level, x, y)); }
+    }
+  }
+  return urls;
+}
+"""
+
 # Opens ``SOURCE``, waits until every tile in view is drawn at the home zoom and at the deepest
 # zoom, then lists every tile URL the tile source can produce and measures the drawn canvas.
-_SCRIPT = """
+_SCRIPT = (
+    _TILE_URLS
+    + """
 const viewer = OpenSeadragon({id: "v", tileSources: SOURCE, drawer: "canvas", animationTime: 0,
   immediateRender: true, showNavigationControl: false, crossOriginPolicy: "Anonymous"});
 function loaded() {
@@ -56,18 +72,11 @@ window.viewerResult = new Promise((resolve, reject) => {
     const home = inked();
     viewer.viewport.zoomTo(viewer.viewport.getMaxZoom(), null, true);
     await loaded();
-    const source = viewer.world.getItemAt(0).source;
-    const urls = [];
-    for (let level = source.minLevel; level <= source.maxLevel; level++) {
-      const count = source.getNumTiles(level);
-      for (let y = 0; y < count.y; y++) {
-        for (let x = 0; x < count.x; x++) { urls.push(source.getTileUrl(level, x, y)); }
-      }
-    }
-    resolve({home: home, deep: inked(), urls: urls});
+    resolve({home: home, deep: inked(), urls: tileUrls(viewer.world.getItemAt(0).source)});
   });
 });
 """
+)
 
 
 class ViewerUnavailable(RuntimeError):
@@ -165,6 +174,49 @@ class OpenSeadragonCheck:
     def local_path(self, url: str) -> Path:
         """The file under the root that serves ``url`` (an absolute URL of this server or a relative one)."""
         return self.root / unquote(urlsplit(url).path).lstrip("/")
+
+
+_PAGE_LOADED = (
+    "window.dzbuildViewer && window.dzbuildViewer.world.getItemCount() === 1"
+    " && window.dzbuildViewer.world.getItemAt(0).getFullyLoaded()"
+)
+_PAGE_TILE_URLS = f"(() => {{ {_TILE_URLS} return tileUrls(window.dzbuildViewer.world.getItemAt(0).source); }})()"
+
+
+def open_site_page(output: Path, page: str, timeout_ms: int = 30000) -> ViewerReport:
+    """Serve a built site's ``output``, open its viewer ``page`` (``"IMAGE/"``), zoom all the way in.
+
+    The report lists every response, and every tile URL the page's tile source can produce, as
+    the page would request it (relative to the page, or absolute as a format's descriptor says).
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise ViewerUnavailable("Playwright is not installed (pip install playwright)") from None
+    handler = functools.partial(_QuietHandler, directory=str(output))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    report = ViewerReport()
+    try:
+        with sync_playwright() as playwright:
+            try:
+                browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
+            except Exception as exc:  # noqa: BLE001 - no system Chromium and no Playwright download
+                raise ViewerUnavailable(f"cannot start Chromium: {str(exc).splitlines()[0]}") from None
+            tab = browser.new_page(viewport={"width": 800, "height": 600})
+            tab.on("response", lambda r: _record(report, r))
+            tab.on("requestfailed", lambda r: report.failed.append((r.url, 0)))
+            tab.on("pageerror", lambda e: report.errors.append(str(e)))
+            tab.goto(f"http://127.0.0.1:{server.server_address[1]}/{page}")
+            tab.wait_for_selector('#viewer[data-state="loaded"]', timeout=timeout_ms)
+            tab.evaluate("window.dzbuildViewer.viewport.zoomTo(window.dzbuildViewer.viewport.getMaxZoom(), null, true)")
+            tab.wait_for_function(_PAGE_LOADED, timeout=timeout_ms)
+            report.tile_urls = tab.evaluate(_PAGE_TILE_URLS)
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return report
 
 
 def _record(report: ViewerReport, response) -> None:
