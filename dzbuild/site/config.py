@@ -222,7 +222,7 @@ def check_values(config: SiteConfig, where) -> None:
 
 def check_formats(config: SiteConfig, where) -> tuple[str, ...]:
     """The site's formats in build order; the viewer's format must be one of them and open in OpenSeadragon."""
-    from ..plugins import optional_member, registry
+    from ..plugins import registry
     from ..pyramid.formats import resolve_formats
     from ..pyramid.spec import PyramidSpec
 
@@ -238,9 +238,7 @@ def check_formats(config: SiteConfig, where) -> tuple[str, ...]:
     except ConfigError as exc:
         raise ConfigError(f"'formats': {exc.message}", where) from None
     fmt = registry().get("format", viewer)
-    source = optional_member(fmt, "viewer_source")
-    probe = f"{viewer}/v0/{optional_member(fmt, 'descriptor') or ''}"
-    if source is None or source(probe, PyramidSpec(1000, 600, 256)) is None:
+    if fmt.viewer_source(f"{viewer}/v0/{fmt.descriptor}", PyramidSpec(1000, 600, 256)) is None:
         raise ConfigError(f"'viewer.format': OpenSeadragon cannot open the {viewer!r} format", where)
     return formats
 
