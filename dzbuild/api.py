@@ -51,7 +51,7 @@ class Resampler(Protocol):
 class Storage(Protocol):
     """Places every file dzbuild publishes (``register_storages``).
 
-    ``write`` creates a file from bytes (a computed tile, a descriptor, a page); ``link`` makes
+    ``write`` creates a file from bytes (a computed tile, a descriptor); ``link`` makes
     ``path`` serve the bytes of the existing file ``target`` (an unchanged tile, a version
     mirrored into a site's output). ``path`` never exists beforehand. An optional
     ``link_into(target_dir, dest_dir, names)`` links many files that keep their names at once.
