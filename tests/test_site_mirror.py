@@ -11,7 +11,7 @@ from dzbuild.default_plugins.storage_files import CopyStorage, HardlinkStorage, 
 from dzbuild.hookspecs import hookimpl
 from dzbuild.site.build import build_site
 from dzbuild.site.mirror import add_version, mirror_tree
-from dzbuild.testing import plugin_registered
+from dzbuild.testing import make_image_folder, plugin_registered
 
 
 def files_under(root: Path) -> list[Path]:
@@ -159,15 +159,19 @@ def test_a_recording_storage_sees_every_file_of_the_output(tmp_path):
 
     site = make_site(tmp_path, config='storage = "recording"\nformats = ["dzi", "flat"]\n', images=("a", "g/b"))
     (site / "g" / "collection.toml").write_text('title = "G"\n')
+    make_image_folder(site / "o", 300, 200, 128, overlap=1, seed=7)  # published tiles cut from a core
     with plugin_registered(Plugin(), "test-recording"), plugin_registered(FlatPlugin(), "test-flat"):
         build_site(site, progress="quiet", jobs=2)
+        (site / "a" / "v1").mkdir()
+        (site / "a" / "v1" / "0_0.jpg").write_bytes((site / "o" / "v0" / "0_0.jpg").read_bytes())
+        build_site(site, progress="quiet", jobs=2)  # v1: links to v0's files
     placed = {_final(line) for line in log.read_text().splitlines()}
-    output = site / "_site"
+    output, cache = site / "_site", site / ".dzbuild" / "tree"
     expected = {str(p.resolve()) for p in version_files(output)}
-    assert len(expected) > 30 and expected <= placed
-    cache = site / ".dzbuild" / "tree"
-    cached = {str(p.resolve()) for p in version_files(cache) if "core" not in p.parts}
-    assert cached <= placed
+    assert len(expected) > 100 and expected <= placed
+    assert any("/a/dzi/v1/" in path for path in expected) and any("/o/flat/v0/" in path for path in expected)
+    cached = {str(p.resolve()) for p in version_files(cache)}
+    assert any("/o/core/v0/" in path for path in cached) and cached <= placed
 
 
 def _final(path: str) -> str:
