@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from ..errors import ConfigError
-from ..pyramid.formats import DEEP_ZOOM, DEFAULT_FORMATS
-from ..pyramid.spec import TILE_FORMATS
+from ..pyramid.formats import DEEP_ZOOM, DEFAULT_FORMATS, resolve_formats
+from ..pyramid.spec import TILE_FORMATS, PyramidSpec
 from .hostlimits import HOSTS
 from .tables import check_table, read_toml
 
@@ -223,8 +223,6 @@ def check_values(config: SiteConfig, where) -> None:
 def check_formats(config: SiteConfig, where) -> tuple[str, ...]:
     """The site's formats in build order; the viewer's format must be one of them and open in OpenSeadragon."""
     from ..plugins import registry
-    from ..pyramid.formats import resolve_formats
-    from ..pyramid.spec import PyramidSpec
 
     viewer = config.viewer.format
     if viewer not in config.formats:
