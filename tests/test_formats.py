@@ -115,3 +115,28 @@ def test_the_cli_passes_through_the_same_rule(formats, tmp_path, capsys):
     assert cli.main(["pyramid", str(image_dir), "--jobs", "1", "--format", "coarse", "--format", "dzi"]) == 0
     record = json.loads((image_dir / "dest" / ".dzbuild" / "v0.json").read_text())
     assert record["formats"] == ["dzi", "coarse"]
+
+
+def test_only_the_formats_spell_out_their_paths():
+    """Pages, collections, check and vacuum ask the format objects; no other module names their files."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parent.parent / "dzbuild"
+    owners = {"default_plugins/format_dzi.py", "pyramid/target.py", "pyramid/formats.py"}
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package).as_posix()
+        if rel in owners:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and ast.get_docstring(node) is not None
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+                if "dzi_files" in node.value or "dzi.xml" in node.value or node.value in ("dzi", "core"):
+                    found.append((rel, node.value))
+    assert found == [("site/pages.py", "dzi")]  # the collection template's key for a member's DZI URL
