@@ -28,6 +28,7 @@ DEFAULT_PLUGINS = (
     "dzbuild.default_plugins.storage_files",
     "dzbuild.default_plugins.format_dzi",
     "dzbuild.default_plugins.site_templates",
+    "dzbuild.default_plugins.executors",
 )
 KINDS = {  # kind: (the hook that registers it, the protocol each registered object satisfies)
     "resampler": ("register_resamplers", api.Resampler),

@@ -28,7 +28,8 @@ def test_json_summary_shape(tmp_path, capsys):
     assert cli.main(["pyramid", str(image_dir), "--json", "-j", "1"]) == 0
     summary = json.loads(capsys.readouterr().out)
     keys = {"image", "dest", "published_before", "versions_built", "formats_backfilled", "tiles_computed"}
-    assert set(summary) == keys | {"tiles_linked", "seconds"}
+    assert set(summary) == keys | {"tiles_linked", "seconds", "executor", "workers"}
+    assert (summary["executor"], summary["workers"]) == ("inline", 1)
     assert summary["formats_backfilled"] == []
     assert summary["image"] == str(image_dir) and summary["dest"] == str(image_dir / "dest")
     assert summary["published_before"] == 0 and summary["versions_built"] == [0, 1]
@@ -37,6 +38,7 @@ def test_json_summary_shape(tmp_path, capsys):
     assert cli.main(["pyramid", str(image_dir), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert (again["published_before"], again["versions_built"], again["tiles_computed"]) == (2, [], 0)
+    assert (again["executor"], again["workers"]) == (None, None)  # nothing to run: no executor opened
 
 
 def test_human_output_through_the_real_command(tmp_path):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from .pyramid import EXECUTOR_HELP
+
 PROGRESS_MODES = ("auto", "bar", "lines", "quiet")
 
 
@@ -13,6 +15,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("site", nargs="?", default=".", help="the site folder, with dzbuild.toml (default: .)")
     parser.add_argument("--rebuild", action="store_true", help="forget the cache and the output it wrote; build all")
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: every core)")
+    parser.add_argument("--executor", metavar="NAME[://ADDRESS]", help=EXECUTOR_HELP + "; default: dzbuild.toml's")
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
     parser.add_argument(
         "--progress", choices=PROGRESS_MODES, default="auto", help="auto: a bar on a terminal, plain lines in CI"
@@ -27,7 +30,7 @@ def run(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     mode = "quiet" if args.json and args.progress == "auto" else None if args.progress == "auto" else args.progress
-    report = build_site(args.site, rebuild=args.rebuild, jobs=args.jobs, progress=mode)
+    report = build_site(args.site, rebuild=args.rebuild, jobs=args.jobs, progress=mode, executor=args.executor)
     for message in report.warnings:
         print(f"dzbuild: warning: {message}", file=sys.stderr)
     if args.json:

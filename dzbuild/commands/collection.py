@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from .pyramid import STORAGES_HELP
+from .pyramid import EXECUTOR_HELP, STORAGES_HELP
 
 COLLECTION_FILES = ("collection.toml", "collection.json")
 
@@ -20,6 +20,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--dest", help="output folder of the collection (default: PATH/dest)")
     parser.add_argument("--storage", default="hardlink", help=STORAGES_HELP)
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: every core)")
+    parser.add_argument("--executor", metavar="NAME[://ADDRESS]", help=EXECUTOR_HELP)
     parser.add_argument("--json", action="store_true", help="print a machine-readable summary")
     parser.set_defaults(run=run)
 
@@ -30,7 +31,7 @@ def run(args) -> int:
     from ..collection import build_collection
     from ..errors import ConfigError
     from ..pyramid.build import BuildOptions, build_pyramid, default_dest
-    from ..run.forkpool import Executor
+    from ..run.select import default_executor, open_executor, workers_of
 
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
@@ -38,7 +39,7 @@ def run(args) -> int:
     dest = Path(args.dest) if args.dest else folder / "dest"
     config, images = _declared(folder, dest)
     options = BuildOptions(storage=args.storage, jobs=args.jobs)
-    with Executor(args.jobs) as pool:
+    with open_executor(args.executor, args.jobs) as pool:
         image_reports = [build_pyramid(image.source, options=options, executor=pool) for image in images]
         members = [(image.rel, default_dest(image.source)) for image in images]
         report = build_collection(
@@ -46,7 +47,9 @@ def run(args) -> int:
             quality=config.quality, storage=args.storage, executor=pool,
         )  # fmt: skip
     if args.json:
-        print(json.dumps({"images": [r.summary() for r in image_reports], "collection": report.summary()}, indent=2))
+        summary = {"images": [r.summary() for r in image_reports], "collection": report.summary()}
+        summary.update(executor=args.executor or default_executor(args.jobs), workers=workers_of(pool))
+        print(json.dumps(summary, indent=2))
         return 0
     built = sum(len(r.versions) for r in image_reports)
     print(f"{folder}: {len(images)} images ({built} new versions)")

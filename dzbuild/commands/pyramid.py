@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 STORAGES_HELP = "hardlink (default; falls back to copy across filesystems), symlink, or copy"
+EXECUTOR_HELP = (
+    "where work units run: fork (default: worker processes on this machine), inline (this process),"
+    " or a plugin's, e.g. dask or dask://HOST:PORT (see `dzbuild plugins`)"
+)
 
 
 def add_parser(subparsers) -> None:
@@ -14,6 +18,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--storage", help=STORAGES_HELP)
     parser.add_argument("--resampler", help="dct (default, fastest) or area (exact 2x2 mean)")
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: every core)")
+    parser.add_argument("--executor", metavar="NAME[://ADDRESS]", help=EXECUTOR_HELP)
     parser.add_argument("--rebuild", action="store_true", help="discard dest and recompute every version")
     parser.add_argument(
         "--format",
@@ -39,6 +44,7 @@ def run(args) -> int:
         storage=args.storage or DEFAULT_STORAGE,
         resampler=args.resampler,
         jobs=args.jobs,
+        executor=args.executor,
         rebuild=args.rebuild,
         formats=(*DEFAULT_FORMATS, *args.format),  # build_pyramid puts them in order (resolve_formats)
         base_url=args.base_url,

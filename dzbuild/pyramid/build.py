@@ -18,7 +18,7 @@ from .state import STATE_DIR, VACUUM_JOURNAL, State
 
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:  # the build modules load only when there is something to build
-    from ..run.forkpool import Executor
+    from ..api import Executor
     from .publish import VersionReport
 
 DEFAULT_STORAGE = "hardlink"
@@ -29,6 +29,7 @@ _OPTION_DEFAULTS = {
     "resampler": None,  # None: what the published versions used, else DEFAULT_RESAMPLER
     "formats": DEFAULT_FORMATS,  # names, put in order by ``resolve_formats``: the first holds the physical tiles
     "jobs": None,  # None: every core this process may use
+    "executor": None,  # NAME or NAME://ADDRESS of a registered executor; None: fork, or inline for one job
     "rebuild": False,  # discard dest/ and recompute every version
     "base_url": None,  # public URL of ``dest``, for formats whose descriptors need one (IIIF)
     "spec_defaults": None,  # a site's [tiles] format/quality, for pyramid.json files that omit them
@@ -69,6 +70,8 @@ class ImageReport(VersionTotals):
         self.versions: list["VersionReport"] = []
         self.backfilled: list[str] = []  # "{format}/v{n}" added to published versions
         self.seconds = 0.0
+        self.executor: str | None = None  # what ran the work units, when this build opened its own
+        self.workers: int | None = None
 
     def summary(self) -> dict:
         """The machine-readable form printed by ``--json``."""
@@ -81,6 +84,8 @@ class ImageReport(VersionTotals):
             "tiles_computed": self.computed,
             "tiles_linked": self.linked,
             "seconds": round(self.seconds, 3),
+            "executor": self.executor,
+            "workers": self.workers,
         }
 
 
@@ -112,9 +117,10 @@ def build_pyramid(
             _discard(dest)
         state = State(dest)
         pool = None
+        report = ImageReport(str(image_dir), str(dest), state.published_count())
         published = state.published_count()
         if published < len(sources):  # work ahead: start the workers' OpenCV import right now
-            pool = _pool(executor, options, stack)
+            pool = _pool(executor, options, stack, report)
             pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
         options = _sticky_formats(options, state)
         folders = (*_core_folder(spec), *options.formats)  # the overlap core is renamed first
@@ -126,18 +132,23 @@ def build_pyramid(
             state = State(dest)  # the vacuum rewrote records: read them afresh
         published = state.published_count()
         record = state.record(published - 1) if published else None
-        report = ImageReport(str(image_dir), str(dest), published)
+        report.published_before = published
         resampler, cache = check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
         target = lambda: _target(image_dir, dest, spec, options, resampler)  # noqa: E731 - plugins load on work only
         report.backfilled = _backfill_formats(target, options.formats, state, published)
         if published < len(sources):  # 5. plan and publish each new version
-            pool = pool or _pool(executor, options, stack)  # (recover() may have dropped a pending version)
+            pool = pool or _pool(executor, options, stack, report)  # (recover() may have dropped a pending version)
+            _check_paths(pool, image_dir, dest)
             sealed = _build_versions(target(), sources, state, report, pool)
             if sealed:  # the next run need not list the folders this one just scanned
                 cache = cache or state.source_cache()
                 cache["seals"].update(sealed)
         if cache is not None:  # only after success: a failed build leaves dest/ exactly as it was
             state.save_source_cache(cache)
+    if report.executor is not None:
+        from ..run.select import workers_of
+
+        report.workers = workers_of(pool)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -151,13 +162,22 @@ def _core_folder(spec: PyramidSpec) -> tuple[str, ...]:
     return (CORE_FOLDER.name,)
 
 
-def _pool(executor: "Executor | None", options: BuildOptions, stack: ExitStack) -> "Executor":
+def _pool(executor: "Executor | None", options: BuildOptions, stack: ExitStack, report: ImageReport) -> "Executor":
     """The caller's executor (it stays open for the next image), else our own, closed with ``stack``."""
     if executor is not None:
         return executor
-    from ..run.forkpool import Executor
+    from ..run.select import default_executor, open_executor
 
-    return stack.enter_context(Executor(options.jobs))
+    pool = stack.enter_context(open_executor(options.executor, options.jobs))
+    report.executor = options.executor or default_executor(options.jobs)
+    return pool
+
+
+def _check_paths(pool: "Executor", image_dir: Path, dest: Path) -> None:
+    """Let an executor whose workers run elsewhere check they see the source and the output, before any tile work."""
+    check = getattr(pool, "check_paths", None)
+    if check is not None:
+        check(read=[image_dir], write=[dest])
 
 
 def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:

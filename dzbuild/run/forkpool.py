@@ -1,23 +1,19 @@
-"""Run work units inline or in a small pool of forked worker processes.
+"""The fork pool: work units in a small pool of forked worker processes (the ``fork`` executor).
 
-The plan decides *what* to compute; this module only decides *where*. Units are independent,
-so a distributed engine (Dask, say) could take this module's place without touching the plan.
-
-The pool is ``os.fork`` and two pipes per worker rather than ``concurrent.futures``: importing
-``multiprocessing`` and ``concurrent.futures`` costs about a patch's whole compute time, and it
-would sit before the fork, on the critical path of every small build. The first worker imports
-OpenCV the moment it is forked, while this process goes on checking and linking, and then forks
-its siblings, which so start with OpenCV loaded. A dispatcher thread hands out the tasks.
+The plan decides *what* to compute; an executor only decides *where*. The pool is ``os.fork``
+and two pipes per worker rather than ``concurrent.futures``: importing ``multiprocessing`` and
+``concurrent.futures`` costs about a patch's whole compute time, and it would sit before the
+fork, on the critical path of every small build. The worker side is in ``workers.py``; here a
+dispatcher thread hands out the tasks and collects the answers.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import struct
-import sys
 
-_HEADER = struct.Struct("<Q")  # every message: its length, then a pickle
+from .inline import InlineBatch
+from .workers import HEADER, exiting, fork_workers, kill, reap, reap_exited, write_all
 
 
 def default_jobs() -> int:
@@ -25,17 +21,6 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
-
-
-def _warm_up() -> None:
-    from ..io.codec import cv, np
-    from ..plugins import registry
-    from ..pyramid import compute  # noqa: F401 - what the first task unpickles
-
-    cv()
-    np()
-    registry()
-
 
 class WorkerDied(Exception):
     """A worker ended without answering: killed, or out of memory."""
@@ -57,19 +42,15 @@ class _Task:
 class Batch:
     """Units started together; ``results()`` waits for all and raises the first error."""
 
-    def __init__(self, executor: "Executor | None" = None, inline=None) -> None:
+    def __init__(self, executor: "Executor") -> None:
         self._executor = executor
         self._tasks: list[_Task] = []  # filled by ``Executor.start``: each task names its batch
-        self._inline = inline
 
     def cancel(self) -> None:
         """Start no further unit and wait for the running ones, ignoring every result."""
-        if self._executor is not None:
-            self._executor._wait(self, cancel=True)
+        self._executor._wait(self, cancel=True)
 
     def results(self) -> list:
-        if self._inline is not None:
-            return self._inline()
         self._executor._wait(self, cancel=False)
         for task in self._tasks:
             if task.done and not task.ok:
@@ -100,7 +81,7 @@ class _Worker:
             return False
         self.task = task
         try:
-            _write_all(self.requests, _HEADER.pack(len(data)) + data)
+            write_all(self.requests, HEADER.pack(len(data)) + data)
         except BrokenPipeError:  # the worker is gone: reading its answer pipe reports it
             pass
         return True
@@ -108,8 +89,8 @@ class _Worker:
     def receive(self) -> _Task:
         """Read the answer to the running task, or note that the worker is gone."""
         task, self.task = self.task, None
-        header = self.answers.read(_HEADER.size)
-        data = self.answers.read(_HEADER.unpack(header)[0]) if len(header) == _HEADER.size else b""
+        header = self.answers.read(HEADER.size)
+        data = self.answers.read(HEADER.unpack(header)[0]) if len(header) == HEADER.size else b""
         if data:
             try:
                 task.finish(*pickle.loads(data))
@@ -157,14 +138,14 @@ class Executor:
             registry()
             self._spawn(min(self.jobs, max(1, workers)))
 
-    def start(self, fn, items, workers: int | None = None) -> Batch:
+    def start(self, fn, items, workers: int | None = None) -> "Batch | InlineBatch":
         """Start ``fn`` on every item. Inline mode defers the work to ``results()``.
 
         ``workers`` caps how many processes a small batch needs (one for a single patch).
         """
         items = list(items)
         if self.jobs == 1 or not items:
-            return Batch(inline=lambda: [fn(item) for item in items])
+            return InlineBatch(fn, items)
         self._spawn(min(self.jobs, workers or len(items)))
         batch = Batch(self)
         batch._tasks = [_Task(fn, item, batch) for item in items]
@@ -188,7 +169,7 @@ class Executor:
         Idle ones exit on their own once their input closes; waiting for the kernel to tear
         down each one's OpenCV would add milliseconds to every build, so they are reaped later.
         """
-        _reap_exited()
+        reap_exited()
         if not self._workers:
             return
         import signal
@@ -200,7 +181,7 @@ class Executor:
             workers = list(self._workers)
             for worker in workers:
                 if cancel and worker.pid is not None:  # siblings die with the first worker, their parent
-                    _kill(worker.pid, signal.SIGKILL)
+                    kill(worker.pid, signal.SIGKILL)
                 os.close(worker.requests)  # end of input: the worker exits after its task
             self._changed.notify_all()
         if self._dispatcher is not None:
@@ -209,12 +190,12 @@ class Executor:
             if cancel:  # wait until it is gone: its answer pipe reaches EOF when it dies
                 worker.answers.read()
                 if worker.pid is not None:
-                    _reap(worker.pid)
+                    reap(worker.pid)
             elif worker.pid is not None:
-                _exiting.append(worker.pid)
+                exiting.append(worker.pid)
             worker.answers.close()
         self._workers = []
-        _reap_exited()
+        reap_exited()
 
     # -- The parent's side ----------------------------------------------------------------------
 
@@ -227,7 +208,8 @@ class Executor:
             self._changed = threading.Condition(self._lock)
         if self._dispatcher is not None or len(self._workers) >= count:
             return
-        self._workers += _fork_workers(count - len(self._workers), [w.requests for w in self._workers])
+        started = fork_workers(count - len(self._workers), [w.requests for w in self._workers])
+        self._workers += [_Worker(*worker) for worker in started]
 
     def _dispatch(self) -> None:
         """Give every idle worker the next queued task (the lock is held)."""
@@ -275,134 +257,3 @@ class Executor:
     def _pending(self, task: _Task) -> bool:
         """Queued or running: a task that will still finish."""
         return task in self._queue or any(worker.task is task for worker in self._workers)
-
-
-def _fork_workers(count: int, inherited: list[int]) -> list["_Worker"]:
-    """Fork ``count`` workers: the first imports OpenCV, then forks the others from itself.
-
-    Forked after that import, a sibling starts with OpenCV loaded, so two workers pay for one
-    import (about 0.1 s of CPU, on a two-core machine 0.05 s of a build) instead of two.
-    ``inherited`` are the request pipes of earlier workers, which the new ones must not hold.
-    """
-    pipes = [(os.pipe(), os.pipe()) for _ in range(count)]  # per worker: (requests r, w), (answers r, w)
-    sys.stdout.flush()  # a buffered line would otherwise be printed by every process
-    sys.stderr.flush()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the first worker: never returns
-        code = 1
-        try:
-            for fd in inherited:  # so that workers see EOF when the parent closes their pipes
-                os.close(fd)
-            for (_, requests_w), (answers_r, _) in pipes:
-                os.close(requests_w)
-                os.close(answers_r)
-            _first_worker(pipes, parent)
-            code = 0
-        finally:
-            os._exit(code)
-    workers = []
-    for number, ((requests_r, requests_w), (answers_r, answers_w)) in enumerate(pipes):
-        os.close(requests_r)
-        os.close(answers_w)
-        workers.append(_Worker(pid if number == 0 else None, requests_w, answers_r))  # siblings: not our children
-    return workers
-
-
-def _first_worker(pipes: list, parent: int) -> None:
-    """Import, fork the siblings (each holding only its own pipes), serve, and reap them at the end."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle: it ends the workers
-    _warm_up()  # first: this is the critical path of a small patch; no task runs before the next line
-    _die_with_parent(parent)
-    me = os.getpid()
-    siblings = []
-    for number in range(1, len(pipes)):
-        (requests_r, _), (_, answers_w) = pipes[number]
-        pid = os.fork()
-        if pid == 0:  # a sibling: never returns
-            code = 1
-            try:
-                for other in [0, *range(number + 1, len(pipes))]:  # earlier siblings' ends are closed already
-                    (other_r, _), (_, other_w) = pipes[other]
-                    os.close(other_r)
-                    os.close(other_w)
-                _die_with_parent(me)  # and so with the build: this process dies with it
-                _serve(requests_r, answers_w)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(requests_r)
-        os.close(answers_w)
-        siblings.append(pid)
-    (requests_r, _), (_, answers_w) = pipes[0]
-    _serve(requests_r, answers_w)
-    for pid in siblings:  # they end when the build closes their input, as this one did
-        _reap(pid)
-
-
-def _serve(requests: int, answers: int) -> None:
-    """A worker's loop: run each task it is sent and answer with its result or exception."""
-    inbox = os.fdopen(requests, "rb")
-    while True:
-        header = inbox.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            return  # the build closed the pool
-        fn, item = pickle.loads(inbox.read(_HEADER.unpack(header)[0]))
-        try:
-            answer = (True, fn(item))
-        except BaseException as exc:  # noqa: BLE001 - every error goes back to the build
-            answer = (False, exc)
-        try:
-            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:  # noqa: BLE001 - an unpicklable exception still reports its text
-            data = pickle.dumps((False, RuntimeError(repr(exc))), pickle.HIGHEST_PROTOCOL)
-        _write_all(answers, _HEADER.pack(len(data)) + data)
-
-
-def _die_with_parent(parent: int) -> None:
-    """End with the build (Linux), so a killed build leaves no worker writing into its folders."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # pragma: no cover - not Linux
-        return
-    if os.getppid() != parent:  # the build died before prctl took effect
-        os._exit(1)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _kill(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-_exiting: list[int] = []  # workers told to exit and not yet waited for
-
-
-def _reap_exited() -> None:
-    """Collect the exit status of workers that have ended, without waiting for the others."""
-    for pid in list(_exiting):
-        try:
-            done, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            done = pid
-        if done:
-            _exiting.remove(pid)
-
-
-def _reap(pid: int) -> None:
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass

@@ -23,7 +23,7 @@ from ..pyramid.build import BuildOptions, build_pyramid
 from ..pyramid.sources import version_number
 from ..pyramid.spec import load_spec
 from ..pyramid.state import STATE_DIR
-from ..run.forkpool import Executor
+from ..run.select import default_executor, open_executor, workers_of
 from . import collections as colls
 from .assets import copy_theme_assets, install_viewer
 from .config import SiteConfig, load_config
@@ -54,6 +54,8 @@ class SiteReport:
     output_bytes: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    executor: str | None = None  # what ran the work units
+    workers: int | None = None  # how many workers it had; None when no unit needed one
     built: list[dict] = field(default_factory=list)  # the images and collections that did work
 
     def summary(self) -> dict:
@@ -64,7 +66,12 @@ class SiteReport:
 
 
 def build_site(
-    root: Path | str, *, rebuild: bool = False, jobs: int | None = None, progress: str | None = None
+    root: Path | str,
+    *,
+    rebuild: bool = False,
+    jobs: int | None = None,
+    progress: str | None = None,
+    executor: str | None = None,
 ) -> SiteReport:
     """Build the site at ``root`` as ``dzbuild build`` does, then fire the ``site_built`` hook.
 
@@ -74,17 +81,21 @@ def build_site(
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        config, report = _build(Path(root), rebuild, jobs, progress)
+        config, report = _build(Path(root), rebuild, jobs, progress, executor)
     report.warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     report.seconds = time.perf_counter() - started
     site_built(config, config.output, report.summary())  # 10. plugins act on the complete output
     return report
 
 
-def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None) -> tuple[SiteConfig, SiteReport]:
+def _build(
+    root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None, executor: str | None
+) -> tuple[SiteConfig, SiteReport]:
     config = load_config(root)  # 1. dzbuild.toml or [tool.dzbuild]
     if jobs is not None:
         config = replace(config, jobs=jobs)
+    if executor is not None:
+        config = replace(config, executor=executor)
     found = scan_site(config.source, skip=(config.output, config.cache))  # 2. images and collection files
     declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
     colls.check_paths(declared, found.images)
@@ -99,13 +110,15 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
         progress = Progress(len(found.images) + len(declared), progress_mode)
         # One pool for the whole site, started only when some image has work: a worker imports
         # OpenCV once, not once per image.
-        with Executor(config.jobs) as pool:
+        report.executor = config.executor or default_executor(config.jobs)
+        with open_executor(config.executor, config.jobs) as pool:
             try:
                 images = [_build_image(config, image, report, progress, pool) for image in found.images]  # 4.
                 by_rel = {info.rel: info for info in images}
                 groups = [_build_collection(config, c, found, by_rel, report, progress, pool) for c in declared]  # 5.
             finally:
                 progress.close()
+            report.workers = workers_of(pool)
         owned = set(written) | {info.rel for info in images}
         owned |= _write_pages(config, viewer, images, groups, report)  # 6. viewer pages and theme assets
         _write_control_files(config, viewer, images, groups, report)  # 7. _headers and _redirects

@@ -33,6 +33,7 @@ TOP_KEYS = {
     "resampler": (str, None),  # dct (default) or area
     "formats": (list, list(DEFAULT_FORMATS)),  # output formats; one that gives every tile a path holds them (dzi)
     "jobs": (int, None),  # worker processes; default every core
+    "executor": (str, None),  # NAME or NAME://ADDRESS (fork, inline, dask, dask://host:8786); default fork
     "host": (str, "cloudflare-pages"),  # whose limits to check: cloudflare-pages, netlify, github-pages, none
     "headers_file": ((str, bool), True),  # True: OUTPUT/_headers; a path; or false for none
     "redirects_file": ((str, bool), True),  # True: OUTPUT/_redirects; a path; or false for none
@@ -94,6 +95,7 @@ class SiteConfig:
     resampler: str | None = None
     formats: tuple[str, ...] = DEFAULT_FORMATS
     jobs: int | None = None
+    executor: str | None = None
     host: str = "cloudflare-pages"
     headers_file: Path | None = None
     redirects_file: Path | None = None
@@ -148,6 +150,7 @@ def load_config(root: Path | str) -> SiteConfig:
         resampler=top["resampler"],
         formats=tuple(top["formats"]),
         jobs=top["jobs"],
+        executor=top["executor"],
         host=top["host"],
         headers_file=_control_file(root, top, "headers_file", "_headers"),
         redirects_file=_control_file(root, top, "redirects_file", "_redirects"),
@@ -204,6 +207,13 @@ def check_values(config: SiteConfig, where) -> None:
         raise ConfigError("'formats' must name at least one format", where)
     if config.jobs is not None and config.jobs < 1:
         raise ConfigError(f"'jobs' must be at least 1, got {config.jobs}", where)
+    if config.executor is not None:
+        from ..run.select import parse_executor
+
+        try:
+            parse_executor(config.executor)
+        except ConfigError as exc:
+            raise ConfigError(f"'executor': {exc.message}", where) from None
     if not config.source.is_dir():
         raise ConfigError(f"'source' is not a folder: {config.source}", where)
     if config.output == config.source or config.output in config.source.parents:

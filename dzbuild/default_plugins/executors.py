@@ -1,0 +1,41 @@
+"""Built-in executors: ``inline`` (this process, one job) and ``fork`` (a pool of forked workers)."""
+
+from __future__ import annotations
+
+from dzbuild.errors import ConfigError
+from dzbuild.hookspecs import hookimpl
+
+
+def _no_address(name: str, address: str | None) -> None:
+    if address is not None:
+        raise ConfigError(f"the {name} executor runs on this machine and takes no address, got {name}://{address}")
+
+
+class InlineProvider:
+    """Every unit in the building process, one after the other: for debugging and tiny builds."""
+
+    name = "inline"
+
+    def open(self, jobs: int | None, address: str | None):
+        from dzbuild.run.inline import InlineExecutor
+
+        _no_address(self.name, address)
+        return InlineExecutor()
+
+
+class ForkProvider:
+    """``jobs`` forked workers (default: every core this process may use); inline for one job."""
+
+    name = "fork"
+
+    def open(self, jobs: int | None, address: str | None):
+        from dzbuild.run.forkpool import Executor
+
+        _no_address(self.name, address)
+        return Executor(jobs)
+
+
+@hookimpl
+def register_executors(register):
+    register(InlineProvider())
+    register(ForkProvider())
