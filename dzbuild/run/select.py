@@ -28,4 +28,4 @@ def open_executor(choice: str | None, jobs: int | None):
 
 def workers_of(executor) -> int | None:
     """How many workers ``executor`` runs, for ``--json``; None when it never started (e.g. a cluster not needed)."""
-    return getattr(executor, "workers", executor.jobs)
+    return executor.workers if hasattr(executor, "workers") else executor.jobs

@@ -1,0 +1,275 @@
+"""Run dzbuild's work units on a Dask cluster: ``--executor dask`` or ``--executor dask://HOST:PORT``.
+
+The building process (the client) plans, links and publishes, exactly as with the fork pool;
+Dask workers compute the units and write their tiles into the version's temporary folder. So
+the source and output folders must be on a filesystem every worker sees, which is checked
+before any tile work. A unit is a pure function of files on disk that overwrites its outputs,
+so Dask may run it again on another worker when one dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+
+from dzbuild.api import BuildError, ConfigError, DzbuildError, hookimpl
+
+__version__ = "0.1.0"
+CANCEL_WAIT = 60.0  # seconds to wait for cancelled units that are running to stop writing
+
+
+class DaskProvider:
+    """``dask``: a LocalCluster of ``--jobs`` one-thread worker processes, or the scheduler at ADDRESS."""
+
+    name = "dask"
+    scheme = "tcp"
+
+    def open(self, jobs: int | None, address: str | None) -> "DaskExecutor":
+        if address is not None and "://" not in address:
+            address = f"{self.scheme}://{address}"
+        return DaskExecutor(jobs, address)
+
+
+class TlsProvider(DaskProvider):
+    """``tls://HOST:PORT``: a scheduler that speaks TLS (certificates from Dask's own configuration)."""
+
+    name = "tls"
+    scheme = "tls"
+
+    def open(self, jobs: int | None, address: str | None) -> "DaskExecutor":
+        if address is None:
+            raise ConfigError("the tls executor needs the scheduler's address: tls://HOST:PORT")
+        return super().open(jobs, address)
+
+
+@hookimpl
+def register_executors(register):
+    register(DaskProvider())
+    register(TlsProvider())
+
+
+class DaskExecutor:
+    """A dzbuild executor on a Dask client; it connects (or starts its LocalCluster) on first use."""
+
+    def __init__(self, jobs: int | None, address: str | None) -> None:
+        self.address = address  # None: start a LocalCluster
+        self._requested = jobs
+        self._client = None
+        self._cluster = None
+        self._threads = 0
+        self._checked: list[tuple[str, int]] = []  # folders every worker sees, with their device here
+        self._logging = None
+        self._closed = False
+
+    def __enter__(self) -> "DaskExecutor":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close(cancel=exc[0] is not None)
+
+    @property
+    def jobs(self) -> int:
+        """Worker threads of the cluster: how many units the planner cuts the work into."""
+        self._connect()
+        return self._threads
+
+    @property
+    def workers(self) -> int | None:
+        """Worker threads, or None when no unit needed the cluster (``--json``)."""
+        return self._threads or None
+
+    def prewarm(self, workers: int) -> None:
+        """Start the LocalCluster (or connect) now, so that it overlaps the planning."""
+        self._connect()
+
+    def start(self, fn, items, workers: int | None = None) -> "DaskBatch":
+        client = self._connect()
+        return DaskBatch(self, client.map(fn, list(items), pure=False))
+
+    def run(self, fn, items) -> list:
+        return self.start(fn, items).results()
+
+    def close(self, cancel: bool = False) -> None:
+        """Disconnect; a LocalCluster started here is shut down with its workers."""
+        client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
+        self._closed = True
+        try:
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
+        except Exception:  # noqa: BLE001 - a scheduler already gone has nothing left to close
+            pass
+        if self._logging is not None:
+            logging.getLogger("distributed").setLevel(self._logging)
+            self._logging = None
+
+    def check_paths(self, read: list, write: list) -> None:
+        """Raise ``BuildError`` unless every worker sees these folders as this process does.
+
+        A worker must find the same folder (same inode) at each path and be able to write into
+        each of ``write``. A folder on the same filesystem as one already checked below it is
+        not checked again, so a site of many images asks the workers once or twice, not per image.
+        """
+        client = self._connect()
+        wanted = []
+        for path, writable in [*((p, False) for p in read), *((p, True) for p in write)]:
+            path = os.path.abspath(path)
+            info = os.stat(path)
+            if not any(_below(path, done) and dev == info.st_dev for done, dev in self._checked):
+                wanted.append((path, info.st_ino, writable, info.st_dev))
+        if not wanted:
+            return
+        answers = _call(lambda: client.run(probe, [w[:3] for w in wanted]), self.address)
+        for worker, problems in sorted(answers.items()):
+            if problems:
+                path, why = problems[0]
+                raise BuildError(
+                    f"Dask worker {worker} cannot use this folder: {why}; source and output must be on a"
+                    " filesystem every worker shares, at the same path",
+                    path,
+                )
+        self._checked += [(path, dev) for path, _, _, dev in wanted]
+
+    # -- Connecting ---------------------------------------------------------------------------
+
+    def _connect(self):
+        if self._client is not None:
+            return self._client
+        if self._closed:
+            raise BuildError("this Dask executor was closed")
+        import distributed
+
+        self._logging = logging.getLogger("distributed").level
+        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # dzbuild says what went wrong, in one line
+        if self.address is None:
+            self._client = self._local_cluster(distributed)
+        else:
+            self._client = _call(lambda: distributed.Client(self.address, set_as_default=False), self.address)
+            wanted = self._requested or 1
+            try:
+                self._client.wait_for_workers(wanted, timeout=_timeout())
+            except (TimeoutError, OSError) as exc:
+                self.close()
+                raise BuildError(f"the Dask scheduler at {self.address} has fewer than {wanted} workers") from exc
+        self._threads = max(1, sum(w["nthreads"] for w in self._client.scheduler_info()["workers"].values()))
+        return self._client
+
+    def _local_cluster(self, distributed):
+        from dzbuild.run.forkpool import default_jobs
+
+        terminal = sys.stderr.isatty() and _has_dashboard()
+        self._cluster = distributed.LocalCluster(
+            n_workers=self._requested or default_jobs(),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0" if terminal else None,
+            silence_logs=logging.CRITICAL,
+        )
+        client = distributed.Client(self._cluster, set_as_default=False)
+        if terminal:
+            print(f"dzbuild: Dask dashboard at {client.dashboard_link}", file=sys.stderr)
+        return client
+
+    # -- Results and cancelling ---------------------------------------------------------------
+
+    def _gather(self, futures) -> list:
+        return _call(lambda: self._client.gather(futures), self.address)
+
+    def _cancel(self, futures) -> None:
+        """Cancel ``futures`` and wait until no worker still runs one (it could still write a tile)."""
+        client = self._client
+        if client is None or not futures:
+            return
+        keys = {future.key for future in futures}
+        try:
+            client.cancel(futures, force=True)
+            deadline = time.monotonic() + CANCEL_WAIT
+            while time.monotonic() < deadline and any(client.run(executing, keys).values()):
+                time.sleep(0.05)
+        except Exception:  # noqa: BLE001 - the scheduler is gone: nothing more can be asked
+            pass
+
+
+class DaskBatch:
+    """Futures started together; ``results()`` waits for all and raises the first failure."""
+
+    def __init__(self, executor: DaskExecutor, futures: list) -> None:
+        self._executor = executor
+        self._futures = futures
+
+    def results(self) -> list:
+        try:
+            return self._executor._gather(self._futures)
+        except BaseException:
+            self.cancel()  # the other units of the batch may still be writing
+            raise
+
+    def cancel(self) -> None:
+        self._executor._cancel(self._futures)
+
+
+def _call(action, address: str | None):
+    """Run a client call; turn Dask's failures into one-line ``BuildError``s, keep dzbuild's own errors."""
+    from distributed import CancelledError
+    from distributed.scheduler import KilledWorker
+
+    where = f"the Dask scheduler at {address}" if address else "the local Dask cluster"
+    try:
+        return action()
+    except DzbuildError:
+        raise
+    except KilledWorker as exc:
+        raise BuildError(f"a work unit was tried on several Dask workers and each of them died: {exc}") from None
+    except CancelledError:
+        raise BuildError(f"lost {where}; nothing of the version being built was published") from None
+    except (OSError, TimeoutError) as exc:
+        raise BuildError(f"could not reach {where}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a unit's unexpected error: one line, exit 7
+        raise BuildError(f"a work unit failed on {where}: {type(exc).__name__}: {exc}") from None
+
+
+def _timeout() -> float:
+    import dask
+    from dask.utils import parse_timedelta
+
+    return parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), default="s")
+
+
+def _has_dashboard() -> bool:
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _below(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+# -- What runs on the workers ---------------------------------------------------------------------
+
+
+def probe(folders: list[tuple[str, int, bool]]) -> list[tuple[str, str]]:
+    """On a worker: the folders it cannot use as the client does, each with the reason."""
+    problems = []
+    for path, inode, writable in folders:
+        try:
+            info = os.stat(path)
+        except OSError as exc:
+            problems.append((path, exc.strerror or str(exc)))
+            continue
+        if info.st_ino != inode:
+            problems.append((path, "it is another folder there (a different inode)"))
+        elif writable and not os.access(path, os.W_OK | os.X_OK):
+            problems.append((path, "it is not writable there"))
+    return problems
+
+
+def executing(keys: set, dask_worker=None) -> list:
+    """On a worker: which of ``keys`` are still running there."""
+    return [task.key for task in dask_worker.state.executing if task.key in keys]
+
