@@ -166,6 +166,7 @@ class DaskExecutor:
             threads_per_worker=1,
             processes=True,
             dashboard_address=":0" if terminal else None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},  # its HTTP server on a free port, not 8787
             silence_logs=logging.CRITICAL,
         )
         client = distributed.Client(self._cluster, set_as_default=False)
