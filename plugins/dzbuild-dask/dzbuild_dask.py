@@ -102,9 +102,9 @@ class DaskExecutor:
                 cluster.close()
         except Exception:  # noqa: BLE001 - a scheduler already gone has nothing left to close
             pass
-        if self._logging is not None:
-            logging.getLogger("distributed").setLevel(self._logging)
-            self._logging = None
+        for name, level in (self._logging or {}).items():
+            logging.getLogger(name).setLevel(level)
+        self._logging = None
 
     def check_paths(self, read: list, write: list) -> None:
         """Raise ``BuildError`` unless every worker sees these folders as this process does.
@@ -142,8 +142,7 @@ class DaskExecutor:
             raise BuildError("this Dask executor was closed")
         import distributed
 
-        self._logging = logging.getLogger("distributed").level
-        logging.getLogger("distributed").setLevel(logging.CRITICAL)  # dzbuild says what went wrong, in one line
+        self._logging = _quiet_logs()  # dzbuild says what went wrong, in one line
         if self.address is None:
             self._client = self._local_cluster(distributed)
         else:
@@ -230,6 +229,19 @@ def _call(action, address: str | None):
         raise BuildError(f"could not reach {where}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - a unit's unexpected error: one line, exit 7
         raise BuildError(f"a work unit failed on {where}: {type(exc).__name__}: {exc}") from None
+
+
+def _quiet_logs() -> dict[str, int]:
+    """Silence Dask's loggers below CRITICAL (each has its own level); return their levels to restore.
+
+    ``asyncio`` too: a Ctrl-C during ``gather`` leaves Dask's waiting tasks to be reported as
+    never retrieved, one traceback each.
+    """
+    names = ["asyncio", "distributed", *(n for n in logging.root.manager.loggerDict if n.startswith("distributed."))]
+    levels = {name: logging.getLogger(name).level for name in names}
+    for name in names:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    return levels
 
 
 def _timeout() -> float:

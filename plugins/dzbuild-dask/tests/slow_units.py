@@ -13,7 +13,7 @@ import time
 
 from dzbuild.pyramid import compute
 
-_run_unit = compute.run_unit
+_run_unit = compute.__dict__.setdefault("run_unit_before_test", compute.run_unit)  # Dask may load a preload twice
 
 
 def run_unit(job):
