@@ -24,12 +24,13 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable from the repository
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dzbuild.api import Executor  # noqa: E402
 from dzbuild.collection import build_collection  # noqa: E402
 from dzbuild.grid import Tile  # noqa: E402
 from dzbuild.pyramid.build import BuildOptions, build_pyramid  # noqa: E402
 from dzbuild.pyramid.spec import PyramidSpec, load_spec  # noqa: E402
 from dzbuild.pyramid.tiling import write_spec, write_tiles  # noqa: E402
-from dzbuild.run.forkpool import Executor  # noqa: E402
+from dzbuild.run.select import open_executor  # noqa: E402
 from dzbuild.testing import synthetic_image  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
@@ -88,13 +89,13 @@ def source_dir(out: Path, index: int) -> Path:
 
 
 def run_collection_benchmark(
-    out: Path = DEFAULT_OUT, items: int = 1000, jobs: int | None = None, adds: int = 3, log=print
+    out: Path = DEFAULT_OUT, items: int = 1000, jobs: int | None = None, adds: int = 3, log=print, executor=None
 ) -> CollectionTimings:
     """Build ``items`` pyramids and their collection, add ``adds`` items one by one, then a member version."""
     sources = [source_dir(out, i) for i in range(items + adds)]
     run = out / f"collection-run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     try:
-        with Executor(jobs) as pool:
+        with open_executor(executor, jobs) as pool:  # executor: None (fork pool), or e.g. "dask"
             return _measure(run, sources, items, pool, log)
     finally:
         shutil.rmtree(run, ignore_errors=True)

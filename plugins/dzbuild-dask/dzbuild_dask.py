@@ -80,6 +80,11 @@ class DaskExecutor:
         """Worker threads, or None when no unit needed the cluster (``--json``)."""
         return self._threads or None
 
+    @property
+    def client(self):
+        """The ``distributed.Client`` (connected on first use), for scripts that ask the cluster more."""
+        return self._connect()
+
     def prewarm(self, workers: int) -> None:
         """Start the LocalCluster (or connect) now, so that it overlaps the planning."""
         self._connect()
