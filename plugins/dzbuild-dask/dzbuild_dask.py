@@ -59,7 +59,7 @@ class DaskExecutor:
         self._client = None
         self._cluster = None
         self._threads = 0
-        self._checked: list[tuple[str, int]] = []  # folders every worker sees, with their device here
+        self._checked: list[tuple[str, int]] = []  # mount points every worker sees, with their device here
         self._logging = None
         self._closed = False
 
@@ -115,18 +115,19 @@ class DaskExecutor:
         """Raise ``BuildError`` unless every worker sees these folders as this process does.
 
         A worker must find the same folder (same inode) at each path and be able to write into
-        each of ``write``. A folder on the same filesystem as one already checked below it is
-        not checked again, so a site of many images asks the workers once or twice, not per image.
+        each of ``write``. Once a folder passed, every folder below the mount point of its
+        filesystem (here) is taken as seen too, so a site of many images asks the workers once
+        or twice, not once per image.
         """
-        client = self._connect()
         wanted = []
         for path, writable in [*((p, False) for p in read), *((p, True) for p in write)]:
             path = os.path.abspath(path)
             info = os.stat(path)
-            if not any(_below(path, done) and dev == info.st_dev for done, dev in self._checked):
+            if not any(_below(path, mount) and dev == info.st_dev for mount, dev in self._checked):
                 wanted.append((path, info.st_ino, writable, info.st_dev))
         if not wanted:
             return
+        client = self._connect()
         answers = _call(lambda: client.run(probe, [w[:3] for w in wanted]), self.address)
         for worker, problems in sorted(answers.items()):
             if problems:
@@ -136,7 +137,7 @@ class DaskExecutor:
                     " filesystem every worker shares, at the same path",
                     path,
                 )
-        self._checked += [(path, dev) for path, _, _, dev in wanted]
+        self._checked += [(_mount_point(path, dev), dev) for path, _, _, dev in wanted]
 
     # -- Connecting ---------------------------------------------------------------------------
 
@@ -262,6 +263,13 @@ def _has_dashboard() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _mount_point(path: str, dev: int) -> str:
+    """The topmost folder above ``path`` on the same filesystem (device ``dev``)."""
+    while path != "/" and os.stat(os.path.dirname(path)).st_dev == dev:
+        path = os.path.dirname(path)
+    return path
 
 
 def _below(path: str, folder: str) -> bool:
