@@ -298,4 +298,3 @@ def probe(folders: list[tuple[str, int, bool]]) -> list[tuple[str, str]]:
 def executing(keys: set, dask_worker=None) -> list:
     """On a worker: which of ``keys`` are still running there."""
     return [task.key for task in dask_worker.state.executing if task.key in keys]
-

@@ -54,7 +54,9 @@ def test_a_pyramid_on_separate_worker_processes_is_byte_identical(tmp_path, proc
 def test_a_worker_killed_mid_build_has_its_units_run_again(tmp_path, slow_processes):
     image = image_with_patch(tmp_path / "img")
     shutil.rmtree(image / "v1")  # v0 alone: 16 subtrees for two workers
-    run = start_cli("pyramid", str(image), "--dest", str(tmp_path / "dask"), "--executor", f"dask://{slow_processes.address}")
+    run = start_cli(
+        "pyramid", str(image), "--dest", str(tmp_path / "dask"), "--executor", f"dask://{slow_processes.address}"
+    )
     victim = first_mark(slow_processes.marks, run)
     os.kill(victim, signal.SIGKILL)
     out, err = run.communicate(timeout=120)
@@ -69,7 +71,9 @@ def test_a_scheduler_that_goes_away_is_one_line_within_the_timeout(tmp_path, slo
     image = image_with_patch(tmp_path / "img")
     dest = tmp_path / "dask"
     timeout = {"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}
-    run = start_cli("pyramid", str(image), "--dest", str(dest), "--executor", f"dask://{slow_processes.address}", env=timeout)
+    run = start_cli(
+        "pyramid", str(image), "--dest", str(dest), "--executor", f"dask://{slow_processes.address}", env=timeout
+    )
     first_mark(slow_processes.marks, run)
     started = time.monotonic()
     slow_processes.kill(slow_processes.scheduler)
@@ -97,7 +101,7 @@ def test_a_worker_that_cannot_see_the_folders_is_named_before_any_tile_work(tmp_
     hidden = tmp_path / "shared"
     hidden.mkdir()
     image = image_with_patch(hidden / "img")
-    mount = f"mount -t tmpfs tmpfs {hidden} && exec \"$0\" \"$@\""
+    mount = f'mount -t tmpfs tmpfs {hidden} && exec "$0" "$@"'
     processes.add_workers(1, prefix=("unshare", "-m", "sh", "-c", mount))
     try:
         with pytest.raises(BuildError) as caught:

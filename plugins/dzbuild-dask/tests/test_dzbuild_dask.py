@@ -67,7 +67,9 @@ def test_a_pyramid_on_a_local_cluster_is_byte_identical_to_the_fork_pool_and_one
         assert summary["executor"] == (options.get("executor") or name)
         assert summary["workers"] == (1 if name == "inline" else 2)
     expected = files(tmp_path / "inline")
-    assert len([rel for rel in expected if rel.startswith("dzi/v1/dzi_files/")]) == 12 * 8 + 6 * 4 + 3 * 2 + 2 + 8  # every tile of levels 11 down to 0
+    assert (
+        len([rel for rel in expected if rel.startswith("dzi/v1/dzi_files/")]) == 12 * 8 + 6 * 4 + 3 * 2 + 2 + 8
+    )  # every tile of levels 11 down to 0
     assert files(tmp_path / "fork") == expected
     assert files(tmp_path / "dask") == expected
 
