@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 from imagedirs import make_image_dir, tree_bytes
@@ -135,3 +136,56 @@ def test_a_provider_without_open_is_refused_naming_the_plugin():
     with plugin_registered(Plugin(), "test-broken"), pytest.raises(PluginError) as caught:
         registry().get("executor", "broken")
     assert "'test-broken'" in str(caught.value) and "register_executors" in str(caught.value)
+
+
+class WholeImagesInline(InlineExecutor):
+    """An executor that asks for whole small images as tasks (as the Dask one does), run here."""
+
+    whole_images = True
+
+    def __init__(self) -> None:
+        self.started = []
+        self.checked = []
+
+    def start(self, fn, items, workers=None):
+        items = list(items)
+        names = [Path(item[0]).name for item in items] if fn.__name__ == "build_whole" else len(items)
+        self.started.append((fn.__name__, names))
+        return super().start(fn, items)
+
+    def check_paths(self, read, write):
+        self.checked.append((read, write))
+
+
+def test_small_images_are_built_whole_as_tasks_when_the_executor_asks(tmp_path, capsys):
+    executor = WholeImagesInline()
+
+    class Provider:
+        name = "whole"
+
+        def open(self, jobs, address):
+            return executor
+
+    class Plugin:
+        @hookimpl
+        def register_executors(self, register):
+            register(Provider())
+
+    osd = fake_openseadragon(tmp_path)
+    sites = {}
+    for name in ("whole", "plain"):
+        site = sites[name] = tmp_path / name
+        write_files(site, {"dzbuild.toml": f'[viewer]\nopenseadragon_dir = "{osd}"\n'})
+        add_image(site, "small", 300, 200, 128)
+        add_image(site, "large", 2200, 2100, 32)  # 5,000 base tiles: built here, its units on the executor
+    with plugin_registered(Plugin(), "test-whole"):
+        assert cli.main(["build", str(sites["whole"]), "--executor", "whole", "--json"]) == 0
+        summary = json.loads(capsys.readouterr().out)
+        assert cli.main(["build", str(sites["whole"]), "--executor", "whole", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["versions_built"] == 0
+    assert executor.started[0] == ("build_whole", ["small"])
+    assert executor.started[1:] == [("run_unit", 1)]  # the large one is built here, its unit on the executor
+    assert executor.checked[0] == ([sites["whole"]], [sites["whole"] / ".dzbuild" / "tree"])
+    assert [built["executor"] for built in summary["built"]] == [None, "inline"]  # large here, then small whole
+    assert cli.main(["build", str(sites["plain"]), "-j", "1", "--json"]) == 0
+    assert tree_bytes(sites["whole"] / "_site") == tree_bytes(sites["plain"] / "_site")

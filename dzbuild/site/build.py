@@ -35,6 +35,7 @@ from .pages import CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
 from .redirects import render_redirects
 from .scan import scan_site
+from .spread import start_whole_images
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
 OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
@@ -112,10 +113,15 @@ def _build(
         # OpenCV once, not once per image.
         report.executor = config.executor or default_executor(config.jobs)
         with open_executor(config.executor, config.jobs) as pool:
+            whole = start_whole_images(config, found.images, pool, _image_options, tree(config))  # 4. small ones
             try:
-                images = [_build_image(config, image, report, progress, pool) for image in found.images]  # 4.
+                here = {i.rel: _build_image(config, i, report, progress, pool) for i in found.images if i.rel not in whole}
+                images = [here.get(i.rel) or _build_image(config, i, report, progress, pool, whole) for i in found.images]
                 by_rel = {info.rel: info for info in images}
                 groups = [_build_collection(config, c, found, by_rel, report, progress, pool) for c in declared]  # 5.
+            except BaseException:
+                whole.cancel()  # no worker may go on building an image once the site build has failed
+                raise
             finally:
                 progress.close()
             report.workers = workers_of(pool)
@@ -137,10 +143,13 @@ def tree(config: SiteConfig) -> Path:
     return config.cache / TREE
 
 
-def _build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool) -> ImageInfo:
-    """Build one image's new versions in the cache, then link them into the output."""
+def _build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool, whole=None) -> ImageInfo:
+    """Build one image's new versions in the cache (or take a worker's report of it), then link them into the output."""
     dest = tree(config) / image.rel
-    result = build_pyramid(image.source, dest, _image_options(config, image.rel), executor=pool)
+    if whole is not None:
+        result = whole.report(image.rel)
+    else:
+        result = build_pyramid(image.source, dest, _image_options(config, image.rel), executor=pool)
     storage = registry().get("storage", config.storage)
     # Only the published formats: anything else in dest (state, an overlap build's core/ store) stays in the cache.
     added = sum(mirror_tree(dest / fmt, config.output / image.rel / fmt, storage) for fmt in config.formats)

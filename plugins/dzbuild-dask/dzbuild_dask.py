@@ -53,6 +53,8 @@ def register_executors(register):
 class DaskExecutor:
     """A dzbuild executor on a Dask client; it connects (or starts its LocalCluster) on first use."""
 
+    whole_images = True  # a site's small images are built whole on the workers, one task each
+
     def __init__(self, jobs: int | None, address: str | None) -> None:
         self.address = address  # None: start a LocalCluster
         self._requested = jobs

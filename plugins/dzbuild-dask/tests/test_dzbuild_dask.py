@@ -110,6 +110,8 @@ def test_the_example_site_on_dask_is_byte_identical(tmp_path, capsys, local_clus
     assert main(["build", str(tmp_path / "dask"), "--executor", f"dask://{local_cluster}", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["executor"], summary["workers"], summary["images"]) == (f"dask://{local_cluster}", 2, 4)
+    images = [built for built in summary["built"] if "image" in built]
+    assert len(images) == 4 and all(built["executor"] == "inline" for built in images)  # each built whole on a worker
     expected = files(tmp_path / "inline" / "_site")
     assert any(rel.endswith(".dzc") for rel in expected) and any(rel.endswith("dzi.xml") for rel in expected)
     assert files(tmp_path / "dask" / "_site") == expected

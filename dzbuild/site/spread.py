@@ -1,0 +1,71 @@
+"""Whole images as tasks: on an executor whose workers run elsewhere, a site's small images are built there.
+
+A small image has one or two work units, so building it here would cost a round trip to the
+cluster per version while every other worker waits; a site of thousands of such images would
+use one worker at a time. Instead each small image with work becomes one task that runs the
+whole ``build_pyramid`` (plan, compute, link, publish, under the image's own lock) on a worker,
+inline, while this process builds the large images, whose units spread over the cluster as
+usual. The bytes are the same: a build is a pure function of the sources, wherever it runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..pyramid.build import BuildOptions, build_pyramid
+from ..pyramid.sources import version_dirs
+from ..pyramid.spec import load_spec
+from ..pyramid.state import State
+
+SMALL_IMAGE_TILES = 4096  # tiles of a whole image built as one task (a 16384 x 16384 image at 256 px has 5,461)
+
+
+def build_whole(task: tuple[Path, Path, BuildOptions]):
+    """On a worker: build one image completely, in that worker's process."""
+    source, dest, options = task
+    return build_pyramid(source, dest, options._replace(jobs=1, executor="inline"))
+
+
+class WholeImages:
+    """The small images sent to the workers, and their reports once they are all done."""
+
+    def __init__(self, pool, tasks: dict[str, tuple]) -> None:
+        self._rels = list(tasks)
+        self._batch = pool.start(build_whole, list(tasks.values())) if tasks else None
+        self._reports: dict | None = None
+
+    def __contains__(self, rel: str) -> bool:
+        return rel in self._rels
+
+    def report(self, rel: str):
+        """The image's ``ImageReport``; the first call waits for every image of the batch."""
+        if self._reports is None:
+            self._reports = dict(zip(self._rels, self._batch.results()))
+        return self._reports[rel]
+
+    def cancel(self) -> None:
+        if self._batch is not None and self._reports is None:
+            self._batch.cancel()
+
+
+def start_whole_images(config, images, pool, options_of, tree: Path) -> WholeImages:
+    """Send each small image that has a version to build to the workers, if the executor asks for it."""
+    if not getattr(pool, "whole_images", False):
+        return WholeImages(pool, {})
+    tasks = {
+        image.rel: (image.source, tree / image.rel, options_of(config, image.rel))
+        for image in images
+        if _small_with_work(image.source, tree / image.rel, config.tile_defaults)
+    }
+    if tasks:
+        tree.mkdir(parents=True, exist_ok=True)
+        check = getattr(pool, "check_paths", None)
+        if check is not None:
+            check(read=[config.source], write=[tree])
+    return WholeImages(pool, tasks)
+
+
+def _small_with_work(source: Path, dest: Path, tile_defaults) -> bool:
+    if load_spec(source, tile_defaults).grid.total_tiles > SMALL_IMAGE_TILES:
+        return False
+    return State(dest).published_count() < len(version_dirs(source))
