@@ -8,6 +8,9 @@
    wall time of the whole command (the cluster's start included) and of the build alone, and
    whether the two outputs are byte-identical.
 2. ``--memory``: peak RSS of the client and of each Dask worker per size (client flat: target).
+   ``--repeat SIZE`` makes those images from the first compared size's tiles, repeated (hard
+   links): the memory targets need the tile count, not new pixels, and generating a 65536^2
+   picture takes hours on a small machine.
 3. ``--collection N``: the N-image collection benchmark (``bench/collection.py``) on each executor.
 
 Images are cached in ``OUT/images`` as for ``bench/run.py``; outputs are deleted after each run.
@@ -56,6 +59,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="The Dask executor against the fork pool.")
     parser.add_argument("--compare", default="32768", help="sizes built by both executors (comma-separated)")
     parser.add_argument("--memory", default="16384", help="sizes whose client and worker peak RSS are measured")
+    parser.add_argument("--repeat", action="store_true", help="--memory images repeat the --compare image's tiles")
     parser.add_argument("--collection", type=int, default=0, help="items of the collection benchmark (0: skip)")
     parser.add_argument("--jobs", type=int, default=2, help="workers of both executors (default 2)")
     parser.add_argument("--reps", type=int, default=2, help="runs of each executor per compared size")
@@ -114,11 +118,32 @@ def compare(args: argparse.Namespace, size: int, log) -> list[str]:
     ]
 
 
+def repeated(args: argparse.Namespace, size: int) -> BenchImage:
+    """A ``size``^2 image folder whose tile (c, r) is a hard link to the compared image's (c mod n, r mod n)."""
+    source = BenchImage(args.out / "images", args.compare[0])
+    source.ensure(whole_jpeg=False)
+    image = BenchImage(args.out / "images" / "repeated", size)
+    if not (image.dir / "v0").is_dir():
+        shutil.rmtree(image.dir, ignore_errors=True)
+        (image.dir / "v0").mkdir(parents=True)
+        spec = json.loads((source.dir / "pyramid.json").read_text())
+        (image.dir / "pyramid.json").write_text(json.dumps({**spec, "width": size, "height": size}))
+        count, n = size // 256, args.compare[0] // 256
+        for row in range(count):
+            for col in range(count):
+                target = source.dir / "v0" / f"{col % n}_{row % n}.jpg"
+                (image.dir / "v0" / f"{col}_{row}.jpg").hardlink_to(target)
+    return image
+
+
 def memory(args: argparse.Namespace, log) -> list[str]:
     lines = []
     for size in args.memory:
-        image = BenchImage(args.out / "images", size)
-        image.ensure(whole_jpeg=False, log=log)
+        if args.repeat:
+            image = repeated(args, size)
+        else:
+            image = BenchImage(args.out / "images", size)
+            image.ensure(whole_jpeg=False, log=log)
         dest = args.out / f"dask-bench-memory-{size}"
         try:
             run = dask_run(image, dest, args.jobs)
@@ -127,7 +152,8 @@ def memory(args: argparse.Namespace, log) -> list[str]:
         log(f"{size}^2 dask: {run}")
         workers = ", ".join(f"{mb:.0f}" for mb in run["workers_mb"])
         lines.append(
-            f"{size}^2 on dask: {run['wall']:.2f} s wall, {image.grid.total_tiles} tiles;"
+            f"{size}^2 on dask{' (repeated tiles)' if args.repeat else ''}: {run['wall']:.2f} s wall,"
+            f" {run['build']:.2f} s build, {image.grid.total_tiles} tiles;"
             f" peak RSS client {run['client_mb']:.0f} MB, workers {workers} MB"
         )
     return lines
