@@ -111,7 +111,8 @@ def compare(args: argparse.Namespace, size: int, log) -> list[str]:
     build = {name: min(r["build"] for r in found) for name, found in runs.items()}
     cluster = min(r["cluster"] for r in runs["dask"])
     return [
-        f"{size}^2, {args.jobs} workers, best of {args.reps}: fork {best['fork']:.2f} s wall ({build['fork']:.2f} s build);"
+        f"{size}^2, {args.jobs} workers, best of {args.reps}:"
+        f" fork {best['fork']:.2f} s wall ({build['fork']:.2f} s build);"
         f" dask {best['dask']:.2f} s wall ({build['dask']:.2f} s build, of which {cluster:.2f} s starting the cluster)",
         f"  dask / fork: {best['dask'] / best['fork']:.2f}x wall, {build['dask'] / build['fork']:.2f}x build;"
         f" output identical: {digests['fork'] == digests['dask']}",

@@ -115,8 +115,9 @@ def _build(
         with open_executor(config.executor, config.jobs) as pool:
             whole = start_whole_images(config, found.images, pool, _image_options, tree(config))  # 4. small ones
             try:
-                here = {i.rel: _build_image(config, i, report, progress, pool) for i in found.images if i.rel not in whole}
-                images = [here.get(i.rel) or _build_image(config, i, report, progress, pool, whole) for i in found.images]
+                build = lambda image, whole=None: _build_image(config, image, report, progress, pool, whole)  # noqa: E731
+                here = {image.rel: build(image) for image in found.images if image.rel not in whole}
+                images = [here.get(image.rel) or build(image, whole) for image in found.images]  # then the workers'
                 by_rel = {info.rel: info for info in images}
                 groups = [_build_collection(config, c, found, by_rel, report, progress, pool) for c in declared]  # 5.
             except BaseException:

@@ -40,7 +40,7 @@ class WholeImages:
     def report(self, rel: str):
         """The image's ``ImageReport``; the first call waits for every image of the batch."""
         if self._reports is None:
-            self._reports = dict(zip(self._rels, self._batch.results()))
+            self._reports = dict(zip(self._rels, self._batch.results(), strict=True))
         return self._reports[rel]
 
     def cancel(self) -> None:

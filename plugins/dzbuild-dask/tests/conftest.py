@@ -92,7 +92,7 @@ class Processes:
                 return json.loads(self.scheduler_file.read_text())["address"]
             except (FileNotFoundError, ValueError, KeyError):
                 if self.scheduler.poll() is not None:
-                    raise RuntimeError("dask scheduler exited at start")
+                    raise RuntimeError("dask scheduler exited at start") from None
                 time.sleep(0.1)
         raise RuntimeError("dask scheduler did not start within 60 s")
 
