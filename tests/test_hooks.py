@@ -491,14 +491,8 @@ def hook_specs():
     return [(name, fn) for name, fn in inspect.getmembers(hookspecs, inspect.isfunction) if hasattr(fn, "dzbuild_spec")]
 
 
-EXECUTOR_WORK = "the built-in inline and fork executors are registered by the executor (Dask) work, not merged yet"
-
-
 def registration_hooks():
-    for name, _ in hook_specs():
-        if name.startswith("register_"):
-            marks = [pytest.mark.xfail(reason=EXECUTOR_WORK, strict=True)] if name == "register_executors" else []
-            yield pytest.param(name, marks=marks)
+    return [name for name, _ in hook_specs() if name.startswith("register_")]
 
 
 @pytest.mark.parametrize("name", list(registration_hooks()))

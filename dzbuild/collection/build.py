@@ -15,6 +15,7 @@ from ..io.lock import locked
 from ..pyramid.build import VersionTotals
 from ..pyramid.state import State
 from ..run.forkpool import Executor
+from ..run.select import check_paths
 from .canvas import prune_canvases
 from .layout import MortonLayout
 from .members import read_members
@@ -89,9 +90,7 @@ def build_collection(
             registry().get("storage", storage)  # an unknown storage fails before any work
             target = CollectionTarget(out_dir, name, layout, quality, storage)
             with nullcontext(executor) if executor else Executor(jobs) as pool:  # a caller's pool stays open
-                check = getattr(pool, "check_paths", None)  # workers elsewhere must see the members and out_dir
-                if check is not None:
-                    check(read=[dest for _, dest in members], write=[out_dir])
+                check_paths(pool, read=[dest for _, dest in members], write=[out_dir])  # workers elsewhere see them
                 report.versions.append(publish_collection(target, plan, record_of(plan, settings), state, pool))
         latest = state.published_count() - 1
         report.latest_descriptor = CollectionTarget(out_dir, name, layout, quality, storage).descriptor(latest)

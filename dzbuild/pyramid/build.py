@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..io.files import PARTIAL_MARK
 from ..io.lock import locked
+from ..run.select import check_paths, default_executor, open_executor, workers_of
 from .formats import DEFAULT_FORMATS, resolve_formats
 from .published import check_published
 from .sources import folder_seal, version_dirs
@@ -138,7 +139,7 @@ def build_pyramid(
         report.backfilled = _backfill_formats(target, options.formats, state, published)
         if published < len(sources):  # 5. plan and publish each new version
             pool = pool or _pool(executor, options, stack, report)  # (recover() may have dropped a pending version)
-            _check_paths(pool, image_dir, dest)
+            check_paths(pool, read=[image_dir], write=[dest])  # workers elsewhere must see both
             sealed = _build_versions(target(), sources, state, report, pool)
             if sealed:  # the next run need not list the folders this one just scanned
                 cache = cache or state.source_cache()
@@ -146,8 +147,6 @@ def build_pyramid(
         if cache is not None:  # only after success: a failed build leaves dest/ exactly as it was
             state.save_source_cache(cache)
     if report.executor is not None:
-        from ..run.select import workers_of
-
         report.workers = workers_of(pool)
     report.seconds = time.perf_counter() - started
     return report
@@ -166,18 +165,9 @@ def _pool(executor: "Executor | None", options: BuildOptions, stack: ExitStack, 
     """The caller's executor (it stays open for the next image), else our own, closed with ``stack``."""
     if executor is not None:
         return executor
-    from ..run.select import default_executor, open_executor
-
     pool = stack.enter_context(open_executor(options.executor, options.jobs))
     report.executor = options.executor or default_executor(options.jobs)
     return pool
-
-
-def _check_paths(pool: "Executor", image_dir: Path, dest: Path) -> None:
-    """Let an executor whose workers run elsewhere check they see the source and the output, before any tile work."""
-    check = getattr(pool, "check_paths", None)
-    if check is not None:
-        check(read=[image_dir], write=[dest])
 
 
 def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:

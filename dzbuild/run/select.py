@@ -26,6 +26,13 @@ def open_executor(choice: str | None, jobs: int | None):
     return registry().get("executor", name).open(jobs, address)
 
 
+def check_paths(executor, read: list, write: list) -> None:
+    """Let an executor whose workers run elsewhere check they see these folders, before any tile work."""
+    check = getattr(executor, "check_paths", None)
+    if check is not None:
+        check(read=read, write=write)
+
+
 def workers_of(executor) -> int | None:
     """How many workers ``executor`` runs, for ``--json``; None when it never started (e.g. a cluster not needed)."""
     return executor.workers if hasattr(executor, "workers") else executor.jobs

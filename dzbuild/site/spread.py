@@ -16,6 +16,7 @@ from ..pyramid.build import BuildOptions, build_pyramid
 from ..pyramid.sources import version_dirs
 from ..pyramid.spec import load_spec
 from ..pyramid.state import State
+from ..run.select import check_paths
 
 SMALL_IMAGE_TILES = 4096  # tiles of a whole image built as one task (a 16384 x 16384 image at 256 px has 5,461)
 
@@ -59,9 +60,7 @@ def start_whole_images(config, images, pool, options_of, tree: Path) -> WholeIma
     }
     if tasks:
         tree.mkdir(parents=True, exist_ok=True)
-        check = getattr(pool, "check_paths", None)
-        if check is not None:
-            check(read=[config.source], write=[tree])
+        check_paths(pool, read=[config.source], write=[tree])
     return WholeImages(pool, tasks)
 
 
