@@ -6,7 +6,9 @@
 1. ``--compare``: the same pre-cut image built by the fork pool and by a LocalCluster of the
    same number of one-thread workers (``--jobs``, default 2), alternating, ``--reps`` times each;
    wall time of the whole command (the cluster's start included) and of the build alone, and
-   whether the two outputs are byte-identical.
+   whether the two outputs are byte-identical. Then the same builds in one process that keeps both
+   executors open (a started cluster, forked workers), alternating: the cost per build without
+   any start-up.
 2. ``--memory``: peak RSS of the client and of each Dask worker per size (client flat: target).
    ``--repeat SIZE`` makes those images from the first compared size's tiles, repeated (hard
    links): the memory targets need the tile count, not new pixels, and generating a 65536^2
@@ -52,6 +54,28 @@ if __name__ == "__main__":
         report = build_pyramid(image, dest, BuildOptions(jobs=jobs), executor=pool)
         workers = pool.client.run(peak)
     print(json.dumps({"cluster": cluster, "build": report.seconds, "client_kib": peak(), "workers_kib": workers}))
+"""
+
+
+# Builds one image again and again, alternating a fork pool and a LocalCluster that both stay open.
+WARM_DRIVER = """\
+import json, shutil, sys, time
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.run.select import open_executor
+
+if __name__ == "__main__":
+    image, dest, jobs, reps = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    times = {"fork": [], "dask": []}
+    with open_executor("fork", jobs) as fork, open_executor("dask", jobs) as dask:
+        dask.prewarm(jobs)
+        for _ in range(reps):
+            for name, pool in (("fork", fork), ("dask", dask)):
+                shutil.rmtree(dest, ignore_errors=True)
+                started = time.perf_counter()
+                build_pyramid(image, dest, BuildOptions(jobs=jobs), executor=pool)
+                times[name].append(time.perf_counter() - started)
+    shutil.rmtree(dest, ignore_errors=True)
+    print(json.dumps(times))
 """
 
 
@@ -110,12 +134,19 @@ def compare(args: argparse.Namespace, size: int, log) -> list[str]:
     best = {name: min(r["wall"] for r in found) for name, found in runs.items()}
     build = {name: min(r["build"] for r in found) for name, found in runs.items()}
     cluster = min(r["cluster"] for r in runs["dask"])
+    warm_dest = args.out / "dask-bench-warm"
+    warm = measure.run([sys.executable, "-c", WARM_DRIVER, image.dir, warm_dest, args.jobs, args.reps])
+    warm_times = json.loads(warm.stdout.strip().splitlines()[-1])
+    log(f"{size}^2 warm: {warm_times}")
+    warm_best = {name: min(found) for name, found in warm_times.items()}
     return [
         f"{size}^2, {args.jobs} workers, best of {args.reps}:"
         f" fork {best['fork']:.2f} s wall ({build['fork']:.2f} s build);"
         f" dask {best['dask']:.2f} s wall ({build['dask']:.2f} s build, of which {cluster:.2f} s starting the cluster)",
         f"  dask / fork: {best['dask'] / best['fork']:.2f}x wall, {build['dask'] / build['fork']:.2f}x build;"
         f" output identical: {digests['fork'] == digests['dask']}",
+        f"  both executors kept open, alternating: fork {warm_best['fork']:.2f} s, dask {warm_best['dask']:.2f} s"
+        f" ({warm_best['dask'] / warm_best['fork']:.2f}x)",
     ]
 
 
