@@ -103,7 +103,13 @@ class Batch(Protocol):
 
 @runtime_checkable
 class Executor(Protocol):
-    """Runs work units (picklable ``fn(task)`` calls) for one build; a context manager."""
+    """Runs work units (picklable ``fn(task)`` calls) for one build; a context manager.
+
+    Optional members, for executors whose workers run on other machines: ``check_paths(read,
+    write)`` raises ``BuildError`` when a worker cannot see those folders (called before any tile
+    work); ``workers`` (None until started) is what ``--json`` reports; ``whole_images = True``
+    asks a site build to send each small image as one task that builds it whole on a worker.
+    """
 
     jobs: int
 
