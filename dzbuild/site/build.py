@@ -34,7 +34,7 @@ from .mirror import add_version, mirror_tree, remove_stale
 from .pages import CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
 from .redirects import render_redirects
-from .scan import scan_site
+from .scan import require_images, scan_site
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
 OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
@@ -86,6 +86,7 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
     if jobs is not None:
         config = replace(config, jobs=jobs)
     found = scan_site(config.source, skip=(config.output, config.cache))  # 2. images and collection files
+    require_images(found, config.source)
     declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
     colls.check_paths(declared, found.images)
     for collection in declared:  # a collection naming a missing image fails before anything is built
@@ -115,7 +116,7 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
         _prune(config, owned_before, owned)  # 8. what an earlier build left
         _write_owned(config.cache, owned)
     stats = measure(config.output)  # 9. the host's limits
-    report.output_files, report.output_bytes = stats.files, stats.bytes
+    report.output_files, report.output_bytes = stats.on_disk, stats.bytes
     check_limits(stats, config.host)
     return config, report
 
