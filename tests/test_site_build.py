@@ -182,7 +182,7 @@ def test_cli_errors_are_one_line_with_the_exit_code(tmp_path, capsys):
     err = capsys.readouterr().err
     assert (
         err
-        == f"dzbuild: error: {tmp_path / 'dzbuild.toml'}: unknown key 'ouput' (known keys: "
+        == f"dzbuild: error: {tmp_path / 'dzbuild.toml'}: unknown key 'ouput' (did you mean 'output'?) (known keys: "
         + err.split("known keys: ")[1]
     )
     assert err.count("\n") == 1
