@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -64,24 +65,27 @@ class SiteReport:
 
 
 def build_site(
-    root: Path | str, *, rebuild: bool = False, jobs: int | None = None, progress: str | None = None
+    root: Path | str, *, rebuild: bool = False, jobs: int | None = None, progress: str | None = None, executor=None
 ) -> SiteReport:
     """Build the site at ``root`` as ``dzbuild build`` does, then fire the ``site_built`` hook.
 
     Returns a ``SiteReport`` whose ``summary()`` is what ``--json`` prints; warnings (host limits,
-    headers) are collected into its ``warnings``, not raised.
+    headers) are collected into its ``warnings``, not raised. ``executor``: a pool kept open by the
+    caller across builds (``dzbuild serve``), so its workers stay warm.
     """
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        config, report = _build(Path(root), rebuild, jobs, progress)
+        config, report = _build(Path(root), rebuild, jobs, progress, executor)
     report.warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     report.seconds = time.perf_counter() - started
     site_built(config, config.output, report.summary())  # 10. plugins act on the complete output
     return report
 
 
-def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None) -> tuple[SiteConfig, SiteReport]:
+def _build(
+    root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None, executor=None
+) -> tuple[SiteConfig, SiteReport]:
     config = load_config(root)  # 1. dzbuild.toml or [tool.dzbuild]
     if jobs is not None:
         config = replace(config, jobs=jobs)
@@ -100,7 +104,7 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
         progress = Progress(len(found.images) + len(declared), progress_mode)
         # One pool for the whole site, started only when some image has work: a worker imports
         # OpenCV once, not once per image.
-        with Executor(config.jobs) as pool:
+        with nullcontext(executor) if executor is not None else Executor(config.jobs) as pool:
             try:
                 images = [_build_image(config, image, report, progress, pool) for image in found.images]  # 4.
                 by_rel = {info.rel: info for info in images}
