@@ -72,14 +72,16 @@ class Served:
                 return line
         raise AssertionError(f"no line with {text!r} in {timeout} s: {self.lines}")
 
-    def stop(self) -> None:
+    def stop(self) -> int:
+        """SIGTERM, as a service manager stops it; the exit code (0: a clean stop)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        return self.process.returncode
 
 
 @pytest.fixture
@@ -212,6 +214,7 @@ def test_a_new_version_is_rebuilt_and_served(served):
     line = server.wait_for_line("error:")
     assert "invalid TOML" in line and "still serving the last good build" in line
     assert server.get("/a/")[0] == 200
+    assert server.stop() == 0 and server.process.stderr.read() == ""
 
 
 @pytest.fixture

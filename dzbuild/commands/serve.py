@@ -14,6 +14,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    import signal
+
     from ..errors import ConfigError
     from ..site.preview import Preview
 
@@ -22,6 +24,7 @@ def run(args) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"--port must be between 0 and 65535, got {args.port}")
     preview = Preview(args.site, port=args.port, jobs=args.jobs)
+    signal.signal(signal.SIGTERM, lambda *_: preview.stop())  # a service manager's stop: end as Ctrl-C does
     try:
         preview.run()
     except KeyboardInterrupt:  # the usual way to stop a preview: not an error
