@@ -226,6 +226,13 @@ class PreviewServer(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
+    def handle_error(self, request, client_address) -> None:
+        """A page that went away mid-answer (a reload, a closed tab) is not worth a traceback."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     def __init__(self, port: int, output: Path, cache: Path, base: str) -> None:
         self.output, self.allowed, self.base = output, (output, cache), base
         self.live = LiveReload()
