@@ -275,7 +275,8 @@ def test_tiles_without_pyramid_json_are_pointed_out(tmp_path, capsys):
     (site / "a" / "pyramid.json").rename(site / "a" / "spec.json")
     assert cli.main(["build", str(site)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"dzbuild: error: no image folder found below {site}: {site / 'a'} holds v0/ but no pyramid.json")
+    expected = f"dzbuild: error: no image folder found below {site}: {site / 'a'} holds v0/ but no pyramid.json"
+    assert err.startswith(expected)
     assert err.count("\n") == 1
     add_image(site, "b")  # with another image, the folder without pyramid.json is a warning
     report = build(site)

@@ -43,7 +43,8 @@ def dzc_xml(descriptor: Descriptor) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?>',
         (
             f'<Collection MaxLevel="{descriptor.max_level}" TileSize="{descriptor.tile_size}"'
-            f' Format={quoteattr(descriptor.format)}{_quality_attr(descriptor.quality)} NextItemId="{descriptor.next_id}"'
+            f" Format={quoteattr(descriptor.format)}{_quality_attr(descriptor.quality)}"
+            f' NextItemId="{descriptor.next_id}"'
             f" xmlns={quoteattr(DEEPZOOM_NS)}>"
         ),
         "  <Items>",

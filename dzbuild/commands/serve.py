@@ -9,7 +9,9 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("site", nargs="?", default=".", help="the site folder, with dzbuild.toml (default: .)")
     parser.add_argument("--port", "-p", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free)")
-    parser.add_argument("--jobs", "-j", type=int, help="worker processes, kept warm between rebuilds (default: every core)")
+    parser.add_argument(
+        "--jobs", "-j", type=int, help="worker processes, kept warm between rebuilds (default: every core)"
+    )
     parser.set_defaults(run=run)
 
 

@@ -2,11 +2,12 @@
 
 A level-0 service answers only the requests its ``info.json`` implies, plus the full image at
 ``full/max/0/default.jpg`` that level 0 requires (``maxWidth``/``maxHeight`` make it the one-tile
-level, linked to the same file), so every tile is stored under the exact path a client builds: ``{region}/{size}/0/default.{ext}``, with the region in
-full-resolution pixels and the size as ``w,h`` (the 3.0 canonical form, and what OpenSeadragon
-asks for). IIIF rounds partial edge tiles and scaled sizes up, like Deep Zoom does, so each IIIF
-tile is pixel for pixel the DZI tile of the same scale and is linked to it: nothing is encoded
-twice. With ``overlap`` >= 1 the links go to dzbuild's overlap-free core tiles instead.
+level, linked to the same file), so every tile is stored under the exact path a client builds:
+``{region}/{size}/0/default.{ext}``, with the region in full-resolution pixels and the size as
+``w,h`` (the 3.0 canonical form, and what OpenSeadragon asks for). IIIF rounds partial edge tiles
+and scaled sizes up, like Deep Zoom does, so each IIIF tile is pixel for pixel the DZI tile of the
+same scale and is linked to it: nothing is encoded twice. With ``overlap`` >= 1 the links go to
+dzbuild's overlap-free core tiles instead.
 """
 
 from __future__ import annotations
