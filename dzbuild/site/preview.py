@@ -30,7 +30,7 @@ def open_server(config: SiteConfig, port: int) -> PreviewServer:
 
 
 class Preview:
-    """One site served and rebuilt; ``on_build`` hears every finished build (for the benchmark)."""
+    """One site, built, served and rebuilt on every change."""
 
     def __init__(self, root: Path | str, port: int = 8000, jobs: int | None = None, out=sys.stdout) -> None:
         self.config = load_config(root)
@@ -39,7 +39,6 @@ class Preview:
         self.server = open_server(self.config, port)
         self.pool = Executor(self.jobs)
         self.stop_event = threading.Event()
-        self.on_build = None
 
     def run(self) -> None:
         """Build, serve, and rebuild on each change until ``stop()`` (or Ctrl-C)."""
@@ -95,8 +94,6 @@ class Preview:
         self._report(report)
 
     def _report(self, report: SiteReport, first: bool = False) -> None:
-        if self.on_build is not None:
-            self.on_build(report)
         work = f"{report.versions_built} versions built ({report.tiles_computed} tiles computed)"
         what = "built" if first else "rebuilt"
         self._say(f"{what} {report.site}: {work if report.versions_built else 'no new version'}"
