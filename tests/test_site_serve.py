@@ -10,6 +10,7 @@ import http.client
 import os
 import queue
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -158,6 +159,17 @@ def test_symbolic_links_are_followed_only_into_the_cache(served):
     assert server.get("/config.txt")[0] == 403
     status, _, body = server.get("/cached.xml")
     assert status == 200 and body.startswith(b"<?xml")
+
+
+def test_a_version_not_yet_linked_into_the_output_is_read_from_the_cache_but_never_its_state(served):
+    site, server = served
+    cached = site / ".dzbuild" / "tree" / "a" / "dzi" / "v0"
+    shutil.rmtree(site / "_site" / "a" / "dzi" / "v0")  # as between a rebuild's publish and its output link
+    status, _, body = server.get("/a/dzi/v0/dzi_files/0/0_0.jpg")
+    assert status == 200 and body == (cached / "dzi_files" / "0" / "0_0.jpg").read_bytes()
+    assert server.get("/a/.dzbuild/v0.json")[0] == 404
+    assert server.get("/a/%2edzbuild/v0.json")[0] == 404
+    assert (site / ".dzbuild" / "tree" / "a" / ".dzbuild" / "v0.json").is_file()
 
 
 def test_resolve_refuses_dot_segments_and_links_out(tmp_path):

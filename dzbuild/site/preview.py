@@ -50,9 +50,11 @@ class Preview:
         finally:
             self.close()
 
-    def build(self) -> SiteReport:
+    def build(self, defer_output: bool = False) -> SiteReport:
         try:
-            return build_site(self.config.root, jobs=self.jobs, progress="quiet", executor=self.pool)
+            return build_site(
+                self.config.root, jobs=self.jobs, progress="quiet", executor=self.pool, defer_output=defer_output
+            )
         except BuildError:  # a worker died: later rebuilds get a fresh pool
             self.pool.close(cancel=True)
             self.pool = Executor(self.jobs)
@@ -84,14 +86,20 @@ class Preview:
         """Build again; a build that changed something reloads the pages (``quiet``: say only that)."""
         try:
             self.config = load_config(self.config.root)  # the configuration may be what changed
-            report = self.build()
+            report = self.build(defer_output=True)  # pyramids and pages; new versions served from the cache
         except DzbuildError as exc:
             self._say(f"error: {exc} (still serving the last good build)")
             return
-        if quiet and not report.versions_built and not report.files_written:
+        if not quiet or report.versions_built or report.files_written:
+            self.server.live.bump()  # the pages reload now, while the output catches up
+            self._report(report)
+        try:
+            linked = self.build()  # link the new versions into the output, check the host's limits, site_built
+        except DzbuildError as exc:
+            self._say(f"error: {exc}")
             return
-        self.server.live.bump()
-        self._report(report)
+        for message in linked.warnings:
+            self._say(f"warning: {message}")
 
     def _report(self, report: SiteReport, first: bool = False) -> None:
         work = f"{report.versions_built} versions built ({report.tiles_computed} tiles computed)"

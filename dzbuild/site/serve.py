@@ -4,7 +4,8 @@ It answers with the ``_headers`` rules and the ``_redirects`` lines of the outpu
 matching header rule, values of one header joined, as Cloudflare Pages does), so caching and the
 ``latest`` aliases behave as they will once deployed. It serves the output folder and nothing
 else: a path with a ``.`` or ``..`` segment (percent-encoded or not) is refused, and a symbolic
-link is followed only when it ends inside the output or dzbuild's cache. Served HTML pages get a
+link is followed only when it ends inside the output or dzbuild's cache (a version the preview
+has published but not yet linked into the output is read from the cache). Served HTML pages get a
 small script that reloads them after each rebuild (server-sent events); files on disk never do.
 A preview, not a production server: one machine, 127.0.0.1 only.
 """
@@ -145,8 +146,12 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         target = resolve(self.server.output, self.server.allowed, rel) if path.startswith(self.server.base) else None
         if target is None:
             return self._error(403)
-        if rel in CONTROL_FILES or not target.exists():
+        if rel in CONTROL_FILES:
             return self._error(404)
+        if not target.exists():
+            target = self._being_linked(rel)
+            if target is None:
+                return self._error(404)
         if target.is_dir():
             if not path.endswith("/"):
                 return self._redirect(path + "/", 301)
@@ -166,6 +171,18 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if body:
             self.wfile.write(data)
+
+    def _being_linked(self, rel: str) -> Path | None:
+        """A file of a version published in the cache but not yet linked into the output.
+
+        The preview reloads pages as soon as a version is published and links it into the output
+        right after; until then its files (the same ones) come from the cache tree, whose layout
+        is the output's. Hidden names (the build state) are never served.
+        """
+        if any(part.startswith(".") for part in rel.split("/")):
+            return None
+        candidate = resolve(self.server.pending, self.server.allowed, rel)
+        return candidate if candidate is not None and candidate.is_file() else None
 
     def _with_reload(self, page: bytes) -> bytes:
         script = RELOAD_SCRIPT.format(url=self.server.base + LIVE_PATH, generation=self.server.live.generation)
@@ -235,6 +252,7 @@ class PreviewServer(http.server.ThreadingHTTPServer):
 
     def __init__(self, port: int, output: Path, cache: Path, base: str) -> None:
         self.output, self.allowed, self.base = output, (output, cache), base
+        self.pending = cache / "tree"  # the site build's pyramids, laid out as the output is
         self.live = LiveReload()
         super().__init__(("127.0.0.1", port), PreviewHandler)
 
