@@ -6,7 +6,8 @@ holding one changed base tile into the image folder as ``v{n}/`` (written beside
 it lands whole) and measures, from that rename, on the machine's one clock:
 
 - ``event``: the reload event reaching a client of ``/_dzbuild/live`` (the watcher noticed,
-  the incremental rebuild published ``v{n}``, the server told the pages);
+  the incremental rebuild published ``v{n}`` in the cache and wrote the pages, the server told
+  the pages; the output's links follow right after, off this path);
 - ``page``: the reloaded page starting its navigation (headless Chromium, when available);
 - ``tile``: the page receiving its first tile of ``v{n}`` (a computed ancestor of the patch,
   drawn at the home zoom): the patch is on screen.
@@ -146,8 +147,8 @@ def repetition(server: Server, image: BenchImage, site: Path, number: int, page)
 def link_floor(site: Path, number: int) -> float:
     """``cp -al`` of the new version folder: what linking one version's files costs on this disk now.
 
-    A rebuild links every tile twice (the cache's new version, then the output's), so twice this
-    is the floor of ``event`` before any tile is computed.
+    Publishing a version in the cache links every unchanged tile once, so this is about the floor
+    of ``event`` before any tile is computed.
     """
     published = site / ".dzbuild" / "tree" / "big" / "dzi" / f"v{number}"
     copy = site.parent / f"floor-v{number}"
@@ -199,7 +200,7 @@ def report(results: list[dict], size: int) -> None:
     for key, meaning in [("event", "rebuild published, reload event received"),
                          ("page", "reloaded page starts loading"),
                          ("tile", "first tile of the new version received by the page"),
-                         ("cp_al", "floor: cp -al of one version folder (a rebuild links it twice)")]:  # fmt: skip
+                         ("cp_al", "floor: cp -al of one version folder (publishing links it once)")]:  # fmt: skip
         if results and key in results[0]:
             values = [r[key] for r in results]
             verdict = "" if key == "cp_al" else "; meets" if statistics.median(values) < TARGET else "; misses"
