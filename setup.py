@@ -24,7 +24,6 @@ from setuptools.command.sdist import sdist
 
 HERE = Path(__file__).resolve().parent
 VENDORED = Path("dzbuild") / "_vendor" / "openseadragon"  # inside the package, as the wheel holds it
-NPM_PACKAGE = HERE / "node_modules" / "openseadragon"
 KEPT = ("package.json", "LICENSE.txt", "build/openseadragon/openseadragon.min.js", "build/openseadragon/images")
 
 
@@ -32,9 +31,10 @@ class OpenSeadragonMissing(SystemExit):
     pass
 
 
-def openseadragon_source() -> Path:
+def openseadragon_source(here: Path = HERE) -> Path:
     """The folder to copy OpenSeadragon from, running ``npm ci`` when only npm is there."""
-    for candidate in (HERE / VENDORED, NPM_PACKAGE):
+    npm_package = here / "node_modules" / "openseadragon"
+    for candidate in (here / VENDORED, npm_package):
         if (candidate / KEPT[2]).is_file():
             return candidate
     npm = shutil.which("npm")
@@ -43,10 +43,10 @@ def openseadragon_source() -> Path:
             "dzbuild: building the package needs OpenSeadragon from the npm registry: install Node.js/npm"
             " (the build runs `npm ci`), or run `npm ci` in the repository first"
         )
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=HERE, check=True)
-    if not (NPM_PACKAGE / KEPT[2]).is_file():
-        raise OpenSeadragonMissing(f"dzbuild: `npm ci` did not install {NPM_PACKAGE / KEPT[2]}")
-    return NPM_PACKAGE
+    subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=here, check=True)
+    if not (npm_package / KEPT[2]).is_file():
+        raise OpenSeadragonMissing(f"dzbuild: `npm ci` did not install {npm_package / KEPT[2]}")
+    return npm_package
 
 
 def copy_openseadragon(target: Path) -> None:
@@ -77,4 +77,5 @@ class SdistWithOpenSeadragon(sdist):
         copy_openseadragon(Path(base_dir) / VENDORED)
 
 
-setup(cmdclass={"build_py": BuildWithOpenSeadragon, "sdist": SdistWithOpenSeadragon})
+if __name__ == "__main__":  # as setuptools runs it (a test imports the helpers above without building)
+    setup(cmdclass={"build_py": BuildWithOpenSeadragon, "sdist": SdistWithOpenSeadragon})

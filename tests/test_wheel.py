@@ -70,3 +70,21 @@ def test_a_site_builds_from_the_installed_wheel_with_no_node_modules_anywhere(wh
     assert (copied / "LICENSE.txt").is_file() and (copied / "images" / "home_rest.png").is_file()
     page = (site / "_site" / "photo" / "index.html").read_text()
     assert f"_dzbuild/openseadragon/{OSD_VERSION}/openseadragon.min.js" in page
+
+
+def test_without_node_modules_or_npm_the_package_build_stops_with_one_line(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dzbuild_setup", REPO / "setup.py")
+    setup_py = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(setup_py)  # not __main__: defines the build helpers, builds nothing
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm on it
+    with pytest.raises(SystemExit) as stopped:
+        setup_py.openseadragon_source(tmp_path)
+    message = str(stopped.value)
+    assert message.startswith("dzbuild: building the package needs OpenSeadragon from the npm registry")
+    assert "\n" not in message
+    vendored = tmp_path / "dzbuild" / "_vendor" / "openseadragon" / "build" / "openseadragon"
+    vendored.mkdir(parents=True)
+    (vendored / "openseadragon.min.js").write_text("//! openseadragon")
+    assert setup_py.openseadragon_source(tmp_path) == tmp_path / "dzbuild" / "_vendor" / "openseadragon"
