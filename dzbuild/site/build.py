@@ -101,7 +101,7 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
         # OpenCV once, not once per image.
         with Executor(config.jobs) as pool:
             try:
-                images = [_build_image(config, image, report, progress, pool) for image in found.images]  # 4.
+                images = [build_image(config, image, report, progress, pool) for image in found.images]  # 4.
                 by_rel = {info.rel: info for info in images}
                 groups = [_build_collection(config, c, found, by_rel, report, progress, pool) for c in declared]  # 5.
             finally:
@@ -124,7 +124,7 @@ def tree(config: SiteConfig) -> Path:
     return config.cache / TREE
 
 
-def _build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool) -> ImageInfo:
+def build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool) -> ImageInfo:
     """Build one image's new versions in the cache, then link them into the output."""
     dest = tree(config) / image.rel
     result = build_pyramid(image.source, dest, _image_options(config, image.rel), executor=pool)

@@ -1,0 +1,128 @@
+"""The mkdocs plugin: ``plugins: [dzbuild]`` in ``mkdocs.yml``, then ``![Alt](zoom/harbour/)`` in a page.
+
+An image whose target is an image folder (a folder with a ``pyramid.json``) becomes an inline
+viewer; everything else in the Markdown is left alone. Image folders sit inside ``docs_dir``
+(their source tiles are kept out of the site) or under ``source``, shown at ``prefix`` in the site.
+Pyramids are built in ``cache`` and linked into ``site_dir`` on every build; ``mkdocs serve``
+watches ``source`` too, and a rebuild computes only the tiles of new versions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from mkdocs.config import config_options as opt
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+
+from ..embed import EMBED_SCRIPT, render_embed
+from ..errors import DzbuildError
+from .engine import Built, build_images, integration_config
+from .markdown import page_url_dir, relative_url, replace_images, resolve
+
+log = logging.getLogger("mkdocs.plugins.dzbuild")
+
+
+class DzbuildConfig(Config):
+    source = opt.Optional(opt.Type(str))  # folder of image folders; default docs_dir
+    prefix = opt.Type(str, default="")  # where source's images appear in the site (and in links)
+    cache = opt.Type(str, default=".dzbuild/mkdocs")  # beside mkdocs.yml; never inside site_dir
+    height = opt.Optional(opt.Type(str))  # a CSS height for every viewer; default the image's aspect ratio
+    jobs = opt.Optional(opt.Type(int))
+    openseadragon = opt.Choice(("local", "cdn"), default="local")
+    viewer_options = opt.Type(dict, default={})  # passed to OpenSeadragon as they are
+
+
+class DzbuildPlugin(BasePlugin[DzbuildConfig]):
+    def __init__(self) -> None:
+        self.built: Built | None = None
+        self.root = self.source = self.cache = None
+
+    def on_config(self, config):
+        self.root = Path(config.config_file_path or ".").resolve().parent
+        self.source = self.root / self.config.source if self.config.source else Path(config.docs_dir)
+        self.source = self.source.resolve()
+        self.cache = (self.root / self.config.cache).resolve()
+        if not self.source.is_dir():
+            raise PluginError(f"dzbuild: 'source' is not a folder: {self.source}")
+        config.extra_javascript.append(EMBED_SCRIPT)
+        return config
+
+    def on_files(self, files, config):
+        """Build every pyramid into site_dir, and keep the image folders' own files out of the site."""
+        site_dir = Path(config.site_dir).resolve()
+        if self.cache == site_dir or site_dir in self.cache.parents:
+            raise PluginError(f"dzbuild: 'cache' must be outside site_dir: {self.cache}")
+        output = site_dir / self.config.prefix
+        try:
+            site = integration_config(
+                self.root, self.source, output, self.cache,
+                jobs=self.config.jobs, cdn=self.config.openseadragon == "cdn",
+            )
+            self.built = build_images(site)
+        except DzbuildError as error:
+            raise PluginError(f"dzbuild: {error}") from None
+        _log_report(self.built)
+        inside = _images_inside(self.built, self.source, Path(config.docs_dir).resolve())
+        for file in [f for f in files if any(f.src_uri.startswith(rel + "/") for rel in inside)]:
+            files.remove(file)
+        return files
+
+    def on_serve(self, server, config, builder):
+        docs = Path(config.docs_dir).resolve()
+        if self.source != docs and docs not in self.source.parents:
+            server.watch(str(self.source))
+        return server
+
+    def on_page_markdown(self, markdown, page, config, files):
+        src_dir = os.path.dirname(page.file.src_uri)
+        url_dir = page_url_dir(page.url)
+
+        def embed(target: str, alt: str, title: str | None) -> str | None:
+            key = _image_key(resolve(target, src_dir), self.config.prefix)
+            image = self.built.images.get(key) if key is not None and self.built else None
+            if image is None:
+                return None
+            site_rel = f"{self.config.prefix.strip('/')}/{key}".strip("/")
+            return render_embed(
+                image, relative_url(url_dir, site_rel) + "/", alt, self.config.height,
+                viewer=self.built.viewer, root=_root_url(url_dir), caption=title,
+                options=self.config.viewer_options,
+            )
+
+        return replace_images(markdown, embed)
+
+
+def _image_key(path: str | None, prefix: str) -> str | None:
+    """The image key of a docs path: below ``prefix`` when one is set."""
+    prefix = prefix.strip("/")
+    if path is None or not prefix:
+        return path
+    return path[len(prefix) + 1 :] if path.startswith(prefix + "/") else None
+
+
+def _root_url(url_dir: str) -> str:
+    rel = relative_url(url_dir, "")
+    return rel + "/" if rel else ""
+
+
+def _images_inside(built: Built, source: Path, docs: Path) -> list[str]:
+    """The image folders that lie in docs_dir, as paths relative to it."""
+    if source != docs and docs not in source.parents:
+        return []
+    below = source.relative_to(docs).as_posix()
+    return [f"{below}/{rel}".lstrip("./") if below != "." else rel for rel in built.images]
+
+
+def _log_report(built: Built) -> None:
+    report = built.report
+    if report.tiles_computed or report.versions_built:
+        log.info(
+            "dzbuild: %d image(s), %d version(s) built: %d tiles computed, %d linked",
+            report.images, report.versions_built, report.tiles_computed, report.tiles_linked,
+        )
+    else:
+        log.debug("dzbuild: %d image(s), nothing new", report.images)
