@@ -8,6 +8,7 @@ from __future__ import annotations
 import posixpath
 import re
 from typing import Callable
+from urllib.parse import unquote
 
 FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # A code span (left as it is) or an image: ![alt](target "optional title")
@@ -64,7 +65,7 @@ def resolve(target: str, page_dir: str) -> str | None:
     """The posix path a page's link points at, below the docs root; None for URLs and paths above it."""
     if "://" in target or target.startswith(("#", "mailto:", "data:")):
         return None
-    target = target.split("#", 1)[0].split("?", 1)[0]
+    target = unquote(target.split("#", 1)[0].split("?", 1)[0])
     path = posixpath.normpath(target.lstrip("/") if target.startswith("/") else posixpath.join(page_dir, target))
     return None if path == ".." or path.startswith("../") else path.strip("/")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from urllib.parse import unquote
 
 from mkdocs.config import config_options as opt
 from mkdocs.config.base import Config
@@ -20,7 +21,9 @@ from mkdocs.plugins import BasePlugin
 
 from ..embed import EMBED_SCRIPT, render_embed
 from ..errors import DzbuildError
-from .engine import Built, build_images, integration_config
+from ..site.pages import url_path
+from ..site.scan import SiteImage
+from .engine import Built, build_images, find_images, integration_config
 from .markdown import page_url_dir, relative_url, replace_images, resolve
 
 log = logging.getLogger("mkdocs.plugins.dzbuild")
@@ -28,7 +31,7 @@ log = logging.getLogger("mkdocs.plugins.dzbuild")
 
 class DzbuildConfig(Config):
     source = opt.Optional(opt.Type(str))  # folder of image folders; default docs_dir
-    prefix = opt.Type(str, default="")  # where source's images appear in the site (and in links)
+    prefix = opt.Type(str, default="")  # the folder of site_dir (and of links) where source's images appear
     cache = opt.Type(str, default=".dzbuild/mkdocs")  # beside mkdocs.yml; never inside site_dir
     height = opt.Optional(opt.Type(str))  # a CSS height for every viewer; default the image's aspect ratio
     jobs = opt.Optional(opt.Type(int))
@@ -40,6 +43,7 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
     def __init__(self) -> None:
         self.built: Built | None = None
         self.root = self.source = self.cache = None
+        self.in_docs, self.prefix = True, ""
 
     def on_config(self, config):
         self.root = Path(config.config_file_path or ".").resolve().parent
@@ -48,6 +52,12 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
         self.cache = (self.root / self.config.cache).resolve()
         if not self.source.is_dir():
             raise PluginError(f"dzbuild: 'source' is not a folder: {self.source}")
+        docs = Path(config.docs_dir).resolve()
+        self.in_docs = self.source == docs or docs in self.source.parents
+        own = self.source.relative_to(docs).as_posix().strip(".") if self.in_docs else None
+        if own is not None and self.config.prefix.strip("/") not in ("", own):
+            raise PluginError(f"dzbuild: 'prefix' must be empty for a source inside docs_dir ({self.source})")
+        self.prefix = own if own is not None else self.config.prefix.strip("/")
         config.extra_javascript.append(EMBED_SCRIPT)
         return config
 
@@ -56,39 +66,39 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
         site_dir = Path(config.site_dir).resolve()
         if self.cache == site_dir or site_dir in self.cache.parents:
             raise PluginError(f"dzbuild: 'cache' must be outside site_dir: {self.cache}")
-        output = site_dir / self.config.prefix
         try:
             site = integration_config(
-                self.root, self.source, output, self.cache,
+                self.root, self.source, site_dir, self.cache,
                 jobs=self.config.jobs, cdn=self.config.openseadragon == "cdn",
             )
-            self.built = build_images(site)
+            # Keyed by their path below docs_dir, as pages link them.
+            images = [SiteImage(f"{self.prefix}/{image.rel}".lstrip("/"), image.source) for image in find_images(site)]
+            self.built = build_images(site, tuple(images))
         except DzbuildError as error:
             raise PluginError(f"dzbuild: {error}") from None
         _log_report(self.built)
-        inside = _images_inside(self.built, self.source, Path(config.docs_dir).resolve())
-        for file in [f for f in files if any(f.src_uri.startswith(rel + "/") for rel in inside)]:
-            files.remove(file)
+        if self.in_docs:
+            folders = tuple(rel + "/" for rel in self.built.images)
+            for file in [f for f in files if f.src_uri.startswith(folders)]:
+                files.remove(file)
         return files
 
     def on_serve(self, server, config, builder):
-        docs = Path(config.docs_dir).resolve()
-        if self.source != docs and docs not in self.source.parents:
+        if not self.in_docs:  # docs_dir is watched already
             server.watch(str(self.source))
         return server
 
     def on_page_markdown(self, markdown, page, config, files):
         src_dir = os.path.dirname(page.file.src_uri)
-        url_dir = page_url_dir(page.url)
+        url_dir = page_url_dir(unquote(page.url))
 
         def embed(target: str, alt: str, title: str | None) -> str | None:
-            key = _image_key(resolve(target, src_dir), self.config.prefix)
+            key = resolve(target, src_dir)
             image = self.built.images.get(key) if key is not None and self.built else None
             if image is None:
                 return None
-            site_rel = f"{self.config.prefix.strip('/')}/{key}".strip("/")
             return render_embed(
-                image, relative_url(url_dir, site_rel) + "/", alt, self.config.height,
+                image, url_path(relative_url(url_dir, key)) + "/", alt, self.config.height,
                 viewer=self.built.viewer, root=_root_url(url_dir), caption=title,
                 options=self.config.viewer_options,
             )
@@ -96,25 +106,9 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
         return replace_images(markdown, embed)
 
 
-def _image_key(path: str | None, prefix: str) -> str | None:
-    """The image key of a docs path: below ``prefix`` when one is set."""
-    prefix = prefix.strip("/")
-    if path is None or not prefix:
-        return path
-    return path[len(prefix) + 1 :] if path.startswith(prefix + "/") else None
-
-
 def _root_url(url_dir: str) -> str:
     rel = relative_url(url_dir, "")
-    return rel + "/" if rel else ""
-
-
-def _images_inside(built: Built, source: Path, docs: Path) -> list[str]:
-    """The image folders that lie in docs_dir, as paths relative to it."""
-    if source != docs and docs not in source.parents:
-        return []
-    below = source.relative_to(docs).as_posix()
-    return [f"{below}/{rel}".lstrip("./") if below != "." else rel for rel in built.images]
+    return url_path(rel) + "/" if rel else ""
 
 
 def _log_report(built: Built) -> None:
