@@ -74,6 +74,9 @@ def build_images(config: SiteConfig, images: tuple[SiteImage, ...] | None = None
                 steps.close()
     report.files_written += write_if_changed(config.output / EMBED_SCRIPT, EMBED_SOURCE.read_bytes())
     report.seconds = time.perf_counter() - started
-    # The generator prints its own log; this file is what scripts and tests read (tiles_computed...).
-    write_if_changed(config.cache / REPORT_FILE, json.dumps(report.summary(), indent=1).encode("utf-8"))
     return Built(infos, viewer, report, [*written, EMBED_SCRIPT])
+
+
+def write_report(cache: Path, report: SiteReport) -> None:
+    """``CACHE/report.json``: the generator prints its own log; scripts and tests read this file."""
+    write_if_changed(Path(cache) / REPORT_FILE, json.dumps(report.summary(), indent=1).encode("utf-8"))

@@ -23,7 +23,7 @@ from ..embed import EMBED_SCRIPT, render_embed
 from ..errors import DzbuildError
 from ..site.pages import url_path
 from ..site.scan import SiteImage
-from .engine import Built, build_images, find_images, integration_config
+from .engine import Built, build_images, find_images, integration_config, write_report
 from .markdown import page_url_dir, relative_url, replace_images, resolve
 
 log = logging.getLogger("mkdocs.plugins.dzbuild")
@@ -76,6 +76,7 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
             self.built = build_images(site, tuple(images))
         except DzbuildError as error:
             raise PluginError(f"dzbuild: {error}") from None
+        write_report(self.cache, self.built.report)
         _log_report(self.built)
         if self.in_docs:
             folders = tuple(rel + "/" for rel in self.built.images)

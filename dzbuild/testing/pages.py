@@ -84,7 +84,7 @@ class PageCheck:
         self.page = self._browser.new_page(java_script_enabled=self.javascript)
         self.page.on("response", self._record)
         self.page.on("pageerror", lambda e: self.report.errors.append(str(e)))
-        self.page.on("console", lambda m: m.type == "error" and self.report.errors.append(m.text))
+        self.page.on("console", self._console)
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -139,6 +139,12 @@ class PageCheck:
         report.states = [viewers.nth(i).get_attribute("data-state") for i in range(report.viewers)]
         report.labels = [viewers.nth(i).get_attribute("aria-label") for i in range(report.viewers)]
         return report
+
+    def _console(self, message) -> None:
+        where = (message.location or {}).get("url", "")
+        if message.type != "error" or where.endswith("/favicon.ico"):  # the browser's own guess, not the page's
+            return
+        self.report.errors.append(f"{message.text} ({where})" if where else message.text)
 
     def _record(self, response) -> None:
         self.report.requested.append(response.url)
