@@ -137,15 +137,32 @@ def test_javascript_off_shows_the_thumbnail(tmp_path):
 
 
 def test_new_version_is_built_incrementally(tmp_path):
-    root = make_project(tmp_path, "  name: mkdocs\n")
+    root = make_project(tmp_path, "  name: mkdocs\n  highlightjs: false\n")
     mkdocs_build(root)
     harbour = root / "docs" / "zoom" / "harbour"
     (harbour / "v1").mkdir()
     (harbour / "v1" / "0_0.jpg").write_bytes((harbour / "v0" / "1_1.jpg").read_bytes())  # a retouched corner
+    (root / "docs" / "index.md").write_text("# Both\n\n![First](zoom/harbour/v0/)\n\n![Latest](zoom/harbour/)\n")
     report = mkdocs_build(root)
     assert report["versions_built"] == 1 and 0 < report["tiles_computed"] <= 11  # one tile and its ancestors
-    home = (root / "site" / "index.html").read_text()
-    assert "zoom/harbour/dzi/v1/dzi.xml" in home and not (root / "site" / "zoom" / "harbour" / "v1").exists()
+    assert not (root / "site" / "zoom" / "harbour" / "v1").exists()
+    try:
+        with PageCheck(root / "site") as check:
+            both = check.visit("")
+    except ViewerUnavailable as exc:
+        missing(str(exc))
+    assert both.states == ["loaded", "loaded"] and both.failed == [] and both.errors == [], both
+    assert both.osd_loads == 1  # one OpenSeadragon for two viewers
+    assert "/zoom/harbour/dzi/v0/dzi_files/10/" in both.deepest[0] and "/dzi/v1/dzi_files/10/" in both.deepest[1]
+
+
+def test_unpublished_version_is_an_error(tmp_path):
+    root = make_project(tmp_path, "  name: mkdocs\n")
+    (root / "docs" / "index.md").write_text("![Later](zoom/harbour/v3/)\n")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, capture_output=True, text=True,
+                          env=dict(os.environ, NO_MKDOCS_2_WARNING="1"))
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert "index.md: zoom/harbour has no published version v3" in done.stderr, done.stderr
 
 
 def test_broken_image_folder_is_one_line(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -27,6 +28,7 @@ from .engine import Built, build_images, find_images, integration_config, write_
 from .markdown import page_url_dir, relative_url, replace_images, resolve
 
 log = logging.getLogger("mkdocs.plugins.dzbuild")
+VERSION = re.compile(r"v[0-9]+")
 
 
 class DzbuildConfig(Config):
@@ -37,19 +39,21 @@ class DzbuildConfig(Config):
     jobs = opt.Optional(opt.Type(int))
     openseadragon = opt.Choice(("local", "cdn"), default="local")
     viewer_options = opt.Type(dict, default={})  # passed to OpenSeadragon as they are
+    templates = opt.Optional(opt.Type(str))  # a folder whose _embed.html replaces dzbuild's
 
 
 class DzbuildPlugin(BasePlugin[DzbuildConfig]):
     def __init__(self) -> None:
         self.built: Built | None = None
         self.root = self.source = self.cache = None
-        self.in_docs, self.prefix = True, ""
+        self.in_docs, self.prefix, self.template_dirs = True, "", ()
 
     def on_config(self, config):
         self.root = Path(config.config_file_path or ".").resolve().parent
         self.source = self.root / self.config.source if self.config.source else Path(config.docs_dir)
         self.source = self.source.resolve()
         self.cache = (self.root / self.config.cache).resolve()
+        self.template_dirs = (self.root / self.config.templates,) if self.config.templates else ()
         if not self.source.is_dir():
             raise PluginError(f"dzbuild: 'source' is not a folder: {self.source}")
         docs = Path(config.docs_dir).resolve()
@@ -94,17 +98,29 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
         url_dir = page_url_dir(unquote(page.url))
 
         def embed(target: str, alt: str, title: str | None) -> str | None:
-            key = resolve(target, src_dir)
-            image = self.built.images.get(key) if key is not None and self.built else None
-            if image is None:
+            key, version = _image_version(resolve(target, src_dir), self.built.images if self.built else {})
+            if key is None:
                 return None
+            image = self.built.images[key]
+            if version is not None and version not in image.available:
+                raise PluginError(f"dzbuild: {page.file.src_uri}: {key} has no published version v{version}")
             return render_embed(
                 image, url_path(relative_url(url_dir, key)) + "/", alt, self.config.height,
-                viewer=self.built.viewer, root=_root_url(url_dir), caption=title,
-                options=self.config.viewer_options,
+                viewer=self.built.viewer, root=_root_url(url_dir), caption=title, version=version,
+                options=self.config.viewer_options, template_dirs=self.template_dirs,
             )
 
         return replace_images(markdown, embed)
+
+
+def _image_version(path: str | None, images: dict) -> tuple[str | None, int | None]:
+    """``(image key, None)`` for an image folder, ``(key, n)`` for its ``v{n}`` folder, else ``(None, None)``."""
+    if path in images:
+        return path, None
+    parent, _, name = (path or "").rpartition("/")
+    if parent in images and VERSION.fullmatch(name):
+        return parent, int(name[1:])
+    return None, None
 
 
 def _root_url(url_dir: str) -> str:

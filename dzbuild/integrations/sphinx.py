@@ -188,10 +188,15 @@ def visit_html(self, node: deepzoom) -> None:
             info, prefix, node.get("alt") or info.title, node.get("height"),
             viewer=self.builder.app.dzbuild_viewer, root=url_path(root) + "/" if root else "",
             version=node.get("version"), caption=node.get("caption"),
-            options=self.builder.config.dzbuild_viewer_options,
+            options=self.builder.config.dzbuild_viewer_options, template_dirs=_templates(self.builder.app),
         )
     )
     raise nodes.SkipNode
+
+
+def _templates(app) -> tuple[Path, ...]:
+    folder = app.config.dzbuild_templates
+    return (Path(app.confdir) / folder,) if folder else ()
 
 
 def visit_children(self, node: deepzoom) -> None:
@@ -206,6 +211,7 @@ def setup(app) -> dict:
     app.add_config_value("dzbuild_cache", ".dzbuild/sphinx", "env")  # relative to conf.py; outside the output
     app.add_config_value("dzbuild_openseadragon", "local", "html")  # or "cdn"
     app.add_config_value("dzbuild_viewer_options", {}, "html")  # passed to OpenSeadragon as they are
+    app.add_config_value("dzbuild_templates", None, "html")  # a folder whose _embed.html replaces dzbuild's
     passthrough = (visit_children, depart_children)
     app.add_node(deepzoom, html=(visit_html, depart_children), latex=passthrough, text=passthrough,
                  man=passthrough, texinfo=passthrough)

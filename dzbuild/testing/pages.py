@@ -16,7 +16,8 @@ from pathlib import Path
 
 from .viewer import CHROMIUM_ARGS, ViewerUnavailable, _QuietHandler, find_chromium
 
-# Zooms viewer ``i`` of the page to its deepest level and resolves once every tile in view is drawn.
+# Zooms viewer ``i`` of the page to its deepest level; once every tile in view is drawn, resolves to the
+# URL of the folder that holds that level's tiles.
 _ZOOM = """async (i) => {
   const element = document.querySelectorAll("[data-dzbuild]")[i];
   const viewer = element.dzbuildViewer;
@@ -26,7 +27,8 @@ _ZOOM = """async (i) => {
     const check = () => (item.getFullyLoaded() ? setTimeout(done, 50) : setTimeout(check, 50));
     setTimeout(check, 50);
   });
-  return {maxLevel: item.source.maxLevel, source: item.source.tilesUrl || ""};
+  const level = item.source.maxLevel;
+  return new URL(item.source.getTileUrl(level, 0, 0), document.baseURI).href.replace(/[^/]*$/, "");
 }"""
 _ALL_LOADED = """() => {
   const all = [...document.querySelectorAll("[data-dzbuild]")];
@@ -133,9 +135,8 @@ class PageCheck:
         if zoom and report.viewers:
             page.wait_for_function(_ALL_LOADED, timeout=timeout_ms)
             for i in range(report.viewers):
-                result = page.evaluate(_ZOOM, i)
-                marker = f"/dzi_files/{result['maxLevel']}/"
-                report.deepest.append(next((u for u in report.requested if marker in u), ""))
+                level_url = page.evaluate(_ZOOM, i)  # the folder of this viewer's full-resolution tiles
+                report.deepest.append(next((u for u in report.requested if u.startswith(level_url)), ""))
         report.states = [viewers.nth(i).get_attribute("data-state") for i in range(report.viewers)]
         report.labels = [viewers.nth(i).get_attribute("aria-label") for i in range(report.viewers)]
         return report
