@@ -172,3 +172,47 @@ def test_broken_image_folder_is_one_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=root, env=env, capture_output=True, text=True)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "harbour/pyramid.json" in done.stderr, done.stderr
+
+
+def test_serve_builds_a_new_version_when_it_is_saved(tmp_path):
+    """``mkdocs serve`` watches a source outside docs_dir; a v1 moved in is built and served."""
+    root = make_project(tmp_path, "  name: mkdocs\n", images_in_docs=False)
+    port = PageCheck.free_port()
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mkdocs", "serve", "-a", f"127.0.0.1:{port}"],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert "zoom/harbour/dzi/v0/dzi.xml" in wait_for_page(port, "dzi/v0/dzi.xml", server)
+        harbour = root / "pictures" / "harbour"
+        staged = harbour / ".v1-partial"  # a version is prepared aside and moved in whole
+        staged.mkdir()
+        (staged / "0_0.jpg").write_bytes((harbour / "v0" / "1_1.jpg").read_bytes())
+        staged.rename(harbour / "v1")
+        assert "zoom/harbour/dzi/v1/dzi.xml" in wait_for_page(port, "dzi/v1/dzi.xml", server)
+        report = json.loads((root / ".dzbuild" / "mkdocs" / "report.json").read_text())
+        assert report["versions_built"] == 1 and 0 < report["tiles_computed"] <= 11
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def wait_for_page(port: int, needle: str, server, limit: float = 120.0) -> str:
+    """The served home page once it contains ``needle`` (a bound for a hung server, not a timing test)."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"mkdocs serve exited: {server.stderr.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                page = response.read().decode("utf-8")
+            if needle in page:
+                return page
+        except OSError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"the served page never showed {needle}")
