@@ -216,3 +216,21 @@ def wait_for_page(port: int, needle: str, server, limit: float = 120.0) -> str:
             pass
         time.sleep(0.1)
     pytest.fail(f"the served page never showed {needle}")
+
+
+def test_rebuild_keeps_the_linked_pyramids_and_drops_removed_images(tmp_path):
+    """mkdocs empties site_dir; the plugin sets its folders aside and back, so no tile is linked again."""
+    root = make_project(tmp_path, "  name: mkdocs\n")
+    mkdocs_build(root)
+    marker = root / "site" / "zoom" / "harbour" / "dzi" / "kept"  # survives only if the folder was set aside
+    marker.write_text("")
+    (root / "site" / "stray.txt").write_text("mkdocs removes what it did not write")
+    mkdocs_build(root)
+    assert marker.exists() and not (root / "site" / "stray.txt").exists()
+    assert not (root / ".dzbuild" / "mkdocs" / "kept").exists()
+    import shutil
+
+    shutil.rmtree(root / "docs" / "zoom" / "reef")
+    (root / "docs" / "guide.md").write_text("# Guide\n")
+    mkdocs_build(root)
+    assert not (root / "site" / "zoom" / "reef").exists() and marker.exists()

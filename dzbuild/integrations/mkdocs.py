@@ -24,6 +24,7 @@ from ..embed import EMBED_SCRIPT, render_embed
 from ..errors import DzbuildError
 from ..site.pages import url_path
 from ..site.scan import SiteImage
+from .keep import owned_paths, put_back, remember, set_aside
 from .engine import Built, build_images, find_images, integration_config, write_report
 from .markdown import page_url_dir, relative_url, replace_images, resolve
 
@@ -65,11 +66,16 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
         config.extra_javascript.append(EMBED_SCRIPT)
         return config
 
-    def on_files(self, files, config):
-        """Build every pyramid into site_dir, and keep the image folders' own files out of the site."""
+    def on_pre_build(self, config):
+        """Before mkdocs empties site_dir: set the pyramids aside, so they need not be linked again."""
         site_dir = Path(config.site_dir).resolve()
         if self.cache == site_dir or site_dir in self.cache.parents:
             raise PluginError(f"dzbuild: 'cache' must be outside site_dir: {self.cache}")
+        set_aside(site_dir, self.cache)
+
+    def on_files(self, files, config):
+        """Build every pyramid into site_dir, and keep the image folders' own files out of the site."""
+        site_dir = Path(config.site_dir).resolve()
         try:
             site = integration_config(
                 self.root, self.source, site_dir, self.cache,
@@ -77,9 +83,11 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
             )
             # Keyed by their path below docs_dir, as pages link them.
             images = [SiteImage(f"{self.prefix}/{image.rel}".lstrip("/"), image.source) for image in find_images(site)]
+            put_back(self.cache, site_dir, owned_paths(image.rel for image in images))
             self.built = build_images(site, tuple(images))
         except DzbuildError as error:
             raise PluginError(f"dzbuild: {error}") from None
+        remember(self.cache, owned_paths(self.built.images))
         write_report(self.cache, self.built.report)
         _log_report(self.built)
         if self.in_docs:
