@@ -7,7 +7,8 @@
    plugin and without it (the same pages, plain links instead of viewers); the same for Sphinx
    (the ``deepzoom`` directive against a note). Whole ``mkdocs build`` (also ``--dirty``, which
    keeps site_dir instead of emptying it, so the pyramids need not be linked again) and
-   ``sphinx-build`` processes, run alternately; the difference of the medians is dzbuild's cost.
+   ``sphinx-build`` processes, run alternately; the difference of the medians is dzbuild's cost,
+   in wall time and in CPU time (user + system, which a machine busy with other work disturbs less).
 2. Under ``mkdocs serve``: the time from renaming a complete new ``v{n}/`` (one retouched tile)
    into a watched image folder to the served page naming ``v{n}``, polled every 20 ms. mkdocs waits
    for the file events to settle before it rebuilds; that wait is part of what a user sees.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -53,13 +55,17 @@ def make_projects(base: Path) -> Path:
     return base
 
 
-def timed(command: list[str], cwd: Path) -> float:
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one whole process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, cwd=cwd, env=ENV, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def rebuilds(base: Path, reps: int) -> dict[str, list[float]]:
+def rebuilds(base: Path, reps: int) -> dict[str, list[tuple[float, float]]]:
     """Alternate the four builds ``reps`` times after one untimed build each (the first builds tiles)."""
     commands = {
         "mkdocs-with": ([sys.executable, "-m", "mkdocs", "build", "-q"], base / "mkdocs-with"),
@@ -71,7 +77,7 @@ def rebuilds(base: Path, reps: int) -> dict[str, list[float]]:
     }
     for command, cwd in commands.values():
         timed(command, cwd)
-    times: dict[str, list[float]] = {name: [] for name in commands}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(reps):
         for name, (command, cwd) in commands.items():
             times[name].append(timed(command, cwd))
@@ -116,12 +122,14 @@ def poll(port: int, needle: str, limit: float) -> None:
     raise SystemExit(f"mkdocs serve never showed {needle}")
 
 
-def render(times: dict[str, list[float]], latency: list[float]) -> str:
-    med = {name: statistics.median(values) for name, values in times.items()}
-    lines = ["rebuild with nothing new (whole process, median of %d)" % len(next(iter(times.values())))]
+def render(times: dict[str, list[tuple[float, float]]], latency: list[float]) -> str:
+    lines = ["rebuild with nothing new (whole process, median of %d; CPU = user + system)" % len(times["mkdocs-with"])]
     for generator in ("mkdocs", "mkdocs-dirty", "sphinx"):
-        with_, without = med[f"{generator}-with"], med[f"{generator}-without"]
-        lines.append(f"  {generator:12} with dzbuild {with_:.3f} s   without {without:.3f} s   dzbuild adds {with_ - without:+.3f} s")
+        for column, label in ((0, "wall"), (1, "CPU ")):
+            with_, without = (statistics.median(t[column] for t in times[f"{generator}-{v}"]) for v in ("with", "without"))
+            lines.append(
+                f"  {generator:12} {label} with dzbuild {with_:.3f} s   without {without:.3f} s   adds {with_ - without:+.3f} s"
+            )
     if latency:
         shown = " ".join(f"{value:.2f}" for value in latency)
         lines.append(f"mkdocs serve: new v{{n}} moved in -> page names it: median {statistics.median(latency):.2f} s ({shown})")
