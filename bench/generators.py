@@ -65,19 +65,21 @@ def timed(command: list[str], cwd: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def rebuilds(base: Path, reps: int) -> dict[str, list[tuple[float, float]]]:
+def rebuilds(base: Path, reps: int) -> dict[tuple[str, bool], list[tuple[float, float]]]:
     """Alternate the four builds ``reps`` times after one untimed build each (the first builds tiles)."""
+    mkdocs = [sys.executable, "-m", "mkdocs", "build", "-q"]
+    sphinx = [sys.executable, "-m", "sphinx", "-q", "-b", "html", ".", "_build"]
     commands = {
-        "mkdocs-with": ([sys.executable, "-m", "mkdocs", "build", "-q"], base / "mkdocs-with"),
-        "mkdocs-without": ([sys.executable, "-m", "mkdocs", "build", "-q"], base / "mkdocs-without"),
-        "mkdocs-dirty-with": ([sys.executable, "-m", "mkdocs", "build", "-q", "--dirty"], base / "mkdocs-with"),
-        "mkdocs-dirty-without": ([sys.executable, "-m", "mkdocs", "build", "-q", "--dirty"], base / "mkdocs-without"),
-        "sphinx-with": ([sys.executable, "-m", "sphinx", "-q", "-b", "html", ".", "_build"], base / "sphinx-with"),
-        "sphinx-without": ([sys.executable, "-m", "sphinx", "-q", "-b", "html", ".", "_build"], base / "sphinx-without"),
+        ("mkdocs", True): (mkdocs, base / "mkdocs-with"),
+        ("mkdocs", False): (mkdocs, base / "mkdocs-without"),
+        ("mkdocs-dirty", True): ([*mkdocs, "--dirty"], base / "mkdocs-with"),
+        ("mkdocs-dirty", False): ([*mkdocs, "--dirty"], base / "mkdocs-without"),
+        ("sphinx", True): (sphinx, base / "sphinx-with"),
+        ("sphinx", False): (sphinx, base / "sphinx-without"),
     }
     for command, cwd in commands.values():
         timed(command, cwd)
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    times: dict[tuple[str, bool], list[tuple[float, float]]] = {name: [] for name in commands}
     for _ in range(reps):
         for name, (command, cwd) in commands.items():
             times[name].append(timed(command, cwd))
@@ -122,17 +124,20 @@ def poll(port: int, needle: str, limit: float) -> None:
     raise SystemExit(f"mkdocs serve never showed {needle}")
 
 
-def render(times: dict[str, list[tuple[float, float]]], latency: list[float]) -> str:
-    lines = ["rebuild with nothing new (whole process, median of %d; CPU = user + system)" % len(times["mkdocs-with"])]
+def render(times: dict[tuple[str, bool], list[tuple[float, float]]], latency: list[float]) -> str:
+    reps = len(times["mkdocs", True])
+    lines = [f"rebuild with nothing new (whole process, median of {reps}; CPU = user + system)"]
     for generator in ("mkdocs", "mkdocs-dirty", "sphinx"):
         for column, label in ((0, "wall"), (1, "CPU ")):
-            with_, without = (statistics.median(t[column] for t in times[f"{generator}-{v}"]) for v in ("with", "without"))
+            with_, without = (statistics.median(t[column] for t in times[generator, on]) for on in (True, False))
             lines.append(
-                f"  {generator:12} {label} with dzbuild {with_:.3f} s   without {without:.3f} s   adds {with_ - without:+.3f} s"
+                f"  {generator:12} {label} with dzbuild {with_:.3f} s   without {without:.3f} s"
+                f"   adds {with_ - without:+.3f} s"
             )
     if latency:
         shown = " ".join(f"{value:.2f}" for value in latency)
-        lines.append(f"mkdocs serve: new v{{n}} moved in -> page names it: median {statistics.median(latency):.2f} s ({shown})")
+        median = statistics.median(latency)
+        lines.append(f"mkdocs serve: new v{{n}} moved in -> page names it: median {median:.2f} s ({shown})")
     return "\n".join(lines)
 
 

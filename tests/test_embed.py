@@ -72,5 +72,6 @@ def test_hostile_alt_stays_an_attribute_value():
 
 def test_cdn_script_is_absolute_with_integrity():
     cdn = ViewerAssets("https://cdn.example/osd/openseadragon.min.js", "https://cdn.example/osd/images/", "sha384-x")
-    config = json.loads(Elements(render_embed(harbour(), "h/", "x", viewer=cdn, root="../")).first("div")["data-dzbuild"])
+    page = Elements(render_embed(harbour(), "h/", "x", viewer=cdn, root="../"))
+    config = json.loads(page.first("div")["data-dzbuild"])
     assert config["script"] == "https://cdn.example/osd/openseadragon.min.js" and config["integrity"] == "sha384-x"

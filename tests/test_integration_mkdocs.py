@@ -46,10 +46,8 @@ def make_project(root: Path, theme: str, extra: str = "", images_in_docs: bool =
     for name, text in PAGES.items():
         (docs / name).write_text(text, encoding="utf-8")
     plugin = "  - dzbuild" if images_in_docs else "  - dzbuild:\n      source: pictures\n      prefix: zoom"
-    (root / "mkdocs.yml").write_text(
-        f"site_name: Test\n{extra}theme:\n{theme}plugins:\n  - search\n{plugin}\nnav:\n  - index.md\n  - guide.md\n  - more/deep.md\n",
-        encoding="utf-8",
-    )
+    nav = "nav:\n  - index.md\n  - guide.md\n  - more/deep.md\n"
+    (root / "mkdocs.yml").write_text(f"site_name: Test\n{extra}theme:\n{theme}plugins:\n  - search\n{plugin}\n{nav}")
     return root
 
 

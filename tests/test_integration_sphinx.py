@@ -52,7 +52,8 @@ def project(tmp_path) -> Path:
     src = tmp_path / "src"
     make_image_folder(src / "zoom" / "harbour", 900, 600, seed=1)
     make_image_folder(tmp_path / "pictures" / "reef", 500, 700, seed=2)
-    (src / "conf.py").write_text('project = "T"\ncopyright = "2026, T"\nversion = "1"\nextensions = ["dzbuild.sphinx", "myst_parser"]\n')
+    conf = 'project = "T"\ncopyright = "2026, T"\nversion = "1"\nextensions = ["dzbuild.sphinx", "myst_parser"]\n'
+    (src / "conf.py").write_text(conf)
     (src / "index.rst").write_text(INDEX)
     (src / "guide.md").write_text(GUIDE)
     return tmp_path
@@ -60,10 +61,8 @@ def project(tmp_path) -> Path:
 
 def sphinx(root: Path, builder: str = "html", *extra: str) -> dict:
     """Run ``sphinx-build -W``; return dzbuild's report of the run."""
-    done = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "-q", "-b", builder, "-d", "out/doctrees", *extra, "src", f"out/{builder}"],
-        cwd=root, capture_output=True, text=True,
-    )
+    command = [sys.executable, "-m", "sphinx", "-W", "-q", "-b", builder, "-d", "out/doctrees", *extra]
+    done = subprocess.run([*command, "src", f"out/{builder}"], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return json.loads((root / "src" / ".dzbuild" / "sphinx" / "report.json").read_text())
 

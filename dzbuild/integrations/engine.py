@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..embed import EMBED_SCRIPT, EMBED_SOURCE
+from ..io.files import write_if_changed
 from ..io.lock import locked
 from ..run.forkpool import Executor
 from ..site.assets import ViewerAssets, install_viewer
 from ..site.build import SiteReport, build_image
 from ..site.config import SiteConfig, ViewerConfig, check_values
-from ..io.files import write_if_changed
 from ..site.pages import ImageInfo
 from ..site.progress import Progress
 from ..site.scan import SiteImage, scan_site

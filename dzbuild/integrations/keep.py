@@ -13,8 +13,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ..site.assets import ASSETS_DIR
 from ..io.files import write_if_changed
+from ..site.assets import ASSETS_DIR
 
 PATHS_FILE = "site-paths.json"  # CACHE/site-paths.json: the output paths dzbuild owns, posix
 KEEP_DIR = "kept"  # CACHE/kept/: where they wait while the generator empties the output

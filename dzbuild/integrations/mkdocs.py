@@ -24,8 +24,8 @@ from ..embed import EMBED_SCRIPT, render_embed
 from ..errors import DzbuildError
 from ..site.pages import url_path
 from ..site.scan import SiteImage
-from .keep import owned_paths, put_back, remember, set_aside
 from .engine import Built, build_images, find_images, integration_config, write_report
+from .keep import owned_paths, put_back, remember, set_aside
 from .markdown import page_url_dir, relative_url, replace_images, resolve
 
 log = logging.getLogger("mkdocs.plugins.dzbuild")

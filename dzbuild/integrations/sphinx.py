@@ -10,7 +10,6 @@ one of its image folders gained a version, and a rebuild with nothing new does n
 from __future__ import annotations
 
 import os
-import posixpath
 from pathlib import Path, PurePosixPath
 
 from docutils import nodes
