@@ -75,3 +75,23 @@ def test_cdn_script_is_absolute_with_integrity():
     page = Elements(render_embed(harbour(), "h/", "x", viewer=cdn, root="../"))
     config = json.loads(page.first("div")["data-dzbuild"])
     assert config["script"] == "https://cdn.example/osd/openseadragon.min.js" and config["integrity"] == "sha384-x"
+
+
+def test_a_site_folder_overrides_a_plugin_folder_which_overrides_dzbuild(tmp_path):
+    from dzbuild.api import hookimpl
+    from dzbuild.testing import plugin_registered
+
+    theme, own = tmp_path / "theme", tmp_path / "own"
+    for folder, text in ((theme, "theme {{ alt }}"), (own, "own {{ config.tileSources }}")):
+        folder.mkdir()
+        (folder / "_embed.html").write_text(text)
+
+    class Theme:
+        @hookimpl
+        def register_template_dirs(self, register):
+            register(theme)
+
+    with plugin_registered(Theme(), "test-theme"):
+        assert render_embed(harbour(), "h/", "Harbour", viewer=LOCAL) == "theme Harbour"
+        assert render_embed(harbour(), "h/", "x", viewer=LOCAL, templates=own) == "own h/dzi/v1/dzi.xml"
+    assert render_embed(harbour(), "h/", "x", viewer=LOCAL).startswith('<figure class="dzbuild-embed"')

@@ -47,14 +47,14 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
     def __init__(self) -> None:
         self.built: Built | None = None
         self.root = self.source = self.cache = None
-        self.in_docs, self.prefix, self.template_dirs = True, "", ()
+        self.in_docs, self.prefix, self.templates = True, "", None
 
     def on_config(self, config):
         self.root = Path(config.config_file_path or ".").resolve().parent
         self.source = self.root / self.config.source if self.config.source else Path(config.docs_dir)
         self.source = self.source.resolve()
         self.cache = (self.root / self.config.cache).resolve()
-        self.template_dirs = (self.root / self.config.templates,) if self.config.templates else ()
+        self.templates = self.root / self.config.templates if self.config.templates else None
         if not self.source.is_dir():
             raise PluginError(f"dzbuild: 'source' is not a folder: {self.source}")
         docs = Path(config.docs_dir).resolve()
@@ -115,7 +115,7 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
             return render_embed(
                 image, url_path(relative_url(url_dir, key)) + "/", alt, self.config.height,
                 viewer=self.built.viewer, root=_root_url(url_dir), caption=title, version=version,
-                options=self.config.viewer_options, template_dirs=self.template_dirs,
+                options=self.config.viewer_options, templates=self.templates,
             )
 
         return replace_images(markdown, embed)

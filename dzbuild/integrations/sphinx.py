@@ -187,15 +187,15 @@ def visit_html(self, node: deepzoom) -> None:
             info, prefix, node.get("alt") or info.title, node.get("height"),
             viewer=self.builder.app.dzbuild_viewer, root=url_path(root) + "/" if root else "",
             version=node.get("version"), caption=node.get("caption"),
-            options=self.builder.config.dzbuild_viewer_options, template_dirs=_templates(self.builder.app),
+            options=self.builder.config.dzbuild_viewer_options, templates=_templates(self.builder.app),
         )
     )
     raise nodes.SkipNode
 
 
-def _templates(app) -> tuple[Path, ...]:
+def _templates(app) -> Path | None:
     folder = app.config.dzbuild_templates
-    return (Path(app.confdir) / folder,) if folder else ()
+    return Path(app.confdir) / folder if folder else None
 
 
 def visit_children(self, node: deepzoom) -> None:
