@@ -65,6 +65,11 @@ def check_clean(report) -> None:
     assert report.viewers == 1 and report.states == ["loaded"], report
     assert report.failed == [] and report.errors == [], report
     assert report.deepest[0], "zooming in fetched no tile of the full-resolution level"
+    width, height = report.sizes[0]
+    # The text column's width (the window is 1280 x 720), or 85% of the window's height for a tall image.
+    assert width >= 500 or height >= 0.84 * 720, report.sizes
+    ratio = 900 / 600 if "harbour" in report.deepest[0] else 500 / 700
+    assert abs(width / height - ratio) < 0.02, report.sizes  # sized by the image's aspect ratio
 
 
 def open_pages(check: PageCheck, alt_home: str = "Harbour at dusk") -> None:
