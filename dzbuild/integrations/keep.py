@@ -20,7 +20,8 @@ PATHS_FILE = "site-paths.json"  # CACHE/site-paths.json: the output paths dzbuil
 KEEP_DIR = "kept"  # CACHE/kept/: where they wait while the generator empties the output
 
 
-def owned_paths(image_keys, formats=("dzi",)) -> list[str]:
+def owned_paths(image_keys, formats) -> list[str]:
+    """``_dzbuild`` and each image's format folders (``REL/dzi``...), below the output."""
     return [ASSETS_DIR, *(f"{key}/{fmt}" for key in sorted(image_keys) for fmt in formats)]
 
 

@@ -83,11 +83,11 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
             )
             # Keyed by their path below docs_dir, as pages link them.
             images = [SiteImage(f"{self.prefix}/{image.rel}".lstrip("/"), image.source) for image in find_images(site)]
-            put_back(self.cache, site_dir, owned_paths(image.rel for image in images))
+            put_back(self.cache, site_dir, owned_paths([image.rel for image in images], site.formats))
             self.built = build_images(site, tuple(images))
         except DzbuildError as error:
             raise PluginError(f"dzbuild: {error}") from None
-        remember(self.cache, owned_paths(self.built.images))
+        remember(self.cache, owned_paths(self.built.images, site.formats))
         write_report(self.cache, self.built.report)
         _log_report(self.built)
         if self.in_docs:
