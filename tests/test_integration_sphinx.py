@@ -132,3 +132,16 @@ def test_not_an_image_folder_names_document_and_folder(project):
     )
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "index.rst:4" in done.stderr and "zoom/nowhere" in done.stderr and "pyramid.json" in done.stderr
+
+
+def test_parallel_readers_wait_for_each_other(project):
+    """``sphinx-build -j 2``: readers share one cache; the work each did is added up."""
+    src = project / "src"
+    pages = [f"p{i}" for i in range(4)]
+    for page in pages:
+        (src / f"{page}.rst").write_text(f"{page}\n====\n\n.. deepzoom:: zoom/harbour\n")
+    (src / "index.rst").write_text(INDEX + "".join(f"   {page}\n" for page in pages))
+    first = sphinx(project, "html", "-j", "2")
+    assert first["versions_built"] == 2 and first["tiles_computed"] == 13 + 11  # harbour and reef, once each
+    again = sphinx(project, "html", "-j", "2", "-E")
+    assert again["tiles_computed"] == 0 and again["versions_built"] == 0

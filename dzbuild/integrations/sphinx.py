@@ -10,6 +10,7 @@ one of its image folders gained a version, and a rebuild with nothing new does n
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path, PurePosixPath
 
 from docutils import nodes
@@ -19,7 +20,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from ..embed import EMBED_SOURCE, render_embed
-from ..errors import DzbuildError
+from ..errors import DzbuildError, LockedError
 from ..site.assets import install_viewer
 from ..site.build import SiteReport
 from ..site.pages import ImageInfo, url_path
@@ -28,6 +29,8 @@ from .engine import build_images, integration_config, write_report
 from .markdown import page_url_dir, relative_url
 
 IMAGES = "_dzbuild/images"  # below the HTML output: one folder per image, keyed by its path from srcdir
+TALLY = ("versions_built", "tiles_computed", "tiles_linked")  # what a report adds up across readers
+LOCK_WAIT = 600.0  # seconds a reader waits for another one holding the cache
 INFO_FIELDS = ("rel", "width", "height", "tile_size", "format", "versions", "available")
 log = logging.getLogger(__name__)
 
@@ -52,7 +55,7 @@ class DeepZoom(SphinxDirective):
         if not (Path(folder) / "pyramid.json").is_file():
             raise self.error(f"deepzoom: not an image folder (no pyramid.json): {folder}")
         try:
-            info = _build(self.env.app, {key: Path(folder)}, _cache(self.env.app) / "read")[key]
+            info = _build(self.env.app, {key: Path(folder)}, _cache(self.env.app) / "read", _tally(self.env))[key]
         except DzbuildError as error:
             raise self.error(f"deepzoom: {error}") from None
         version = self.options.get("version")
@@ -109,15 +112,36 @@ def _config(app, output: Path):
     return integration_config(Path(app.confdir), Path(app.srcdir), output, _cache(app), cdn=cdn)
 
 
-def _build(app, folders: dict[str, Path], output: Path) -> dict[str, ImageInfo]:
-    """Build ``folders`` (key: image folder) and link them into ``output``; add to the run's totals."""
+def _build(app, folders: dict[str, Path], output: Path, tally: dict) -> dict[str, ImageInfo]:
+    """Build ``folders`` (key: image folder) and link them into ``output``; add the work to ``tally``.
+
+    Parallel readers (``sphinx-build -j``) build one at a time: a reader that finds the cache
+    locked waits for the other, then finds the pyramid built.
+    """
     images = tuple(SiteImage(f"{IMAGES}/{key}", folder) for key, folder in folders.items())
-    built = build_images(_config(app, output), images)
-    totals = app.dzbuild_report
-    for name in ("versions_built", "tiles_computed", "tiles_linked"):
-        setattr(totals, name, getattr(totals, name) + getattr(built.report, name))
-    totals.built += built.report.built
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            built = build_images(_config(app, output), images)
+            break
+        except LockedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    for name in TALLY:
+        tally[name] = tally.get(name, 0) + getattr(built.report, name)
     return {image.rel[len(IMAGES) + 1 :]: built.images[image.rel] for image in images}
+
+
+def _tally(env) -> dict:
+    """The work this run's readers did; merged across parallel readers with the rest of the env."""
+    if not hasattr(env, "dzbuild_tally"):
+        env.dzbuild_tally = {}
+    return env.dzbuild_tally
+
+
+def env_before_read_docs(app, env, docnames) -> None:
+    env.dzbuild_tally = {}
 
 
 def _is_viewer_builder(builder) -> bool:
@@ -125,7 +149,6 @@ def _is_viewer_builder(builder) -> bool:
 
 
 def builder_inited(app) -> None:
-    app.dzbuild_report = SiteReport(str(app.srcdir), str(app.outdir))
     app.dzbuild_viewer = None
     if _is_viewer_builder(app.builder):
         try:
@@ -153,6 +176,8 @@ def env_purge_doc(app, env, docname) -> None:
 
 def env_merge_info(app, env, docnames, other) -> None:
     _images(env).update(_images(other))
+    for name, count in _tally(other).items():
+        _tally(env)[name] = _tally(env).get(name, 0) + count
     for doc in docnames:
         if doc in _docs(other):
             _docs(env)[doc] = _docs(other)[doc]
@@ -162,13 +187,13 @@ def build_finished(app, exception) -> None:
     """HTML: every image a document shows gets its pyramid in the output (links, no tile work)."""
     if exception is not None:
         return
+    tally = dict(_tally(app.env))
     if _is_viewer_builder(app.builder):
         used = set().union(*_docs(app.env).values()) if _docs(app.env) else set()
         folders = {key: Path(folder) for key, (folder, _) in _images(app.env).items() if key in used}
         if folders:
-            _build(app, folders, Path(app.outdir))
-    report = app.dzbuild_report
-    report.images = len(_images(app.env))
+            _build(app, folders, Path(app.outdir), tally)
+    report = SiteReport(str(app.srcdir), str(app.outdir), len(_images(app.env)), **tally)
     write_report(_cache(app), report)
     if report.tiles_computed:
         log.info(f"dzbuild: {report.versions_built} version(s) built, {report.tiles_computed} tiles computed")
@@ -216,6 +241,7 @@ def setup(app) -> dict:
                  man=passthrough, texinfo=passthrough)
     app.add_directive("deepzoom", DeepZoom)
     app.connect("builder-inited", builder_inited)
+    app.connect("env-before-read-docs", env_before_read_docs)
     app.connect("env-get-outdated", env_get_outdated)
     app.connect("env-purge-doc", env_purge_doc)
     app.connect("env-merge-info", env_merge_info)
