@@ -81,8 +81,10 @@ def open_pages(check: PageCheck, alt_home: str = "Harbour at dusk") -> None:
 
 def test_default_theme(tmp_path):
     root = make_project(tmp_path, "  name: mkdocs\n  highlightjs: false\n")  # no CDN: the network is closed
+    make_image_folder(root / "docs" / "zoom" / "night & day", 600, 400, seed=3)  # a name URLs must encode
+    (root / "docs" / "more" / "night.md").write_text("# Night\n\n![Night](../zoom/night%20&%20day/)\n")
     first = mkdocs_build(root)
-    assert first["tiles_computed"] > 0 and first["versions_built"] == 2
+    assert first["tiles_computed"] > 0 and first["versions_built"] == 3
     site = root / "site"
     assert not (site / "zoom" / "harbour" / "pyramid.json").exists()  # the source tiles stay out of the site
     assert not (site / "zoom" / "harbour" / "v0").exists()
@@ -99,6 +101,9 @@ def test_default_theme(tmp_path):
             reef = check.visit("guide/")
             check_clean(reef)
             assert "/zoom/reef/dzi/v0/dzi_files/10/" in reef.deepest[0]  # 700 px tall: level 10
+            night = check.visit("more/night/")
+            assert night.states == ["loaded"] and night.failed == [] and night.errors == [], night
+            assert "/zoom/night%20&%20day/dzi/v0/dzi_files/10/" in night.deepest[0]
     except ViewerUnavailable as exc:
         missing(str(exc))
     again = mkdocs_build(root)  # mkdocs empties site_dir: the pyramids come back as links, no tile work
