@@ -116,7 +116,7 @@ def _build(
         with nullcontext(executor) if executor is not None else Executor(config.jobs) as pool:
             try:
                 storage = None if defer_output else registry().get("storage", config.storage)
-                images = [_build_image(config, image, report, progress, pool, storage) for image in found.images]  # 4.
+                images = [build_image(config, image, report, progress, pool, storage) for image in found.images]  # 4.
                 by_rel = {info.rel: info for info in images}
                 groups = [  # 5.
                     _build_collection(config, c, found, by_rel, report, progress, pool, storage) for c in declared
@@ -143,7 +143,7 @@ def tree(config: SiteConfig) -> Path:
     return config.cache / TREE
 
 
-def _build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool, storage) -> ImageInfo:
+def build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool, storage) -> ImageInfo:
     """Build one image's new versions in the cache, then link them into the output (unless ``storage`` is None)."""
     dest = tree(config) / image.rel
     result = build_pyramid(image.source, dest, _image_options(config, image.rel), executor=pool)
