@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -34,8 +35,8 @@ from .mirror import add_version, mirror_tree, remove_stale
 from .pages import CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
 from .redirects import render_redirects
-from .scan import scan_site
-from .spread import start_whole_images
+from .scan import require_images, scan_site
+from .spread import build_images
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
 OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
@@ -55,9 +56,9 @@ class SiteReport:
     output_bytes: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
-    executor: str | None = None  # what ran the work units
-    workers: int | None = None  # how many workers it had; None when no unit needed one
     built: list[dict] = field(default_factory=list)  # the images and collections that did work
+    executor: str | None = None  # what ran the work units, and its workers (None: never started)
+    workers: int | None = None
 
     def summary(self) -> dict:
         """The machine-readable form printed by ``--json``."""
@@ -72,32 +73,38 @@ def build_site(
     rebuild: bool = False,
     jobs: int | None = None,
     progress: str | None = None,
-    executor: str | None = None,
+    executor=None,
+    defer_output: bool = False,
 ) -> SiteReport:
     """Build the site at ``root`` as ``dzbuild build`` does, then fire the ``site_built`` hook.
 
     Returns a ``SiteReport`` whose ``summary()`` is what ``--json`` prints; warnings (host limits,
-    headers) are collected into its ``warnings``, not raised.
+    headers) are collected into its ``warnings``, not raised. ``executor``: ``NAME[://ADDRESS]``, or
+    for ``dzbuild serve`` a pool kept open across builds (its workers stay warm); ``defer_output``
+    builds pyramids and pages but leaves new version folders out of the output, unmeasured and
+    unannounced (the preview serves them from the cache and builds again at once to link them).
     """
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        config, report = _build(Path(root), rebuild, jobs, progress, executor)
+        config, report = _build(Path(root), rebuild, jobs, progress, executor, defer_output)
     report.warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     report.seconds = time.perf_counter() - started
-    site_built(config, config.output, report.summary())  # 10. plugins act on the complete output
+    if not defer_output:
+        site_built(config, config.output, report.summary())  # 10. plugins act on the complete output
     return report
 
 
 def _build(
-    root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None, executor: str | None
+    root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None, executor=None, defer_output=False
 ) -> tuple[SiteConfig, SiteReport]:
     config = load_config(root)  # 1. dzbuild.toml or [tool.dzbuild]
     if jobs is not None:
         config = replace(config, jobs=jobs)
-    if executor is not None:
-        config = replace(config, executor=executor)
+    if isinstance(executor, str):  # a choice, not a pool: it overrides dzbuild.toml's
+        config, executor = replace(config, executor=executor), None
     found = scan_site(config.source, skip=(config.output, config.cache))  # 2. images and collection files
+    require_images(found, config.source)
     declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
     colls.check_paths(declared, found.images)
     for collection in declared:  # a collection naming a missing image fails before anything is built
@@ -112,17 +119,15 @@ def _build(
         # One pool for the whole site, started only when some image has work: a worker imports
         # OpenCV once, not once per image.
         report.executor = config.executor or default_executor(config.jobs)
-        with open_executor(config.executor, config.jobs) as pool:
-            whole = start_whole_images(config, found.images, pool, _image_options, tree(config))  # 4. small ones
+        with nullcontext(executor) if executor is not None else open_executor(config.executor, config.jobs) as pool:
             try:
-                build = lambda image, whole=None: _build_image(config, image, report, progress, pool, whole)  # noqa: E731
-                here = {image.rel: build(image) for image in found.images if image.rel not in whole}
-                images = [here.get(image.rel) or build(image, whole) for image in found.images]  # then the workers'
+                storage = None if defer_output else registry().get("storage", config.storage)
+                one = lambda image, whole: build_image(config, image, report, progress, pool, storage, whole)  # noqa: E731
+                images = build_images(config, found.images, pool, tree(config), _image_options, one)  # 4.
                 by_rel = {info.rel: info for info in images}
-                groups = [_build_collection(config, c, found, by_rel, report, progress, pool) for c in declared]  # 5.
-            except BaseException:
-                whole.cancel()  # no worker may go on building an image once the site build has failed
-                raise
+                groups = [  # 5.
+                    _build_collection(config, c, found, by_rel, report, progress, pool, storage) for c in declared
+                ]
             finally:
                 progress.close()
             report.workers = workers_of(pool)
@@ -134,8 +139,10 @@ def _build(
             owned.add(".nojekyll")
         _prune(config, owned_before, owned)  # 8. what an earlier build left
         _write_owned(config.cache, owned)
+    if defer_output:
+        return config, report
     stats = measure(config.output)  # 9. the host's limits
-    report.output_files, report.output_bytes = stats.files, stats.bytes
+    report.output_files, report.output_bytes = stats.on_disk, stats.bytes
     check_limits(stats, config.host)
     return config, report
 
@@ -144,16 +151,12 @@ def tree(config: SiteConfig) -> Path:
     return config.cache / TREE
 
 
-def _build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool, whole=None) -> ImageInfo:
-    """Build one image's new versions in the cache (or take a worker's report of it), then link them into the output."""
-    dest = tree(config) / image.rel
-    if whole is not None:
-        result = whole.report(image.rel)
-    else:
-        result = build_pyramid(image.source, dest, _image_options(config, image.rel), executor=pool)
-    storage = registry().get("storage", config.storage)
+def build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool, storage, whole=None):
+    """Build an image's new versions in the cache (or take a worker's, in ``whole``); link them unless no storage."""
+    dest, options = tree(config) / image.rel, _image_options(config, image.rel)
+    result = whole.report(image.rel) if whole else build_pyramid(image.source, dest, options, executor=pool)
     # Only the published formats: anything else in dest (state, an overlap build's core/ store) stays in the cache.
-    added = sum(mirror_tree(dest / fmt, config.output / image.rel / fmt, storage) for fmt in config.formats)
+    added = sum(mirror_tree(dest / fmt, config.output / image.rel / fmt, storage) for fmt in config.formats if storage)
     _tally(report, result)
     message = None
     if result.versions:
@@ -194,7 +197,7 @@ def _tally(report: SiteReport, result) -> None:
 
 
 def _build_collection(
-    config, collection, found, by_rel, report: SiteReport, progress: Progress, pool
+    config, collection, found, by_rel, report: SiteReport, progress: Progress, pool, storage
 ) -> CollectionInfo:
     """Build a collection after its members; without the collection engine, only its page is made."""
     members = colls.resolve_members(collection, found.images)
@@ -214,7 +217,8 @@ def _build_collection(
         storage=config.storage,
         executor=pool,
     )
-    _mirror_collection(out_dir, config.output / collection.path, registry().get("storage", config.storage))
+    if storage is not None:
+        _mirror_collection(out_dir, config.output / collection.path, storage)
     if result.latest_descriptor is not None:
         info.descriptor = Path(os.path.relpath(result.latest_descriptor, out_dir)).as_posix()
     _tally(report, result)

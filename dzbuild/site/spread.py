@@ -49,6 +49,17 @@ class WholeImages:
             self._batch.cancel()
 
 
+def build_images(config, images, pool, tree: Path, options_of, build_one) -> list:
+    """Every image's ``build_one(image, whole)``: the ones built here first, then the workers' whole ones."""
+    whole = start_whole_images(config, images, pool, options_of, tree)
+    try:
+        here = {image.rel: build_one(image, None) for image in images if image.rel not in whole}
+        return [here.get(image.rel) or build_one(image, whole) for image in images]
+    except BaseException:
+        whole.cancel()  # no worker may go on building an image once the site build has failed
+        raise
+
+
 def start_whole_images(config, images, pool, options_of, tree: Path) -> WholeImages:
     """Send each small image that has a version to build to the workers, if the executor asks for it."""
     if not getattr(pool, "whole_images", False):
