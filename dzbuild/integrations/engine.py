@@ -17,7 +17,7 @@ from ..embed import EMBED_SCRIPT, EMBED_SOURCE
 from ..io.files import write_if_changed
 from ..io.lock import locked
 from ..plugins import registry
-from ..run.forkpool import Executor
+from ..run.select import open_executor
 from ..site.assets import ViewerAssets, install_viewer
 from ..site.build import SiteReport, build_image
 from ..site.config import SiteConfig, ViewerConfig, check_values
@@ -69,7 +69,7 @@ def build_images(config: SiteConfig, images: tuple[SiteImage, ...] | None = None
         viewer, written = install_viewer(config)
         steps = Progress(len(found), progress)
         storage = registry().get("storage", config.storage)
-        with Executor(config.jobs) as pool:  # started only when some image has tiles to compute
+        with open_executor(config.executor, config.jobs) as pool:  # started only when some image has tiles to compute
             try:
                 infos = {image.rel: build_image(config, image, report, steps, pool, storage) for image in found}
             finally:
