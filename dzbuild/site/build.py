@@ -109,6 +109,8 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
         owned = set(written) | {info.rel for info in images}
         owned |= _write_pages(config, viewer, images, groups, report)  # 6. viewer pages and theme assets
         _write_control_files(config, viewer, images, groups, report)  # 7. _headers and _redirects
+        if config.data_file is not None:  # ... and the data file a site generator reads
+            report.files_written += _write_data_file(config, viewer, images, groups)
         if config.host == "github-pages":  # its Jekyll step would otherwise drop _dzbuild/ (a leading "_")
             report.files_written += write_if_changed(config.output / ".nojekyll", b"")
             owned.add(".nojekyll")
@@ -238,6 +240,14 @@ def _write_control_files(config, viewer, images, groups, report: SiteReport) -> 
     if config.redirects_file is not None:
         text = render_redirects(_read_text(config.redirects_file), base, images, config.host)
         report.files_written += write_if_changed(config.redirects_file, text.encode("utf-8"))
+
+
+def _write_data_file(config, viewer, images, groups) -> int:
+    from ..plugins import registry
+    from .datafile import site_data, write_data_file
+
+    formats = {name: registry().get("format", name) for name in config.formats}
+    return write_data_file(config.data_file, site_data(config, viewer, images, groups, formats))
 
 
 def _read_text(path: Path) -> str:

@@ -1,0 +1,90 @@
+"""The data file a site generator reads: every image and collection of the site, with its URLs.
+
+Hugo (``data/``), Jekyll and Eleventy (``_data/``) load JSON files from their data folder into
+every page, so the shortcodes dzbuild ships for them (``dzbuild/integrations/``) find an image's
+descriptor, size and thumbnail by its name alone and never guess a path. URLs start with the
+site's ``base_url``: the pages that embed a viewer live outside dzbuild's output folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .mirror import write_if_changed
+from .pages import ImageInfo, url_path
+
+EMBED_SCRIPT = "_dzbuild/assets/dzbuild-embed.js"  # copied from templates/assets/ with the theme's assets
+
+
+def site_data(config, viewer, images: list[ImageInfo], groups, formats: dict) -> dict:
+    """The whole document; ``formats`` maps each of the site's format names to its format object."""
+    base = config.base_url.rstrip("/") + "/"
+    return {
+        "base_url": base,
+        "assets": {
+            "openseadragon": viewer.script if viewer.external else base + viewer.script,
+            "openseadragon_images": viewer.images if viewer.external else base + viewer.images,
+            "openseadragon_integrity": viewer.integrity,
+            "embed": base + EMBED_SCRIPT,
+        },
+        "images": {image.rel: image_entry(base, image, formats, config.output) for image in images},
+        "collections": {group.name: collection_entry(base, group) for group in groups},
+    }
+
+
+def image_entry(base: str, image: ImageInfo, formats: dict, output: Path) -> dict:
+    """One image: sizes, versions, the descriptor URL of each published version per format, a thumbnail."""
+    url = base + url_path(image.rel) + "/"
+    thumb, thumb_width, thumb_height = image.thumbnail()
+    descriptors = {}
+    for name, fmt in formats.items():
+        folder, descriptor = output / image.rel / name, getattr(fmt, "descriptor", None)
+        if descriptor is None:  # a format that names no descriptor cannot be opened by URL
+            continue
+        found = {str(n): f"{url}{name}/v{n}/{descriptor}" for n in image.available if (folder / f"v{n}").is_dir()}
+        if found:
+            descriptors[name] = found
+    entry = {
+        "path": image.rel,
+        "title": image.title,
+        "url": url,
+        "width": image.width,
+        "height": image.height,
+        "tile_size": image.tile_size,
+        "versions": list(image.available),
+        "latest": image.latest,
+        "descriptor": url + image.descriptor(),
+        "descriptors": descriptors,
+        "thumbnail": {"url": url + thumb, "width": thumb_width, "height": thumb_height},
+    }
+    manifest = _manifest(formats, output / image.rel)
+    if manifest:
+        entry["manifest"] = url + manifest
+    return entry
+
+
+def _manifest(formats: dict, folder: Path) -> str | None:
+    """A IIIF Presentation manifest beside the version folders, from a format that writes one."""
+    for name, fmt in formats.items():
+        rel = getattr(fmt, "manifest", None)
+        if rel and (folder / name / rel).is_file():
+            return f"{name}/{rel}"
+    return None
+
+
+def collection_entry(base: str, group) -> dict:
+    url = base + url_path(group.path) + "/"
+    return {
+        "name": group.name,
+        "title": group.title,
+        "url": url,
+        "descriptor": url + url_path(group.descriptor) if group.descriptor else None,
+        "items": [member.rel for member in group.members],
+    }
+
+
+def write_data_file(path: Path, data: dict) -> bool:
+    """Write the document unless the file already holds exactly these bytes."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return write_if_changed(path, text.encode("utf-8"))
