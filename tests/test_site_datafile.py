@@ -1,0 +1,60 @@
+"""The data file for site generators: what it lists, that every URL in it is served, reruns write nothing."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import unquote
+
+from sites import make_site, write_files
+from test_site_build import add_v1, build
+
+CONFIG = 'data_file = "data/dzbuild.json"\nbase_url = "/zoom/"\n'
+
+
+def served(site, url: str):
+    """The output file behind a URL under base_url ``/zoom/``."""
+    assert url.startswith("/zoom/"), url
+    return site / "_site" / unquote(url.removeprefix("/zoom/"))
+
+
+def test_lists_every_image_and_collection_with_urls_that_exist(tmp_path):
+    site = make_site(tmp_path, config=CONFIG, images=("a", "g/b c", "g/d"))
+    write_files(site, {"g/collection.toml": 'title = "Gee"\n'})
+    add_v1(site, "a")
+    build(site)
+    data = json.loads((site / "data" / "dzbuild.json").read_text())
+    assert sorted(data["images"]) == ["a", "g/b c", "g/d"]
+    a = data["images"]["a"]
+    assert (a["path"], a["width"], a["height"], a["tile_size"], a["versions"], a["latest"]) == (
+        "a", 300, 200, 128, [0, 1], 1
+    )
+    assert a["descriptor"] == "/zoom/a/dzi/v1/dzi.xml"
+    assert a["descriptors"] == {"dzi": {"0": "/zoom/a/dzi/v0/dzi.xml", "1": "/zoom/a/dzi/v1/dzi.xml"}}
+    assert a["thumbnail"] == {"url": "/zoom/a/dzi/v1/dzi_files/7/0_0.jpg", "width": 75, "height": 50}  # 128 px tiles
+    assert data["images"]["g/b c"]["url"] == "/zoom/g/b%20c/"
+    for image in data["images"].values():
+        for url in [image["descriptor"], image["thumbnail"]["url"], *image["descriptors"]["dzi"].values()]:
+            assert served(site, url).is_file(), url
+        assert "manifest" not in image  # no IIIF format in this site
+    (group,) = data["collections"].values()
+    assert (group["name"], group["title"], group["items"]) == ("g", "Gee", ["g/b c", "g/d"])
+    assert served(site, group["descriptor"]).is_file()
+    assert served(site, data["assets"]["openseadragon"]).is_file()
+    assert served(site, data["assets"]["embed"]).is_file()
+
+
+def test_a_rerun_leaves_it_alone_and_a_new_version_rewrites_it(tmp_path):
+    site = make_site(tmp_path, config=CONFIG, images=("a",))
+    build(site)
+    path = site / "data" / "dzbuild.json"
+    stamp = path.stat().st_mtime_ns
+    assert build(site).files_written == 0 and path.stat().st_mtime_ns == stamp
+    add_v1(site, "a")
+    build(site)
+    assert json.loads(path.read_text())["images"]["a"]["latest"] == 1
+
+
+def test_without_the_key_no_data_file_is_written(tmp_path):
+    site = make_site(tmp_path, images=("a",))
+    build(site)
+    assert not list(site.rglob("dzbuild.json"))
