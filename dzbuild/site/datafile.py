@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .mirror import write_if_changed
+from ..io.files import write_if_changed
 from .pages import ImageInfo, url_path
 
 EMBED_SCRIPT = "_dzbuild/assets/dzbuild-embed.js"  # copied from templates/assets/ with the theme's assets

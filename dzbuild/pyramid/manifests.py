@@ -1,0 +1,35 @@
+"""Documents beside a format's version folders that list every published version (a IIIF manifest).
+
+A format may name one (``manifest``, a file name) and make it (``manifest_document``). Unlike a
+version folder it changes whenever a version is published, backfilled or vacuumed, so it lives
+in the format's folder, is rewritten then (only when its bytes change), and is never served as
+immutable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..hookspecs import VersionContext
+from ..io.files import write_if_changed
+from .sources import version_number
+from .spec import PyramidSpec
+
+
+def write_manifests(dest: Path, spec: PyramidSpec, formats, base_url: str | None, label: str) -> list[str]:
+    """Rewrite the manifest of each format that has one; return the paths written, relative to ``dest``."""
+    written = []
+    for fmt in formats:
+        name, make = getattr(fmt, "manifest", None), getattr(fmt, "manifest_document", None)
+        folder = dest / fmt.name
+        if not name or make is None or not folder.is_dir():
+            continue
+        url = f"{base_url.rstrip('/')}/{fmt.name}" if base_url else None
+        numbers = sorted(n for n in map(version_number, os.listdir(folder)) if n is not None)
+        versions = [VersionContext(n, f"{url}/v{n}" if url else None) for n in numbers]
+        data = make(spec, spec.grid, versions, url, label) if versions else None
+        if data is not None and write_if_changed(folder / name, data):
+            written.append(f"{fmt.name}/{name}")
+    return written
+

@@ -1,0 +1,96 @@
+"""IIIF Presentation 3.0 manifests: one canvas per published version, newest first, every id resolvable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from presentation import problems
+
+from dzbuild.grid import Tile
+from dzbuild.io import codec
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.pyramid.spec import load_spec
+from dzbuild.pyramid.tiling import write_tiles
+from dzbuild.testing import synthetic_image
+
+BASE_URL = "https://example.org/site/img/dest"
+
+
+def build(image_dir, **options):
+    defaults = {"jobs": 1, "formats": ("dzi", "iiif"), "base_url": BASE_URL}
+    return build_pyramid(image_dir, options=BuildOptions(**{**defaults, **options}))
+
+
+def resolver(dest: Path):
+    def resolve(url: str) -> Path | None:
+        return dest / url.removeprefix(BASE_URL + "/") if url.startswith(BASE_URL + "/") else None
+
+    return resolve
+
+
+def add_version(image_dir, number: int, seed: int) -> None:
+    spec = load_spec(image_dir)
+    tile = Tile(spec.grid.max_level, 0, 0)
+    write_tiles(image_dir / f"v{number}", synthetic_image(spec.width, spec.height, seed=seed), spec, [tile])
+
+
+def test_a_manifest_lists_every_version_newest_first_and_follows_the_rules(make_image):
+    image_dir = make_image(1001, 750)
+    add_version(image_dir, 1, seed=7)
+    build(image_dir)
+    dest = image_dir / "dest"
+    manifest = json.loads((dest / "iiif/manifest.json").read_text())
+    assert problems(manifest, resolver(dest)) == []
+    assert manifest["id"] == f"{BASE_URL}/iiif/manifest.json"
+    assert manifest["label"] == {"none": [image_dir.name]}
+    canvases = manifest["items"]
+    assert [c["label"] for c in canvases] == [{"none": ["v1"]}, {"none": ["v0"]}]
+    assert all((c["width"], c["height"]) == (1001, 750) for c in canvases)
+    services = [c["items"][0]["items"][0]["body"]["service"][0]["id"] for c in canvases]
+    assert services == [f"{BASE_URL}/iiif/v1", f"{BASE_URL}/iiif/v0"]
+    body = canvases[0]["items"][0]["items"][0]["body"]
+    pixels = codec.decode(resolver(dest)(body["id"]).read_bytes())
+    assert (pixels.shape[1], pixels.shape[0]) == (body["width"], body["height"]) == (251, 188)
+
+
+def test_a_new_version_rewrites_the_manifest_and_a_rerun_leaves_it_alone(make_image):
+    image_dir = make_image(600, 400)
+    build(image_dir)
+    path = image_dir / "dest/iiif/manifest.json"
+    assert len(json.loads(path.read_text())["items"]) == 1
+    stamp = path.stat().st_mtime_ns
+    build(image_dir)
+    assert path.stat().st_mtime_ns == stamp
+    add_version(image_dir, 1, seed=3)
+    build(image_dir)
+    manifest = json.loads(path.read_text())
+    assert [c["label"]["none"][0] for c in manifest["items"]] == ["v1", "v0"]
+    assert problems(manifest, resolver(image_dir / "dest")) == []
+
+
+def test_a_vacuumed_version_leaves_the_manifest(make_image):
+    from dzbuild.maintain.vacuum import vacuum
+
+    image_dir = make_image(600, 400)
+    add_version(image_dir, 1, seed=3)
+    add_version(image_dir, 2, seed=4)
+    build(image_dir)
+    vacuum(image_dir, remove="v1")
+    manifest = json.loads((image_dir / "dest/iiif/manifest.json").read_text())
+    assert [c["label"]["none"][0] for c in manifest["items"]] == ["v2", "v0"]
+    assert problems(manifest, resolver(image_dir / "dest")) == []
+
+
+def test_the_checker_finds_broken_manifests(make_image):
+    image_dir = make_image(600, 400)
+    build(image_dir)
+    dest = image_dir / "dest"
+    good = json.loads((dest / "iiif/manifest.json").read_text())
+    canvas = good["items"][0]
+    broken = {**good, "@context": "http://iiif.io/api/presentation/2/context.json", "label": "plain",
+              "items": [{**canvas, "id": canvas["id"] + "#x", "width": 0}]}
+    found = problems(broken, resolver(dest))
+    for expected in ("@context", "label must be a language map", "must not have a fragment", "positive integers",
+                     "target"):
+        assert any(expected in line for line in found), (expected, found)
