@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+
+import pytest
 from urllib.parse import unquote
 
 from sites import make_site, write_files
@@ -58,3 +60,27 @@ def test_without_the_key_no_data_file_is_written(tmp_path):
     site = make_site(tmp_path, images=("a",))
     build(site)
     assert not list(site.rglob("dzbuild.json"))
+
+
+def test_iiif_manifests_of_images_and_collections_are_listed_linked_and_not_immutable(tmp_path):
+    pytest.importorskip("dzbuild_iiif")
+    from dzbuild.testing import plugin_registered
+    import dzbuild_iiif
+
+    config = 'data_file = "data/dzbuild.json"\nbase_url = "https://example.org/zoom/"\nformats = ["dzi", "iiif"]\n'
+    site = make_site(tmp_path, config=config, images=("g/a", "g/b"))
+    write_files(site, {"g/collection.toml": 'title = "Gee"\n'})
+    with plugin_registered(dzbuild_iiif, "iiif"):
+        build(site)
+        data = json.loads((site / "data" / "dzbuild.json").read_text())
+        a = data["images"]["g/a"]
+        assert a["manifest"] == "https://example.org/zoom/g/a/iiif/manifest.json"
+        assert a["descriptors"]["iiif"] == {"0": "https://example.org/zoom/g/a/iiif/v0/info.json"}
+        collection = json.loads((site / "_site/g/iiif/collection.json").read_text())
+        assert data["collections"]["g"]["manifest"] == collection["id"] == "https://example.org/zoom/g/iiif/collection.json"
+        assert [item["id"] for item in collection["items"]] == [a["manifest"], data["images"]["g/b"]["manifest"]]
+        page = (site / "_site/g/a/index.html").read_text()
+        assert 'href="iiif/manifest.json?manifest=https%3A//example.org/zoom/g/a/iiif/manifest.json"' in page
+        headers = (site / "_site/_headers").read_text()
+        assert "/zoom/g/a/iiif/v*" in headers and "/zoom/g/a/iiif/*" not in headers
+        assert build(site).files_written == 0

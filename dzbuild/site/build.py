@@ -27,8 +27,10 @@ from ..run.forkpool import Executor
 from . import collections as colls
 from .assets import copy_theme_assets, install_viewer
 from .config import SiteConfig, load_config
+from .datafile import site_data, write_data_file
 from .headers import render_headers, site_rules
 from .hooks import site_built, template_dirs, template_vars
+from .manifests import manifest_of, write_collection_manifests
 from .hostlimits import check_limits, measure
 from .mirror import add_version, mirror_tree, remove_stale
 from .pages import CollectionInfo, ImageInfo, Renderer, url_path
@@ -107,10 +109,11 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
             finally:
                 progress.close()
         owned = set(written) | {info.rel for info in images}
+        formats = _manifests(config, images, groups, owned, report)  # IIIF manifests of images and collections
         owned |= _write_pages(config, viewer, images, groups, report)  # 6. viewer pages and theme assets
         _write_control_files(config, viewer, images, groups, report)  # 7. _headers and _redirects
         if config.data_file is not None:  # ... and the data file a site generator reads
-            report.files_written += _write_data_file(config, viewer, images, groups)
+            report.files_written += write_data_file(config.data_file, site_data(config, viewer, images, groups, formats))
         if config.host == "github-pages":  # its Jekyll step would otherwise drop _dzbuild/ (a leading "_")
             report.files_written += write_if_changed(config.output / ".nojekyll", b"")
             owned.add(".nojekyll")
@@ -242,12 +245,23 @@ def _write_control_files(config, viewer, images, groups, report: SiteReport) -> 
         report.files_written += write_if_changed(config.redirects_file, text.encode("utf-8"))
 
 
-def _write_data_file(config, viewer, images, groups) -> int:
+def _manifests(config, images, groups, owned: set[str], report: SiteReport) -> dict:
+    """Find each image's manifest and write each collection's; return the format objects (none for DZI only)."""
+    if config.formats == ("dzi",) and config.data_file is None:
+        return {}  # DZI has no manifest: a rerun need not load the plugins
     from ..plugins import registry
-    from .datafile import site_data, write_data_file
 
     formats = {name: registry().get("format", name) for name in config.formats}
-    return write_data_file(config.data_file, site_data(config, viewer, images, groups, formats))
+    base = config.base_url.rstrip("/") + "/"
+    for info in images:
+        info.manifest = manifest_of(formats, config.output, info.rel)
+        info.manifest_url = base + url_path(f"{info.rel}/{info.manifest}") if info.manifest else None
+    written, count = write_collection_manifests(config, groups, formats)
+    owned |= written
+    report.files_written += count
+    return formats
+
+
 
 
 def _read_text(path: Path) -> str:

@@ -29,7 +29,7 @@ def site_data(config, viewer, images: list[ImageInfo], groups, formats: dict) ->
             "embed": base + EMBED_SCRIPT,
         },
         "images": {image.rel: image_entry(base, image, formats, config.output) for image in images},
-        "collections": {group.name: collection_entry(base, group) for group in groups},
+        "collections": {group.name: collection_entry(base, group, formats, config.output) for group in groups},
     }
 
 
@@ -58,30 +58,25 @@ def image_entry(base: str, image: ImageInfo, formats: dict, output: Path) -> dic
         "descriptors": descriptors,
         "thumbnail": {"url": url + thumb, "width": thumb_width, "height": thumb_height},
     }
-    manifest = _manifest(formats, output / image.rel)
-    if manifest:
-        entry["manifest"] = url + manifest
+    if image.manifest_url:
+        entry["manifest"] = image.manifest_url  # a IIIF Presentation manifest of every version
     return entry
 
 
-def _manifest(formats: dict, folder: Path) -> str | None:
-    """A IIIF Presentation manifest beside the version folders, from a format that writes one."""
-    for name, fmt in formats.items():
-        rel = getattr(fmt, "manifest", None)
-        if rel and (folder / name / rel).is_file():
-            return f"{name}/{rel}"
-    return None
-
-
-def collection_entry(base: str, group) -> dict:
+def collection_entry(base: str, group, formats: dict, output: Path) -> dict:
     url = base + url_path(group.path) + "/"
-    return {
+    entry = {
         "name": group.name,
         "title": group.title,
         "url": url,
         "descriptor": url + url_path(group.descriptor) if group.descriptor else None,
         "items": [member.rel for member in group.members],
     }
+    for name, fmt in formats.items():  # a IIIF Collection of the members' manifests
+        file = getattr(fmt, "collection", None)
+        if file and (output / group.path / name / file).is_file():
+            entry["manifest"] = f"{url}{name}/{file}"
+    return entry
 
 
 def write_data_file(path: Path, data: dict) -> bool:

@@ -27,6 +27,7 @@ PROTOCOL = "http://iiif.io/api/image"
 INFO_FILE = "info.json"
 CANVAS_FILE = "canvas.json"
 MANIFEST_FILE = "manifest.json"
+COLLECTION_FILE = "collection.json"
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
@@ -130,6 +131,17 @@ def manifest(spec, grid, versions: list, url: str, label: str) -> dict:
     }
 
 
+def collection(url: str, label: str, members: list) -> dict:
+    """A IIIF Collection of the members' manifests, ``members`` being ``(manifest URL, label)`` pairs."""
+    return {
+        "@context": PRESENTATION_CONTEXT,
+        "id": f"{url}/{COLLECTION_FILE}",
+        "type": "Collection",
+        "label": {"none": [label]},
+        "items": [{"id": member_url, "type": "Manifest", "label": {"none": [title]}} for member_url, title in members],
+    }
+
+
 def _json(document: dict) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -138,6 +150,7 @@ class IiifFormat:
     name = "iiif"
     descriptor = INFO_FILE
     manifest = MANIFEST_FILE
+    collection = COLLECTION_FILE
 
     def check(self, spec, base_url: str | None) -> None:
         """Refuse before building without a base URL: ``id`` must be absolute (viewers build tile URLs from it)."""
@@ -163,6 +176,10 @@ class IiifFormat:
     def manifest_document(self, spec, grid, versions: list, url: str | None, label: str) -> bytes:
         """``iiif/manifest.json``: every published version, newest first (rewritten when one is added)."""
         return _json(manifest(spec, grid, versions, url, label))
+
+    def collection_document(self, url: str, label: str, members: list) -> bytes:
+        """``COLLECTION/iiif/collection.json`` of a site's collection: its members' manifests, in order."""
+        return _json(collection(url, label, members))
 
     def viewer_source(self, descriptor_url: str, spec) -> str:
         return descriptor_url  # OpenSeadragon opens an info.json URL as a IIIF image service

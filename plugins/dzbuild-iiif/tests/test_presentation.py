@@ -94,3 +94,28 @@ def test_the_checker_finds_broken_manifests(make_image):
     for expected in ("@context", "label must be a language map", "must not have a fragment", "positive integers",
                      "target"):
         assert any(expected in line for line in found), (expected, found)
+
+
+def test_a_sites_manifests_and_collection_resolve_inside_its_output(tmp_path):
+    from dzbuild.site.build import build_site
+    from dzbuild.testing import make_image_folder
+
+    site = tmp_path / "site"
+    for seed, name in enumerate(("g/one", "g/two")):
+        make_image_folder(site / name, 700, 500, 256, seed=seed)
+    (site / "g/collection.toml").write_text('title = "Two"\n')
+    base = "https://example.org/zoom"
+    (site / "dzbuild.toml").write_text(f'base_url = "{base}/"\nformats = ["dzi", "iiif"]\n')
+    build_site(site, progress="quiet", jobs=1)
+    out = site / "_site"
+
+    def resolve(url: str):
+        return out / url.removeprefix(base + "/") if url.startswith(base + "/") else None
+
+    collection = json.loads((out / "g/iiif/collection.json").read_text())
+    assert problems(collection, resolve, "Collection") == []
+    assert collection["label"] == {"none": ["Two"]} and len(collection["items"]) == 2
+    for item in collection["items"]:
+        manifest = json.loads(resolve(item["id"]).read_text())
+        assert problems(manifest, resolve) == []
+        assert item["label"] == manifest["label"]
