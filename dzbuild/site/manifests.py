@@ -7,7 +7,7 @@ the collection's folder (``COLLECTION/iiif/collection.json``) whenever its bytes
 
 from __future__ import annotations
 
-from .mirror import write_if_changed
+from ..io.files import write_if_changed
 from .pages import url_path
 
 
