@@ -183,3 +183,38 @@ def test_eleventy_liquid_and_nunjucks_render_the_same_figure(tmp_path):
         figures.append(parsed.found)
     assert figures[0] == figures[1] and len(figures[0]) == 1
     assert "<figcaption>In Liquid</figcaption>" in (project / "_site/liquid/index.html").read_text()
+
+
+VERSIONED = {  # an older version with a caption, then an unknown name
+    "hugo": ("content/old.md", '---\ntitle: Old\n---\n{{< deepzoom image="harbour" version=0 caption="At <dusk>" >}}\n',
+             "public/old/index.html", '---\ntitle: Bad\n---\n{{< deepzoom "nope" >}}\n'),
+    "jekyll": ("old.md", '---\nlayout: default\n---\n{% include deepzoom.html image="harbour" version=0 caption="At <dusk>" %}\n',
+               "_site/old.html", '---\nlayout: default\n---\n{% include deepzoom.html image="nope" %}\n'),
+    "eleventy": ("old.njk", '---\nlayout: base.njk\n---\n{% deepzoom "harbour", version=0, caption="At <dusk>" %}\n',
+                 "_site/old/index.html", '---\nlayout: base.njk\n---\n{% deepzoom "nope" %}\n'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_an_older_version_a_caption_and_an_unknown_name(name, tmp_path):
+    require(name)
+    project = tmp_path / name
+    project.mkdir()
+    generate, source, _ = PROJECTS[name](project)
+    dzbuild("init", name, cwd=project)
+    image = make_image_folder(project / source / "harbour", WIDTH, HEIGHT, TILE, seed=5)
+    (image / "v1").mkdir()
+    shutil.copyfile(image / "v0" / "1_1.jpg", image / "v1" / "0_0.jpg")
+    dzbuild("build", cwd=project)
+    page_file, text, output, bad = VERSIONED[name]
+    write(project, {page_file: text})
+    run(generate, project)
+    html = (project / output).read_text(encoding="utf-8")
+    parsed = Figures()
+    parsed.feed(html)
+    assert [f["data-dzbuild"] for f in parsed.found] == ["/zoom/harbour/dzi/v0/dzi.xml"]
+    assert "<figcaption>At &lt;dusk&gt;</figcaption>" in html  # escaped, not markup
+    write(project, {page_file: bad})
+    loud = [arg for arg in generate if arg != "--quiet"]  # Hugo's --quiet hides the error's text too
+    failed = subprocess.run(loud, cwd=project, capture_output=True, text=True, timeout=300)
+    assert failed.returncode != 0 and "nope" in failed.stdout + failed.stderr
