@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dzbuild import cli
-from dzbuild.integrations import GENERATORS, init_project, project_files
+from dzbuild.integrations.generators import GENERATORS, init_project, project_files
 from dzbuild.site.config import load_config
 
 

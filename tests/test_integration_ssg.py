@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from dzbuild.testing import make_image_folder
-from dzbuild.testing.embedcheck import EmbedCheck
+from dzbuild.testing.pages import PageCheck
 from dzbuild.testing.viewer import ViewerUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
@@ -94,42 +94,59 @@ def require(name: str) -> None:
 
 
 class Figures(HTMLParser):
-    """The attributes of every ``<figure data-dzbuild>`` and of the ``<img>`` in it, from the page as written."""
+    """Every ``<figure class="dzbuild-embed">`` of a page as ``[(tag, attributes), ...]`` plus its caption text.
+
+    ``data-dzbuild`` is decoded from JSON, so two spellings of the same configuration compare equal.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self.found: list[dict] = []
+        self.found: list[list] = []
         self.scripts: list[str] = []
-        self._inside = False
+        self._depth = 0
 
     def handle_starttag(self, tag, attrs) -> None:
-        attributes = dict(attrs)
-        if tag == "figure" and "data-dzbuild" in attributes:
-            self.found.append(attributes)
-            self._inside = True
-        elif tag == "img" and self._inside:
-            self.found[-1]["img"] = {k: v for k, v in attributes.items() if k != "/"}
-        elif tag == "script" and "src" in attributes:
+        attributes = {k: v for k, v in attrs if k != "/"}
+        if tag == "figure" and attributes.get("class") == "dzbuild-embed":
+            self.found.append([])
+            self._depth = 1
+        elif self._depth and tag not in ("img",):
+            self._depth += 1
+        if "data-dzbuild" in attributes:
+            attributes["data-dzbuild"] = json.loads(attributes["data-dzbuild"])
+        if self._depth:
+            self.found[-1].append((tag, attributes))
+        if tag == "script" and "src" in attributes:
             self.scripts.append(attributes["src"])
 
     def handle_endtag(self, tag) -> None:
-        if tag == "figure":
-            self._inside = False
+        if self._depth and tag != "img":
+            self._depth -= 1
+
+    def handle_data(self, data) -> None:
+        if self._depth and data.strip():
+            self.found[-1].append(("text", data.strip()))
 
 
-def expected_figure(data: dict) -> dict:
-    """The shared embed markup, filled in from the data file alone."""
-    image = data["images"]["harbour"]
-    thumb = image["thumbnail"]
-    return {
-        "class": "dzbuild-embed",
-        "data-dzbuild": image["descriptor"],
-        "data-dzbuild-width": str(WIDTH),
-        "data-dzbuild-height": str(HEIGHT),
-        "style": f"aspect-ratio: {WIDTH} / {HEIGHT}",
-        "img": {"src": thumb["url"], "alt": "harbour", "width": str(thumb["width"]),
-                "height": str(thumb["height"]), "loading": "lazy"},
-    }
+def parse(html: str) -> Figures:
+    parsed = Figures()
+    parsed.feed(html)
+    return parsed
+
+
+def expected_figure(data: dict, caption: str | None = None, version: int | None = None) -> list:
+    """What ``dzbuild.embed.render_embed`` (the shared partial) writes for the image, parsed the same way."""
+    from dzbuild.embed import render_embed
+    from dzbuild.site.assets import ViewerAssets
+    from dzbuild.site.pages import ImageInfo
+
+    entry = data["images"]["harbour"]
+    image = ImageInfo("harbour", WIDTH, HEIGHT, TILE, "jpg", len(entry["versions"]))
+    base = data["base_url"]
+    osd = data["assets"]["openseadragon"].removeprefix(base)
+    viewer = ViewerAssets(osd, osd.rsplit("/", 1)[0] + "/images/", None)
+    html = render_embed(image, entry["url"], "harbour", viewer=viewer, root=base, caption=caption, version=version)
+    return parse(html).found[0]
 
 
 @pytest.mark.parametrize("name", sorted(PROJECTS))
@@ -146,20 +163,19 @@ def test_a_one_line_embed_becomes_a_zoomable_viewer(name, tmp_path):
     run(generate, project)
 
     data = json.loads((project / ("data" if name == "hugo" else "_data") / "dzbuild.json").read_text())
-    parsed = Figures()
-    parsed.feed((project / page).read_text(encoding="utf-8"))
-    assert parsed.found == [expected_figure(data)]  # the same markup from every generator
-    assert parsed.scripts == [data["assets"]["openseadragon"], data["assets"]["embed"]]
+    parsed = parse((project / page).read_text(encoding="utf-8"))
+    assert parsed.found == [expected_figure(data)]  # the shared partial's markup, from the data file alone
+    assert parsed.scripts == [data["assets"]["embed"]]  # which loads OpenSeadragon once
 
     try:
-        with EmbedCheck(project / SERVED[name]) as browser:
-            report = browser.open(page.split("/", 1)[1].removesuffix("index.html"))
+        with PageCheck(project / SERVED[name]) as browser:
+            report = browser.visit(page.split("/", 1)[1].removesuffix("index.html"))
     except ViewerUnavailable as exc:
         missing(str(exc))
-    assert report.states == ["loaded"]
-    assert report.failed == [] and report.errors == []
+    assert report.states == ["loaded"] and report.labels == ["harbour"]
+    assert report.failed == [] and report.errors == [] and report.osd_loads == 1
     assert any(url.endswith("/zoom/harbour/dzi/v0/dzi.xml") for url in report.requested)
-    assert report.max_level == FULL_LEVEL and report.deepest == FULL_LEVEL  # zooming in reaches full resolution
+    assert report.deepest[0].rsplit("/", 2)[-2] == str(FULL_LEVEL)  # zooming in reaches full resolution
 
     again = json.loads(dzbuild("build", "--json", cwd=project))
     assert (again["versions_built"], again["tiles_computed"], again["tiles_linked"], again["files_written"]) == (
@@ -176,13 +192,10 @@ def test_eleventy_liquid_and_nunjucks_render_the_same_figure(tmp_path):
     make_image_folder(project / source / "harbour", WIDTH, HEIGHT, TILE, seed=5)
     dzbuild("build", cwd=project)
     run(generate, project)
-    figures = []
-    for page in ("_site/harbour/index.html", "_site/liquid/index.html"):
-        parsed = Figures()
-        parsed.feed((project / page).read_text(encoding="utf-8"))
-        figures.append(parsed.found)
-    assert figures[0] == figures[1] and len(figures[0]) == 1
-    assert "<figcaption>In Liquid</figcaption>" in (project / "_site/liquid/index.html").read_text()
+    data = json.loads((project / "_data" / "dzbuild.json").read_text())
+    nunjucks = parse((project / "_site/harbour/index.html").read_text(encoding="utf-8")).found
+    liquid = parse((project / "_site/liquid/index.html").read_text(encoding="utf-8")).found
+    assert nunjucks == [expected_figure(data)] and liquid == [expected_figure(data, caption="In Liquid")]
 
 
 VERSIONED = {  # an older version with a caption, then an unknown name
@@ -210,9 +223,8 @@ def test_an_older_version_a_caption_and_an_unknown_name(name, tmp_path):
     write(project, {page_file: text})
     run(generate, project)
     html = (project / output).read_text(encoding="utf-8")
-    parsed = Figures()
-    parsed.feed(html)
-    assert [f["data-dzbuild"] for f in parsed.found] == ["/zoom/harbour/dzi/v0/dzi.xml"]
+    data = json.loads((project / ("data" if name == "hugo" else "_data") / "dzbuild.json").read_text())
+    assert parse(html).found == [expected_figure(data, caption="At <dusk>", version=0)]
     assert "<figcaption>At &lt;dusk&gt;</figcaption>" in html  # escaped, not markup
     write(project, {page_file: bad})
     loud = [arg for arg in generate if arg != "--quiet"]  # Hugo's --quiet hides the error's text too

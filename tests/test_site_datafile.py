@@ -34,6 +34,9 @@ def test_lists_every_image_and_collection_with_urls_that_exist(tmp_path):
     assert a["descriptors"] == {"dzi": {"0": "/zoom/a/dzi/v0/dzi.xml", "1": "/zoom/a/dzi/v1/dzi.xml"}}
     assert a["thumbnail"] == {"url": "/zoom/a/dzi/v1/dzi_files/7/0_0.jpg", "width": 75, "height": 50}  # 128 px tiles
     assert data["images"]["g/b c"]["url"] == "/zoom/g/b%20c/"
+    old = a["embed"]["0"]  # what the shortcodes put in the shared embed's data-dzbuild, per version
+    assert old["config"]["tileSources"] == "/zoom/a/dzi/v0/dzi.xml" and old["thumbnail"]["url"].startswith("/zoom/a/dzi/v0/")
+    assert sorted(old["config"]) == ["integrity", "options", "prefixUrl", "script", "tileSources"]
     for image in data["images"].values():
         for url in [image["descriptor"], image["thumbnail"]["url"], *image["descriptors"]["dzi"].values()]:
             assert served(site, url).is_file(), url

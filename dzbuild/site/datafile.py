@@ -11,29 +11,49 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..embed import EMBED_SCRIPT
 from ..io.files import write_if_changed
 from .pages import ImageInfo, url_path
 
-EMBED_SCRIPT = "_dzbuild/assets/dzbuild-embed.js"  # copied from templates/assets/ with the theme's assets
 
 
 def site_data(config, viewer, images: list[ImageInfo], groups, formats: dict) -> dict:
     """The whole document; ``formats`` maps each of the site's format names to its format object."""
     base = config.base_url.rstrip("/") + "/"
+    assets = {
+        "openseadragon": viewer.script if viewer.external else base + viewer.script,
+        "openseadragon_images": viewer.images if viewer.external else base + viewer.images,
+        "openseadragon_integrity": viewer.integrity,
+        "embed": base + EMBED_SCRIPT,
+        "options": config.viewer.options,
+    }
     return {
         "base_url": base,
-        "assets": {
-            "openseadragon": viewer.script if viewer.external else base + viewer.script,
-            "openseadragon_images": viewer.images if viewer.external else base + viewer.images,
-            "openseadragon_integrity": viewer.integrity,
-            "embed": base + EMBED_SCRIPT,
-        },
-        "images": {image.rel: image_entry(base, image, formats, config.output) for image in images},
+        "assets": assets,
+        "images": {image.rel: image_entry(base, image, formats, config.output, assets) for image in images},
         "collections": {group.name: collection_entry(base, group, formats, config.output) for group in groups},
     }
 
 
-def image_entry(base: str, image: ImageInfo, formats: dict, output: Path) -> dict:
+def embed_entry(url: str, image: ImageInfo, version: int, assets: dict) -> dict:
+    """What ``templates/_embed.html`` needs for one version: the viewer's configuration and the thumbnail.
+
+    The same keys as ``dzbuild.embed.render_embed`` puts in ``data-dzbuild``, sorted, so every
+    shortcode writes the one embed markup.
+    """
+    thumb, width, height = image.thumbnail()
+    config = {
+        "integrity": assets["openseadragon_integrity"],
+        "options": assets["options"],
+        "prefixUrl": assets["openseadragon_images"],
+        "script": assets["openseadragon"],
+        "tileSources": url + image.descriptor(version),
+    }
+    thumb = thumb.replace(f"/v{image.latest}/", f"/v{version}/", 1)
+    return {"config": config, "thumbnail": {"url": url + thumb, "width": width, "height": height}}
+
+
+def image_entry(base: str, image: ImageInfo, formats: dict, output: Path, assets: dict) -> dict:
     """One image: sizes, versions, the descriptor URL of each published version per format, a thumbnail."""
     url = base + url_path(image.rel) + "/"
     thumb, thumb_width, thumb_height = image.thumbnail()
@@ -57,6 +77,7 @@ def image_entry(base: str, image: ImageInfo, formats: dict, output: Path) -> dic
         "descriptor": url + image.descriptor(),
         "descriptors": descriptors,
         "thumbnail": {"url": url + thumb, "width": thumb_width, "height": thumb_height},
+        "embed": {str(n): embed_entry(url, image, n, assets) for n in image.available},
     }
     if image.manifest_url:
         entry["manifest"] = image.manifest_url  # a IIIF Presentation manifest of every version

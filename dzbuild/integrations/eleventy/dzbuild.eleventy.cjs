@@ -8,7 +8,8 @@
  *   {% deepzoom "harbour", caption="...", alt="...", version=1 %})
  *
  * Everything comes from _data/dzbuild.json, which `dzbuild build` writes: run it before Eleventy.
- * The markup is dzbuild's embed (templates/_embed.html); dzbuild-embed.js starts the viewers.
+ * The markup is dzbuild's embed (templates/_embed.html); dzbuild-embed.js starts the viewers and loads
+ * OpenSeadragon once per page.
  */
 "use strict";
 
@@ -24,28 +25,22 @@ function options(args) {
   return { caption: first, alt: second };
 }
 
+// dzbuild's embed (dzbuild/templates/_embed.html), written again in JavaScript.
 function figure(name, image, opts) {
-  let descriptor = image.descriptor;
-  if (opts.version !== undefined) {
-    descriptor = (image.descriptors.dzi || {})[String(opts.version)];
-    if (!descriptor) { throw new Error(`deepzoom "${name}": no published version ${opts.version}`); }
-  }
-  const { width, height, thumbnail } = image;
-  const link = image.manifest
-    ? ` <a class="dzbuild-iiif" href="${escape(image.manifest)}?manifest=${escape(image.manifest)}">IIIF manifest</a>`
-    : "";
-  const caption = opts.caption || link ? `<figcaption>${escape(opts.caption || "")}${link}</figcaption>` : "";
-  return `<figure class="dzbuild-embed" data-dzbuild="${escape(descriptor)}" data-dzbuild-width="${width}"` +
-    ` data-dzbuild-height="${height}" style="aspect-ratio: ${width} / ${height}">` +
-    `<img src="${escape(thumbnail.url)}" alt="${escape(opts.alt || image.title)}" width="${thumbnail.width}"` +
-    ` height="${thumbnail.height}" loading="lazy">${caption}</figure>`;
-}
-
-function scripts(assets) {
-  const integrity = assets.openseadragon_integrity
-    ? ` integrity="${escape(assets.openseadragon_integrity)}" crossorigin="anonymous"` : "";
-  return `\n<script src="${escape(assets.openseadragon)}"${integrity}></script>\n` +
-    `<script src="${escape(assets.embed)}"></script>`;
+  const version = String(opts.version === undefined ? image.latest : opts.version);
+  const embed = image.embed[version];
+  if (!embed) { throw new Error(`deepzoom "${name}": no published version ${version}`); }
+  const alt = escape(opts.alt || image.title);
+  const size = opts.height
+    ? `height:${opts.height}` : `aspect-ratio:${image.width} / ${image.height};max-height:85vh`;
+  const { url, width, height } = embed.thumbnail;
+  const caption = opts.caption ? `\n<figcaption>${escape(opts.caption)}</figcaption>` : "";
+  return `<figure class="dzbuild-embed" style="margin:1em 0">\n` +
+    `<div class="dzbuild-viewer" data-dzbuild='${escape(JSON.stringify(embed.config))}' data-state="thumbnail"` +
+    ` role="region" aria-label="${alt}" style="position:relative;width:100%;${escape(size)};background:#111">\n` +
+    `<img src="${escape(url)}" alt="${alt}" width="${width}" height="${height}" loading="lazy"` +
+    ` style="position:absolute;inset:0;width:100%;height:100%;object-fit:contain">\n` +
+    `</div>${caption}\n</figure>`;
 }
 
 module.exports = function dzbuildPlugin(eleventyConfig, pluginOptions = {}) {
@@ -55,7 +50,7 @@ module.exports = function dzbuildPlugin(eleventyConfig, pluginOptions = {}) {
   }
   eleventyConfig.addWatchTarget(dataFile);
   let data = null;
-  const pagesWithScripts = new Set(); // OpenSeadragon is loaded once per page
+  const pagesWithScripts = new Set(); // dzbuild-embed.js is included once per page
   eleventyConfig.on("eleventy.before", () => { data = null; pagesWithScripts.clear(); });
 
   eleventyConfig.addShortcode("deepzoom", function (name, ...args) {
@@ -71,6 +66,6 @@ module.exports = function dzbuildPlugin(eleventyConfig, pluginOptions = {}) {
     const page = (this.page && (this.page.outputPath || this.page.url)) || "";
     const first = !pagesWithScripts.has(page);
     pagesWithScripts.add(page);
-    return figure(name, image, options(args)) + (first ? scripts(data.assets) : "");
+    return figure(name, image, options(args)) + (first ? `\n<script src="${escape(data.assets.embed)}"></script>` : "");
   });
 };

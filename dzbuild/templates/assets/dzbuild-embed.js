@@ -1,72 +1,73 @@
-/* Starts an OpenSeadragon viewer in every <figure data-dzbuild="DESCRIPTOR_URL"> of the page.
- *
- * The figure holds a thumbnail <img>: with JavaScript off (or before this runs) that picture is
- * the page's image. OpenSeadragon must be loaded first (one <script> per page, however many
- * viewers). dzbuildEmbed(root) starts the viewers below root and skips the ones already started,
- * so themes with in-page navigation can call it again. Each figure's data-dzbuild-state says how
- * far it got: loading, open, loaded or failed.
- */
+/* Starts OpenSeadragon on every [data-dzbuild] element of the page (markup: templates/_embed.html).
+   OpenSeadragon is loaded once per page, however many viewers it has. Material for MkDocs replaces
+   the page on instant navigation and announces it on its document$ observable: the viewers of the
+   new page start then, and the viewers of the page left behind are destroyed. */
 (function () {
   "use strict";
+  if (window.dzbuildEmbed) { return; }  // a page that includes the script twice runs it once
+  var loading = null;
+  var viewers = [];
 
-  function prefixUrl(figure) {
-    if (figure.dataset.dzbuildPrefix) { return figure.dataset.dzbuildPrefix; }
-    var scripts = document.querySelectorAll("script[src*='openseadragon']");
-    for (var i = 0; i < scripts.length; i++) {
-      var src = scripts[i].getAttribute("src");
-      if (/openseadragon(\.min)?\.js(\?.*)?$/.test(src)) { return src.replace(/[^/]*$/, "images/"); }
+  function loadOpenSeadragon(config) {
+    if (window.OpenSeadragon) { return Promise.resolve(window.OpenSeadragon); }
+    if (!loading) {
+      loading = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = config.script;
+        if (config.integrity) { script.integrity = config.integrity; script.crossOrigin = "anonymous"; }
+        script.onload = function () { resolve(window.OpenSeadragon); };
+        script.onerror = function () { loading = null; reject(new Error("cannot load " + config.script)); };
+        document.head.appendChild(script);
+      });
     }
-    return undefined;
+    return loading;
   }
 
-  function start(figure) {
-    var width = Number(figure.dataset.dzbuildWidth), height = Number(figure.dataset.dzbuildHeight);
-    var element = document.createElement("div");
-    element.className = "dzbuild-viewer";
-    element.style.width = "100%";
-    if (width && height) { element.style.aspectRatio = width + " / " + height; }
-    var picture = figure.querySelector("img");
-    figure.insertBefore(element, picture || figure.firstChild);
-    if (picture) { picture.hidden = true; }
-    figure.dataset.dzbuildState = "loading";
-    var viewer = OpenSeadragon({
-      element: element,
-      tileSources: figure.dataset.dzbuild,
-      prefixUrl: prefixUrl(figure),
-      showNavigator: false,
-      crossOriginPolicy: "Anonymous"
-    });
-    viewer.addHandler("open", function () {
-      figure.dataset.dzbuildState = "open";
-      var item = viewer.world.getItemAt(0);
-      var done = function () { figure.dataset.dzbuildState = "loaded"; };
-      if (item.getFullyLoaded()) { done(); } else { item.addOnceHandler("fully-loaded-change", done); }
-    });
-    viewer.addHandler("open-failed", function () {
-      figure.dataset.dzbuildState = "failed";
-      element.remove();
-      if (picture) { picture.hidden = false; }
-    });
-    return viewer;
+  function opened(element, viewer) {
+    var thumbnail = element.querySelector(":scope > img");
+    if (thumbnail) { thumbnail.remove(); }
+    element.dataset.state = "open";
+    var item = viewer.world.getItemAt(0);
+    var done = function () { element.dataset.state = "loaded"; };
+    if (item.getFullyLoaded()) { done(); } else { item.addOnceHandler("fully-loaded-change", done); }
   }
 
-  function dzbuildEmbed(root) {
-    if (typeof OpenSeadragon === "undefined") { return []; }
-    var started = [];
-    (root || document).querySelectorAll("[data-dzbuild]").forEach(function (figure) {
-      if (figure.dataset.dzbuildState) { return; }
-      var viewer = start(figure);
-      window.dzbuildViewers.push(viewer);
-      started.push(viewer);
+  function start(element) {
+    if (element.dataset.state !== "thumbnail") { return; }
+    element.dataset.state = "starting";
+    var config = JSON.parse(element.getAttribute("data-dzbuild"));
+    loadOpenSeadragon(config).then(function (OpenSeadragon) {
+      var viewer = OpenSeadragon(Object.assign({
+        element: element,
+        prefixUrl: config.prefixUrl,
+        tileSources: config.tileSources,
+        crossOriginPolicy: "Anonymous"
+      }, config.options || {}));
+      element.dzbuildViewer = viewer;
+      viewers.push(viewer);
+      viewer.addHandler("open", function () { opened(element, viewer); });
+      viewer.addHandler("open-failed", function () { element.dataset.state = "failed"; });
+    }, function (error) {
+      element.dataset.state = "failed";
+      console.error("dzbuild: " + error.message);
     });
-    return started;
   }
 
-  window.dzbuildViewers = window.dzbuildViewers || [];
-  window.dzbuildEmbed = dzbuildEmbed;
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { dzbuildEmbed(); });
+  function startAll() {
+    viewers = viewers.filter(function (viewer) {
+      if (viewer.element && viewer.element.isConnected) { return true; }
+      viewer.destroy();  // its page was replaced by an instant navigation
+      return false;
+    });
+    document.querySelectorAll("[data-dzbuild]").forEach(start);
+  }
+
+  window.dzbuildEmbed = {start: startAll};
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(startAll);  // Material: every page load, the first included
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", startAll);
   } else {
-    dzbuildEmbed();
+    startAll();
   }
 })();

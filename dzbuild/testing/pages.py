@@ -1,0 +1,155 @@
+"""Open pages with inline viewers (``templates/_embed.html``) in headless Chromium and report.
+
+Test support for the site-generator integrations, dzbuild's and plugins': a generator's page is
+only right when every viewer on it starts, every tile it asks for answers 200, nothing logs an
+error and zooming in reaches the full-resolution level.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import socket
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .viewer import CHROMIUM_ARGS, ViewerUnavailable, _QuietHandler, find_chromium
+
+# Zooms viewer ``i`` of the page to its deepest level; once every tile in view is drawn, resolves to the
+# URL of the folder that holds that level's tiles.
+_ZOOM = """async (i) => {
+  const element = document.querySelectorAll("[data-dzbuild]")[i];
+  const viewer = element.dzbuildViewer;
+  viewer.viewport.zoomTo(viewer.viewport.getMaxZoom(), null, true);
+  const item = viewer.world.getItemAt(0);
+  await new Promise(done => {
+    const check = () => (item.getFullyLoaded() ? setTimeout(done, 50) : setTimeout(check, 50));
+    setTimeout(check, 50);
+  });
+  const level = item.source.maxLevel;
+  return new URL(item.source.getTileUrl(level, 0, 0), document.baseURI).href.replace(/[^/]*$/, "");
+}"""
+_ALL_LOADED = """() => {
+  const all = [...document.querySelectorAll("[data-dzbuild]")];
+  return all.length > 0 && all.every(e => e.dataset.state === "loaded" || e.dataset.state === "failed");
+}"""
+
+_MARK_OLD = """() => {
+  window.__dzbuildMark = true;
+  document.querySelectorAll("[data-dzbuild]").forEach(e => { e.__dzbuildOld = true; });
+}"""
+_NEW_PAGE = """() => {
+  const all = [...document.querySelectorAll("[data-dzbuild]")];
+  return all.length > 0 && all.every(e => !e.__dzbuildOld);
+}"""
+
+
+@dataclass
+class PageReport:
+    url: str = ""
+    viewers: int = 0
+    states: list[str] = field(default_factory=list)  # data-state of each viewer: "loaded" when it worked
+    labels: list[str] = field(default_factory=list)  # aria-label of each viewer
+    deepest: list[str] = field(default_factory=list)  # per viewer, one tile URL fetched at its max level
+    requested: list[str] = field(default_factory=list)
+    failed: list[tuple[str, int]] = field(default_factory=list)  # (URL, status) of every response >= 400
+    errors: list[str] = field(default_factory=list)  # page errors and console errors
+    osd_loads: int = 0  # how many times openseadragon.min.js was fetched
+
+
+class PageCheck:
+    """Serve ``root`` on 127.0.0.1 and open its pages in one headless Chromium."""
+
+    def __init__(self, root: Path, javascript: bool = True, port: int = 0) -> None:
+        self.root = Path(root)
+        self.port = port  # 0: any free port; a fixed one for sites that know their URL (Material's site_url)
+        self.javascript = javascript
+        self._server = self._browser = self._playwright = None
+        self.page = None
+        self.report = PageReport()
+
+    def __enter__(self) -> "PageCheck":
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            raise ViewerUnavailable("Playwright is not installed (pip install playwright)") from None
+        handler = functools.partial(_QuietHandler, directory=str(self.root))
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._playwright = sync_playwright().start()
+        try:
+            self._browser = self._playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
+        except Exception as exc:
+            self.__exit__(None, None, None)
+            raise ViewerUnavailable(f"cannot start Chromium: {str(exc).splitlines()[0]}") from None
+        self.page = self._browser.new_page(java_script_enabled=self.javascript)
+        self.page.on("response", self._record)
+        self.page.on("pageerror", lambda e: self.report.errors.append(str(e)))
+        self.page.on("console", self._console)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        for closer in (self._browser, self._playwright):
+            if closer is not None:
+                (closer.close if closer is self._browser else closer.stop)()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @staticmethod
+    def free_port() -> int:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return probe.getsockname()[1]
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def visit(self, path: str, zoom: bool = True, timeout_ms: int = 30000) -> PageReport:
+        """Load ``path`` (below the root); with ``zoom``, wait for its viewers and zoom each to the deepest level."""
+        self.report = PageReport()
+        self.page.goto(f"{self.base_url}/{path.lstrip('/')}")
+        return self._inspect(zoom, timeout_ms)
+
+    def follow(self, selector: str, zoom: bool = True, timeout_ms: int = 30000) -> PageReport:
+        """Click the link at ``selector`` and inspect the page it leads to; ``same_document`` tells a
+        navigation that kept the document (Material's instant navigation) from a full load."""
+        self.report = PageReport()
+        self.page.evaluate(_MARK_OLD)
+        self.page.click(selector)
+        self.page.wait_for_function(_NEW_PAGE, timeout=timeout_ms)
+        return self._inspect(zoom, timeout_ms)
+
+    @property
+    def same_document(self) -> bool:
+        return bool(self.page.evaluate("window.__dzbuildMark === true"))
+
+    def _inspect(self, zoom: bool, timeout_ms: int) -> PageReport:
+        report, page = self.report, self.page
+        report.url = page.url
+        viewers = page.locator("[data-dzbuild]")
+        report.viewers = viewers.count()
+        if zoom and report.viewers:
+            page.wait_for_function(_ALL_LOADED, timeout=timeout_ms)
+            for i in range(report.viewers):
+                level_url = page.evaluate(_ZOOM, i)  # the folder of this viewer's full-resolution tiles
+                report.deepest.append(next((u for u in report.requested if u.startswith(level_url)), ""))
+        report.states = [viewers.nth(i).get_attribute("data-state") for i in range(report.viewers)]
+        report.labels = [viewers.nth(i).get_attribute("aria-label") for i in range(report.viewers)]
+        return report
+
+    def _console(self, message) -> None:
+        where = (message.location or {}).get("url", "")
+        if message.type != "error" or where.endswith("/favicon.ico"):  # the browser's own guess, not the page's
+            return
+        self.report.errors.append(f"{message.text} ({where})" if where else message.text)
+
+    def _record(self, response) -> None:
+        self.report.requested.append(response.url)
+        if response.url.endswith("openseadragon.min.js"):
+            self.report.osd_loads += 1
+        if response.status >= 400:
+            self.report.failed.append((response.url, response.status))
