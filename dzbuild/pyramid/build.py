@@ -136,10 +136,15 @@ def build_pyramid(
             if sealed:  # the next run need not list the folders this one just scanned
                 cache = cache or state.source_cache()
                 cache["seals"].update(sealed)
-        if report.versions or report.backfilled:  # 6. documents listing every version (a IIIF manifest)
+        # 6. documents listing every version (a IIIF manifest): after new versions, and on a rerun of an
+        # image with more formats than DZI, which repairs one a crash kept from being rewritten.
+        if report.versions or report.backfilled or (record and len(record["formats"]) > 1):
+            from ..plugins import registry
             from .manifests import write_manifests
 
-            write_manifests(dest, spec, target().formats, options.base_url, image_dir.resolve().name)
+            formats = [registry().get("format", name) for name in options.formats]
+            base_url = options.base_url or (record or {}).get("base_url")
+            write_manifests(dest, spec, formats, base_url, image_dir.resolve().name)
         if cache is not None:  # only after success: a failed build leaves dest/ exactly as it was
             state.save_source_cache(cache)
     report.seconds = time.perf_counter() - started

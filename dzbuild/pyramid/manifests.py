@@ -23,11 +23,11 @@ def write_manifests(dest: Path, spec: PyramidSpec, formats, base_url: str | None
     for fmt in formats:
         name, make = getattr(fmt, "manifest", None), getattr(fmt, "manifest_document", None)
         folder = dest / fmt.name
-        if not name or make is None or not folder.is_dir():
+        if not name or make is None or not folder.is_dir() or not base_url:  # a manifest names absolute URLs
             continue
-        url = f"{base_url.rstrip('/')}/{fmt.name}" if base_url else None
+        url = f"{base_url.rstrip('/')}/{fmt.name}"
         numbers = sorted(n for n in map(version_number, os.listdir(folder)) if n is not None)
-        versions = [VersionContext(n, f"{url}/v{n}" if url else None) for n in numbers]
+        versions = [VersionContext(n, f"{url}/v{n}") for n in numbers]
         data = make(spec, spec.grid, versions, url, label) if versions else None
         if data is not None and write_if_changed(folder / name, data):
             written.append(f"{fmt.name}/{name}")

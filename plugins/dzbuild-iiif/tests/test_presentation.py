@@ -119,3 +119,17 @@ def test_a_sites_manifests_and_collection_resolve_inside_its_output(tmp_path):
         manifest = json.loads(resolve(item["id"]).read_text())
         assert problems(manifest, resolve) == []
         assert item["label"] == manifest["label"]
+
+
+def test_a_rerun_repairs_a_manifest_a_crash_left_behind(make_image):
+    image_dir = make_image(600, 400)
+    add_version(image_dir, 1, seed=3)
+    build(image_dir)
+    path = image_dir / "dest/iiif/manifest.json"
+    complete = path.read_bytes()
+    path.unlink()  # as if the build had died between committing v1 and rewriting the manifest
+    build(image_dir, base_url=None)  # a rerun that names no base URL uses the one the versions were built with
+    assert path.read_bytes() == complete
+    stamp = path.stat().st_mtime_ns
+    build(image_dir)
+    assert path.stat().st_mtime_ns == stamp
