@@ -119,6 +119,10 @@ def test_a_sites_manifests_and_collection_resolve_inside_its_output(tmp_path):
         manifest = json.loads(resolve(item["id"]).read_text())
         assert problems(manifest, resolve) == []
         assert item["label"] == manifest["label"]
+    add_version(site / "g/one", 1, seed=9)  # the output's manifest follows the new version
+    build_site(site, progress="quiet", jobs=1)
+    manifest = json.loads((out / "g/one/iiif/manifest.json").read_text())
+    assert [c["label"]["none"][0] for c in manifest["items"]] == ["v1", "v0"] and problems(manifest, resolve) == []
 
 
 def test_a_rerun_repairs_a_manifest_a_crash_left_behind(make_image):
