@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-
-import pytest
 from urllib.parse import unquote
 
+import pytest
 from sites import make_site, write_files
 from test_site_build import add_v1, build
 
@@ -67,8 +66,9 @@ def test_without_the_key_no_data_file_is_written(tmp_path):
 
 def test_iiif_manifests_of_images_and_collections_are_listed_linked_and_not_immutable(tmp_path):
     pytest.importorskip("dzbuild_iiif")
-    from dzbuild.testing import plugin_registered
     import dzbuild_iiif
+
+    from dzbuild.testing import plugin_registered
 
     config = 'data_file = "data/dzbuild.json"\nbase_url = "https://example.org/zoom/"\nformats = ["dzi", "iiif"]\n'
     site = make_site(tmp_path, config=config, images=("g/a", "g/b"))

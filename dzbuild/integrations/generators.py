@@ -77,8 +77,10 @@ redirects_file = "_site/_redirects"
 """
     + _COMMON.format(output="_site/zoom/", data="_data/dzbuild.json", embed="deepzoom shortcode"),
     (
-        'add to your Eleventy config:  eleventyConfig.addPlugin(require("./dzbuild.eleventy.cjs"))'
-        '  (ESM: import dzbuild from "./dzbuild.eleventy.cjs"; eleventyConfig.addPlugin(dzbuild))',
+        (
+            'add to your Eleventy config:  eleventyConfig.addPlugin(require("./dzbuild.eleventy.cjs"))'
+            '  (ESM: import dzbuild from "./dzbuild.eleventy.cjs"; eleventyConfig.addPlugin(dzbuild))'
+        ),
         "put image folders in zoom/ (pyramid.json, v0/...)",
         "dzbuild build && npx @11ty/eleventy",
     ),

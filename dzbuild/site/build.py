@@ -30,8 +30,8 @@ from .config import SiteConfig, load_config
 from .datafile import site_data, write_data_file
 from .headers import render_headers, site_rules
 from .hooks import site_built, template_dirs, template_vars
-from .manifests import manifest_of, write_collection_manifests
 from .hostlimits import check_limits, measure
+from .manifests import manifest_of, write_collection_manifests
 from .mirror import add_version, mirror_tree, remove_stale
 from .pages import CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
@@ -113,7 +113,8 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
         owned |= _write_pages(config, viewer, images, groups, report)  # 6. viewer pages and theme assets
         _write_control_files(config, viewer, images, groups, report)  # 7. _headers and _redirects
         if config.data_file is not None:  # ... and the data file a site generator reads
-            report.files_written += write_data_file(config.data_file, site_data(config, viewer, images, groups, formats))
+            data = site_data(config, viewer, images, groups, formats)
+            report.files_written += write_data_file(config.data_file, data)
         if config.host == "github-pages":  # its Jekyll step would otherwise drop _dzbuild/ (a leading "_")
             report.files_written += write_if_changed(config.output / ".nojekyll", b"")
             owned.add(".nojekyll")
@@ -260,8 +261,6 @@ def _manifests(config, images, groups, owned: set[str], report: SiteReport) -> d
     owned |= written
     report.files_written += count
     return formats
-
-
 
 
 def _read_text(path: Path) -> str:

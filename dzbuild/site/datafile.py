@@ -16,7 +16,6 @@ from ..io.files import write_if_changed
 from .pages import ImageInfo, url_path
 
 
-
 def site_data(config, viewer, images: list[ImageInfo], groups, formats: dict) -> dict:
     """The whole document; ``formats`` maps each of the site's format names to its format object."""
     base = config.base_url.rstrip("/") + "/"

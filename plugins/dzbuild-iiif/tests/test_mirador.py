@@ -50,13 +50,42 @@ def served(tmp_path):
     server.server_close()
 
 
+def open_in_mirador(page_url: str, label: str) -> tuple[list, list, list]:
+    """Load the page; return failed responses, errors and the tile URLs once the canvas ``label`` shows."""
+    from playwright.sync_api import sync_playwright
+
+    failed, errors, tiles = [], [], []
+
+    def response(r) -> None:
+        if r.status >= 400:
+            failed.append((r.url, r.status))
+        if r.url.endswith("/default.jpg"):
+            tiles.append(r.url)
+
+    def console(message) -> None:
+        if message.type == "error" and not message.text.startswith(MIRADOR_OWN_ERRORS):
+            errors.append(message.text)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("response", response)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", console)
+        with page.expect_response(lambda r: r.url.endswith("/default.jpg"), timeout=30000):
+            page.goto(page_url)  # returns once Mirador's OpenSeadragon asked for a tile
+        page.wait_for_load_state("networkidle")
+        page.wait_for_function(f"document.body.innerText.includes({json.dumps(label)})", timeout=30000)
+        browser.close()
+    return failed, errors, tiles
+
+
 def test_mirador_opens_the_manifest_and_every_tile_it_asks_for_is_there(served):
     pytest.importorskip("playwright")
     if not MIRADOR.is_file():
         missing("Mirador is not installed: run `npm ci` (package.json pins mirador)")
     if find_chromium() is None:
         missing("no Chromium (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
 
     site, url = served
     image = make_image_folder(site / "harbour", 1500, 1000, 256, seed=11)
@@ -70,19 +99,6 @@ def test_mirador_opens_the_manifest_and_every_tile_it_asks_for_is_there(served):
     for index, label in enumerate(["v1", "v0"]):  # newest first
         html = PAGE.replace("MANIFEST", json.dumps(manifest["id"])).replace("INDEX", str(index))
         (output / "_mirador.html").write_text(html)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            failed, errors, tiles = [], [], []
-            page.on("response", lambda r: (r.status >= 400 and failed.append((r.url, r.status)),
-                                           "/default.jpg" in r.url and tiles.append(r.url)))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: m.type == "error" and not m.text.startswith(MIRADOR_OWN_ERRORS)
-                    and errors.append(m.text))
-            with page.expect_response(lambda r: r.url.endswith("/default.jpg"), timeout=30000):
-                page.goto(f"{url}/_mirador.html")  # returns once Mirador's OpenSeadragon asked for a tile
-            page.wait_for_load_state("networkidle")
-            page.wait_for_function(f"document.body.innerText.includes({json.dumps(label)})", timeout=30000)
-            browser.close()
+        failed, errors, tiles = open_in_mirador(f"{url}/_mirador.html", label)
         assert failed == [] and errors == [], (failed, errors)
         assert tiles and all(f"/harbour/iiif/{label}/" in tile for tile in tiles), tiles
