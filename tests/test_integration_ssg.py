@@ -61,10 +61,11 @@ def hugo_project(root: Path) -> tuple[list[str], str, str]:
 
 
 def jekyll_project(root: Path) -> tuple[list[str], str, str]:
+    """In Jekyll's default theme, minima (Debian's jekyll-theme-minima)."""
     write(root, {
-        "_config.yml": "title: t\nkeep_files: [zoom, _headers, _redirects]\nexclude: [dzbuild.toml]\n",
-        "_layouts/default.html": LAYOUT.format("{{ content }}"),
-        "harbour.md": '---\nlayout: default\n---\nBefore.\n\n{% include deepzoom.html image="harbour" %}\n\nAfter.\n',
+        "_config.yml": "title: t\ntheme: minima\nkeep_files: [zoom, _headers, _redirects]\nexclude: [dzbuild.toml]\n",
+        "harbour.md": '---\nlayout: page\ntitle: Harbour\n---\nBefore.\n\n'
+                      '{% include deepzoom.html image="harbour" %}\n\nAfter.\n',
     })
     return ["jekyll", "build", "--quiet"], "_zoom", "_site/harbour.html"
 
@@ -201,8 +202,8 @@ def test_eleventy_liquid_and_nunjucks_render_the_same_figure(tmp_path):
 VERSIONED = {  # an older version with a caption, then an unknown name
     "hugo": ("content/old.md", '---\ntitle: Old\n---\n{{< deepzoom image="harbour" version=0 caption="At <dusk>" >}}\n',
              "public/old/index.html", '---\ntitle: Bad\n---\n{{< deepzoom "nope" >}}\n'),
-    "jekyll": ("old.md", '---\nlayout: default\n---\n{% include deepzoom.html image="harbour" version=0 caption="At <dusk>" %}\n',
-               "_site/old.html", '---\nlayout: default\n---\n{% include deepzoom.html image="nope" %}\n'),
+    "jekyll": ("old.md", '---\nlayout: page\n---\n{% include deepzoom.html image="harbour" version=0 caption="At <dusk>" %}\n',
+               "_site/old.html", '---\nlayout: page\n---\n{% include deepzoom.html image="nope" %}\n'),
     "eleventy": ("old.njk", '---\nlayout: base.njk\n---\n{% deepzoom "harbour", version=0, caption="At <dusk>" %}\n',
                  "_site/old/index.html", '---\nlayout: base.njk\n---\n{% deepzoom "nope" %}\n'),
 }
