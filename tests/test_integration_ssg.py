@@ -231,3 +231,23 @@ def test_an_older_version_a_caption_and_an_unknown_name(name, tmp_path):
     loud = [arg for arg in generate if arg != "--quiet"]  # Hugo's --quiet hides the error's text too
     failed = subprocess.run(loud, cwd=project, capture_output=True, text=True, timeout=300, check=False)
     assert failed.returncode != 0 and "nope" in failed.stdout + failed.stderr
+
+
+def test_eleventy_runs_dzbuild_itself_with_build_true(tmp_path):
+    require("eleventy")
+    project = tmp_path / "eleventy"
+    project.mkdir()
+    generate, source, page = eleventy_project(project)
+    command = json.dumps([sys.executable, "-m", "dzbuild", "build", "--progress", "quiet"])
+    write(project, {"eleventy.config.js": 'module.exports = (config) => {\n'
+                    f'  config.addPlugin(require("./dzbuild.eleventy.cjs"), {{ build: {command} }});\n}};\n'})
+    dzbuild("init", "eleventy", cwd=project)
+    make_image_folder(project / source / "harbour", WIDTH, HEIGHT, TILE, seed=5)
+    run(generate, project)  # one command: the plugin builds the pyramids and the data file first
+    data = json.loads((project / "_data" / "dzbuild.json").read_text())
+    assert parse((project / page).read_text(encoding="utf-8")).found == [expected_figure(data)]
+    assert (project / "_site/zoom/harbour/dzi/v0/dzi.xml").is_file()
+    write(project, {"harbour.njk": '---\nlayout: base.njk\n---\n{% deepzoom "harbour" %}\n'})
+    (project / source / "harbour" / "pyramid.json").write_text("{broken")
+    failed = subprocess.run(generate, cwd=project, capture_output=True, text=True, timeout=300, check=False)
+    assert failed.returncode != 0 and "pyramid.json" in failed.stdout + failed.stderr  # dzbuild's error shows

@@ -7,12 +7,14 @@
  *   {% deepzoom "harbour" %}   {% deepzoom "harbour", "A caption" %}   (Nunjucks keyword arguments too:
  *   {% deepzoom "harbour", caption="...", alt="...", version=1 %})
  *
- * Everything comes from _data/dzbuild.json, which `dzbuild build` writes: run it before Eleventy.
+ * Everything comes from _data/dzbuild.json, which `dzbuild build` writes: run it before Eleventy, or
+ * let the plugin run it before every build with addPlugin(dzbuild, { build: true }) (or build: [command...]).
  * The markup is dzbuild's embed (templates/_embed.html); dzbuild-embed.js starts the viewers and loads
  * OpenSeadragon once per page.
  */
 "use strict";
 
+const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const path = require("node:path");
 
@@ -52,6 +54,21 @@ module.exports = function dzbuildPlugin(eleventyConfig, pluginOptions = {}) {
   let data = null;
   const pagesWithScripts = new Set(); // dzbuild-embed.js is included once per page
   eleventyConfig.on("eleventy.before", () => { data = null; pagesWithScripts.clear(); });
+  if (pluginOptions.build) {
+    // { build: true }: every Eleventy build (and every rebuild of --serve) runs `dzbuild build` first,
+    // which does no tile work when nothing changed; a new v{n}/ under the watched source rebuilds.
+    const command = pluginOptions.build === true ? ["dzbuild", "build", "--progress", "quiet"] : pluginOptions.build;
+    eleventyConfig.addWatchTarget(pluginOptions.source || "zoom/");
+    // What that build writes must not start another one: its cache, and the data file it rewrites.
+    eleventyConfig.watchIgnores.add(".dzbuild/**");
+    eleventyConfig.watchIgnores.add(path.relative(process.cwd(), dataFile));
+    eleventyConfig.on("eleventy.before", () => {
+      const done = spawnSync(command[0], command.slice(1), { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
+      if (done.error || done.status !== 0) {
+        throw new Error(`${command.join(" ")} failed: ${(done.stderr || String(done.error)).trim()}`);
+      }
+    });
+  }
 
   eleventyConfig.addShortcode("deepzoom", function (name, ...args) {
     if (data === null) {
