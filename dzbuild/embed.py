@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .site.assets import ASSETS_DIR, ViewerAssets
+from .site.hooks import template_dirs
 from .site.pages import BUILTIN_TEMPLATES, ImageInfo, environment
 
 EMBED_TEMPLATE = "_embed.html"
@@ -30,13 +31,14 @@ def render_embed(
     version: int | None = None,
     caption: str | None = None,
     options: dict | None = None,
-    template_dirs: tuple[Path, ...] = (),
+    templates: Path | None = None,
 ) -> str:
     """The viewer markup for ``image``, whose folder is at ``url_prefix`` (ending in "/") from the page.
 
     ``root`` is the URL of the output root from the page (where ``_dzbuild/`` lives); ``version``
     picks a published version (default: the latest, by its versioned URL); ``height`` is a CSS
-    length (default: the image's aspect ratio sets the height).
+    length (default: the image's aspect ratio sets the height). ``_embed.html`` is looked up in
+    ``templates`` (the site's own folder), then in every plugin's template folders, then dzbuild's.
     """
     number = image.latest if version is None else version
     if number not in image.available:
@@ -50,7 +52,7 @@ def render_embed(
         "integrity": viewer.integrity,
         "options": options or {},
     }
-    template = _environment(tuple(template_dirs) + (BUILTIN_TEMPLATES,)).get_template(EMBED_TEMPLATE)
+    template = _environment(tuple(template_dirs(templates))).get_template(EMBED_TEMPLATE)
     return template.render(
         image=image,
         alt=alt or image.title,
