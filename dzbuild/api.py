@@ -72,6 +72,13 @@ class OutputFormat(Protocol):
     is the descriptor's path relative to a version folder, the file a viewer opens. An optional
     ``check(spec, base_url)`` raises ``ConfigError`` for a build the format cannot serve; it runs
     before anything is built or discarded.
+
+    Optional too, a document beside the version folders listing every published version (the
+    IIIF plugin's Presentation manifest): ``manifest`` (its file name) and ``manifest_document(spec,
+    grid, versions, url, label)`` returning its bytes, where ``versions`` are ``VersionContext``s
+    oldest first and ``url`` is the format folder's public URL; dzbuild rewrites it when versions
+    are published, backfilled or vacuumed. For a site's collections, ``collection`` (a file name)
+    and ``collection_document(url, label, members)``, ``members`` being (manifest URL, label) pairs.
     """
 
     name: str
