@@ -63,7 +63,8 @@ def hugo_project(root: Path) -> tuple[list[str], str, str]:
 def jekyll_project(root: Path) -> tuple[list[str], str, str]:
     """In Jekyll's default theme, minima (Debian's jekyll-theme-minima)."""
     write(root, {
-        "_config.yml": "title: t\ntheme: minima\nkeep_files: [zoom, _headers, _redirects]\nexclude: [dzbuild.toml]\n",
+        "_config.yml": "title: t\ntheme: minima\nkeep_files: [zoom, _headers, _redirects]\nexclude: [dzbuild.toml, .dzbuild]\n"
+                       f"dzbuild_command: {json.dumps([sys.executable, '-m', 'dzbuild', 'build', '--progress', 'quiet'])}\n",
         "harbour.md": '---\nlayout: page\ntitle: Harbour\n---\nBefore.\n\n'
                       '{% include deepzoom.html image="harbour" %}\n\nAfter.\n',
     })
@@ -248,6 +249,22 @@ def test_eleventy_runs_dzbuild_itself_with_build_true(tmp_path):
     assert parse((project / page).read_text(encoding="utf-8")).found == [expected_figure(data)]
     assert (project / "_site/zoom/harbour/dzi/v0/dzi.xml").is_file()
     write(project, {"harbour.njk": '---\nlayout: base.njk\n---\n{% deepzoom "harbour" %}\n'})
+    (project / source / "harbour" / "pyramid.json").write_text("{broken")
+    failed = subprocess.run(generate, cwd=project, capture_output=True, text=True, timeout=300, check=False)
+    assert failed.returncode != 0 and "pyramid.json" in failed.stdout + failed.stderr  # dzbuild's error shows
+
+
+def test_jekyll_runs_dzbuild_itself_through_its_plugin(tmp_path):
+    require("jekyll")
+    project = tmp_path / "jekyll"
+    project.mkdir()
+    generate, source, page = jekyll_project(project)
+    dzbuild("init", "jekyll", cwd=project)
+    make_image_folder(project / source / "harbour", WIDTH, HEIGHT, TILE, seed=5)
+    run(generate, project)  # one command: _plugins/dzbuild.rb builds the pyramids and the data file first
+    data = json.loads((project / "_data" / "dzbuild.json").read_text())
+    assert parse((project / page).read_text(encoding="utf-8")).found == [expected_figure(data)]
+    assert (project / "_site/zoom/harbour/dzi/v0/dzi.xml").is_file()
     (project / source / "harbour" / "pyramid.json").write_text("{broken")
     failed = subprocess.run(generate, cwd=project, capture_output=True, text=True, timeout=300, check=False)
     assert failed.returncode != 0 and "pyramid.json" in failed.stdout + failed.stderr  # dzbuild's error shows

@@ -46,11 +46,12 @@ redirects_file = "static/_redirects"
 
 JEKYLL = Generator(
     "jekyll",
-    {"_includes/deepzoom.html": "jekyll/deepzoom.html"},
+    {"_includes/deepzoom.html": "jekyll/deepzoom.html", "_plugins/dzbuild.rb": "jekyll/dzbuild.rb"},
     """\
 # dzbuild for Jekyll: image folders in _zoom/ (Jekyll skips folders starting with "_") become
-# pyramids in _site/zoom/. Run `dzbuild build && jekyll build`, with `keep_files: [zoom, _headers,
-# _redirects]` in _config.yml so Jekyll keeps them; embed with {% include deepzoom.html image="NAME" %}.
+# pyramids in _site/zoom/. `jekyll build` runs `dzbuild build` first (_plugins/dzbuild.rb), with
+# `keep_files: [zoom, _headers, _redirects]` in _config.yml so Jekyll keeps what it writes;
+# embed with {% include deepzoom.html image="NAME" %}.
 source = "_zoom"                     # one folder per image: pyramid.json, v0/, v1/...
 output = "_site/zoom"
 headers_file = "_site/_headers"
@@ -58,9 +59,9 @@ redirects_file = "_site/_redirects"
 """
     + _COMMON.format(output="_site/zoom/", data="_data/dzbuild.json", embed="deepzoom.html include"),
     (
-        "add to _config.yml:  keep_files: [zoom, _headers, _redirects]  and  exclude: [dzbuild.toml]",
+        "add to _config.yml:  keep_files: [zoom, _headers, _redirects]  and  exclude: [dzbuild.toml, .dzbuild]",
         "put image folders in _zoom/ (pyramid.json, v0/...)",
-        "dzbuild build && jekyll build",
+        "jekyll build  (or jekyll serve; _plugins/dzbuild.rb runs dzbuild build first)",
     ),
 )
 
