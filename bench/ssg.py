@@ -35,7 +35,9 @@ PROJECTS = {  # source folder, files, the generator's command
         "content/page.md": '---\ntitle: P\n---\n{{< deepzoom "harbour" >}}\n\n{{< deepzoom "gallery/dunes" >}}\n',
     }, ["hugo", "--quiet"]),
     "jekyll": ("_zoom", {
-        "_config.yml": "title: t\nkeep_files: [zoom, _headers, _redirects]\nexclude: [dzbuild.toml]\n",
+        # Its plugin would run dzbuild inside `jekyll build`: "true" keeps the two measured apart.
+        "_config.yml": "title: t\nkeep_files: [zoom, _headers, _redirects]\nexclude: [dzbuild.toml, .dzbuild]\n"
+                       "dzbuild_command: [\"true\"]\n",
         "_layouts/default.html": LAYOUT.format("{{ content }}"),
         "page.md": '---\nlayout: default\n---\n{% include deepzoom.html image="harbour" %}\n\n'
                    '{% include deepzoom.html image="gallery/dunes" %}\n',
