@@ -33,9 +33,10 @@ def test_lists_every_image_and_collection_with_urls_that_exist(tmp_path):
     assert a["descriptors"] == {"dzi": {"0": "/zoom/a/dzi/v0/dzi.xml", "1": "/zoom/a/dzi/v1/dzi.xml"}}
     assert a["thumbnail"] == {"url": "/zoom/a/dzi/v1/dzi_files/7/0_0.jpg", "width": 75, "height": 50}  # 128 px tiles
     assert data["images"]["g/b c"]["url"] == "/zoom/g/b%20c/"
-    old = a["embed"]["0"]  # what the shortcodes put in the shared embed's data-dzbuild, per version
-    assert old["config"]["tileSources"] == "/zoom/a/dzi/v0/dzi.xml" and old["thumbnail"]["url"].startswith("/zoom/a/dzi/v0/")
-    assert sorted(old["config"]) == ["integrity", "options", "prefixUrl", "script", "tileSources"]
+    old = a["embed"]["0"]  # the shared embed rendered per version, with marks for the page's alt and caption
+    assert '"tileSources": "/zoom/a/dzi/v0/dzi.xml"' in old["html"] and 'src="/zoom/a/dzi/v0/dzi_files/7/' in old["html"]
+    assert old["html"].count(data["marks"]["alt"]) == 2 and data["marks"]["caption"] in old["html"]
+    assert data["marks"]["caption"] not in old["html_plain"] and "<figcaption>" not in old["html_plain"]
     for image in data["images"].values():
         for url in [image["descriptor"], image["thumbnail"]["url"], *image["descriptors"]["dzi"].values()]:
             assert served(site, url).is_file(), url
@@ -87,3 +88,12 @@ def test_iiif_manifests_of_images_and_collections_are_listed_linked_and_not_immu
         headers = (site / "_site/_headers").read_text()
         assert "/zoom/g/a/iiif/v*" in headers and "/zoom/g/a/iiif/*" not in headers
         assert build(site).files_written == 0
+
+
+def test_a_sites_own_embed_template_reaches_the_shortcodes(tmp_path):
+    custom = '<div class="mine" data-dzbuild=\'{{ config|tojson }}\' aria-label="{{ alt }}"></div>\n'
+    site = make_site(tmp_path, config=CONFIG + 'templates = "theme"\n', files={"theme/_embed.html": custom})
+    build(site)
+    data = json.loads((site / "data" / "dzbuild.json").read_text())
+    html = data["images"]["a"]["embed"]["0"]["html_plain"]
+    assert html.startswith('<div class="mine" data-dzbuild=') and data["marks"]["alt"] in html

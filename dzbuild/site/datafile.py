@@ -11,9 +11,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..embed import EMBED_SCRIPT
+from ..embed import EMBED_SCRIPT, render_embed
 from ..io.files import write_if_changed
 from .pages import ImageInfo, url_path
+
+# Stand-ins for a page's alt text and caption in the rendered embed: letters only, so that
+# escaping leaves them as they are, and unlikely in any real markup.
+ALT_MARK = "dzbuild-alt-9d2f7c"
+CAPTION_MARK = "dzbuild-caption-9d2f7c"
 
 
 def site_data(config, viewer, images: list[ImageInfo], groups, formats: dict) -> dict:
@@ -24,36 +29,34 @@ def site_data(config, viewer, images: list[ImageInfo], groups, formats: dict) ->
         "openseadragon_images": viewer.images if viewer.external else base + viewer.images,
         "openseadragon_integrity": viewer.integrity,
         "embed": base + EMBED_SCRIPT,
-        "options": config.viewer.options,
     }
     return {
         "base_url": base,
         "assets": assets,
-        "images": {image.rel: image_entry(base, image, formats, config.output, assets) for image in images},
+        "marks": {"alt": ALT_MARK, "caption": CAPTION_MARK},
+        "images": {image.rel: image_entry(config, viewer, image, formats) for image in images},
         "collections": {group.name: collection_entry(base, group, formats, config.output) for group in groups},
     }
 
 
-def embed_entry(url: str, image: ImageInfo, version: int, assets: dict) -> dict:
-    """What ``templates/_embed.html`` needs for one version: the viewer's configuration and the thumbnail.
+def embed_entry(config, url: str, image: ImageInfo, version: int, viewer) -> dict:
+    """dzbuild's embed (``templates/_embed.html``, the site's override first) for one version.
 
-    The same keys as ``dzbuild.embed.render_embed`` puts in ``data-dzbuild``, sorted, so every
-    shortcode writes the one embed markup.
+    Rendered here, with marks where the page's alt text and caption go, so that every shortcode
+    writes exactly the partial's markup: it picks ``html`` (with a caption) or ``html_plain`` and
+    replaces the marks with its escaped values.
     """
-    thumb, width, height = image.thumbnail()
-    config = {
-        "integrity": assets["openseadragon_integrity"],
-        "options": assets["options"],
-        "prefixUrl": assets["openseadragon_images"],
-        "script": assets["openseadragon"],
-        "tileSources": url + image.descriptor(version),
+    common = {"viewer": viewer, "root": config.base_url.rstrip("/") + "/", "version": version}
+    common.update(options=config.viewer.options, templates=config.templates)
+    return {
+        "html": render_embed(image, url, ALT_MARK, caption=CAPTION_MARK, **common),
+        "html_plain": render_embed(image, url, ALT_MARK, **common),
     }
-    thumb = thumb.replace(f"/v{image.latest}/", f"/v{version}/", 1)
-    return {"config": config, "thumbnail": {"url": url + thumb, "width": width, "height": height}}
 
 
-def image_entry(base: str, image: ImageInfo, formats: dict, output: Path, assets: dict) -> dict:
+def image_entry(config, viewer, image: ImageInfo, formats: dict) -> dict:
     """One image: sizes, versions, the descriptor URL of each published version per format, a thumbnail."""
+    base, output = config.base_url.rstrip("/") + "/", config.output
     url = base + url_path(image.rel) + "/"
     thumb, thumb_width, thumb_height = image.thumbnail()
     descriptors = {}
@@ -76,7 +79,7 @@ def image_entry(base: str, image: ImageInfo, formats: dict, output: Path, assets
         "descriptor": url + image.descriptor(),
         "descriptors": descriptors,
         "thumbnail": {"url": url + thumb, "width": thumb_width, "height": thumb_height},
-        "embed": {str(n): embed_entry(url, image, n, assets) for n in image.available},
+        "embed": {str(n): embed_entry(config, url, image, n, viewer) for n in image.available},
     }
     if image.manifest_url:
         entry["manifest"] = image.manifest_url  # a IIIF Presentation manifest of every version

@@ -51,6 +51,7 @@ class PageReport:
     viewers: int = 0
     states: list[str] = field(default_factory=list)  # data-state of each viewer: "loaded" when it worked
     labels: list[str] = field(default_factory=list)  # aria-label of each viewer
+    sizes: list[tuple[float, float]] = field(default_factory=list)  # CSS width and height of each viewer
     deepest: list[str] = field(default_factory=list)  # per viewer, one tile URL fetched at its max level
     requested: list[str] = field(default_factory=list)
     failed: list[tuple[str, int]] = field(default_factory=list)  # (URL, status) of every response >= 400
@@ -139,6 +140,8 @@ class PageCheck:
                 report.deepest.append(next((u for u in report.requested if u.startswith(level_url)), ""))
         report.states = [viewers.nth(i).get_attribute("data-state") for i in range(report.viewers)]
         report.labels = [viewers.nth(i).get_attribute("aria-label") for i in range(report.viewers)]
+        boxes = [viewers.nth(i).bounding_box() for i in range(report.viewers)]
+        report.sizes = [(box["width"], box["height"]) if box else (0.0, 0.0) for box in boxes]
         return report
 
     def _console(self, message) -> None:

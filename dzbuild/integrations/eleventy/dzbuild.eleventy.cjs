@@ -27,22 +27,14 @@ function options(args) {
   return { caption: first, alt: second };
 }
 
-// dzbuild's embed (dzbuild/templates/_embed.html), written again in JavaScript.
-function figure(name, image, opts) {
+// dzbuild's embed (templates/_embed.html) as `dzbuild build` rendered it into the data file,
+// with this page's alt text and caption put in place of the marks.
+function figure(name, image, opts, marks) {
   const version = String(opts.version === undefined ? image.latest : opts.version);
   const embed = image.embed[version];
   if (!embed) { throw new Error(`deepzoom "${name}": no published version ${version}`); }
-  const alt = escape(opts.alt || image.title);
-  const size = opts.height
-    ? `height:${opts.height}` : `aspect-ratio:${image.width} / ${image.height};max-height:85vh`;
-  const { url, width, height } = embed.thumbnail;
-  const caption = opts.caption ? `\n<figcaption>${escape(opts.caption)}</figcaption>` : "";
-  return `<figure class="dzbuild-embed" style="margin:1em 0">\n` +
-    `<div class="dzbuild-viewer" data-dzbuild='${escape(JSON.stringify(embed.config))}' data-state="thumbnail"` +
-    ` role="region" aria-label="${alt}" style="position:relative;width:100%;${escape(size)};background:#111">\n` +
-    `<img src="${escape(url)}" alt="${alt}" width="${width}" height="${height}" loading="lazy"` +
-    ` style="position:absolute;inset:0;width:100%;height:100%;object-fit:contain">\n` +
-    `</div>${caption}\n</figure>`;
+  const html = opts.caption ? embed.html.split(marks.caption).join(escape(opts.caption)) : embed.html_plain;
+  return html.split(marks.alt).join(escape(opts.alt || image.title));
 }
 
 module.exports = function dzbuildPlugin(eleventyConfig, pluginOptions = {}) {
@@ -83,6 +75,7 @@ module.exports = function dzbuildPlugin(eleventyConfig, pluginOptions = {}) {
     const page = (this.page && (this.page.outputPath || this.page.url)) || "";
     const first = !pagesWithScripts.has(page);
     pagesWithScripts.add(page);
-    return figure(name, image, options(args)) + (first ? `\n<script src="${escape(data.assets.embed)}"></script>` : "");
+    const script = first ? `\n<script src="${escape(data.assets.embed)}"></script>` : "";
+    return figure(name, image, options(args), data.marks) + script;
   });
 };
