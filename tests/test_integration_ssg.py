@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 ELEVENTY = REPO / "node_modules" / "@11ty" / "eleventy" / "cmd.cjs"
 WIDTH, HEIGHT, TILE = 1000, 700, 256  # levels 0..10; level 8 is the one-tile thumbnail
 FULL_LEVEL = 10
+DZBUILD_BUILD = [sys.executable, "-m", "dzbuild", "build", "--progress", "quiet"]  # what the plugins run
 LAYOUT = "<!doctype html><html><head><title>t</title><link rel='icon' href='data:,'></head><body>{}</body></html>\n"
 
 
@@ -63,8 +64,9 @@ def hugo_project(root: Path) -> tuple[list[str], str, str]:
 def jekyll_project(root: Path) -> tuple[list[str], str, str]:
     """In Jekyll's default theme, minima (Debian's jekyll-theme-minima)."""
     write(root, {
-        "_config.yml": "title: t\ntheme: minima\nkeep_files: [zoom, _headers, _redirects]\nexclude: [dzbuild.toml, .dzbuild]\n"
-                       f"dzbuild_command: {json.dumps([sys.executable, '-m', 'dzbuild', 'build', '--progress', 'quiet'])}\n",
+        "_config.yml": "title: t\ntheme: minima\nkeep_files: [zoom, _headers, _redirects]\n"
+                       "exclude: [dzbuild.toml, .dzbuild]\n"
+                       f"dzbuild_command: {json.dumps(DZBUILD_BUILD)}\n",
         "harbour.md": '---\nlayout: page\ntitle: Harbour\n---\nBefore.\n\n'
                       '{% include deepzoom.html image="harbour" %}\n\nAfter.\n',
     })
@@ -73,7 +75,8 @@ def jekyll_project(root: Path) -> tuple[list[str], str, str]:
 
 def eleventy_project(root: Path) -> tuple[list[str], str, str]:
     write(root, {
-        "eleventy.config.js": 'module.exports = (config) => { config.addPlugin(require("./dzbuild.eleventy.cjs")); };\n',
+        "eleventy.config.js": 'module.exports = (config) => {\n'
+                              '  config.addPlugin(require("./dzbuild.eleventy.cjs"));\n};\n',
         "_includes/base.njk": LAYOUT.format("{{ content | safe }}"),
         "harbour.njk": '---\nlayout: base.njk\n---\nBefore.\n{% deepzoom "harbour" %}\nAfter.\n',
         "liquid.liquid": '---\nlayout: base.njk\n---\n{% deepzoom "harbour" "In Liquid" %}\n',
@@ -203,7 +206,8 @@ def test_eleventy_liquid_and_nunjucks_render_the_same_figure(tmp_path):
 VERSIONED = {  # an older version with a caption, then an unknown name
     "hugo": ("content/old.md", '---\ntitle: Old\n---\n{{< deepzoom image="harbour" version=0 caption="At <dusk>" >}}\n',
              "public/old/index.html", '---\ntitle: Bad\n---\n{{< deepzoom "nope" >}}\n'),
-    "jekyll": ("old.md", '---\nlayout: page\n---\n{% include deepzoom.html image="harbour" version=0 caption="At <dusk>" %}\n',
+    "jekyll": ("old.md",
+               '---\nlayout: page\n---\n{% include deepzoom.html image="harbour" version=0 caption="At <dusk>" %}\n',
                "_site/old.html", '---\nlayout: page\n---\n{% include deepzoom.html image="nope" %}\n'),
     "eleventy": ("old.njk", '---\nlayout: base.njk\n---\n{% deepzoom "harbour", version=0, caption="At <dusk>" %}\n',
                  "_site/old/index.html", '---\nlayout: base.njk\n---\n{% deepzoom "nope" %}\n'),
@@ -239,7 +243,7 @@ def test_eleventy_runs_dzbuild_itself_with_build_true(tmp_path):
     project = tmp_path / "eleventy"
     project.mkdir()
     generate, source, page = eleventy_project(project)
-    command = json.dumps([sys.executable, "-m", "dzbuild", "build", "--progress", "quiet"])
+    command = json.dumps(DZBUILD_BUILD)
     write(project, {"eleventy.config.js": 'module.exports = (config) => {\n'
                     f'  config.addPlugin(require("./dzbuild.eleventy.cjs"), {{ build: {command} }});\n}};\n'})
     dzbuild("init", "eleventy", cwd=project)

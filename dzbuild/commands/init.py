@@ -1,4 +1,4 @@
-"""``dzbuild init hugo|jekyll|eleventy [DIR]``: add the shortcode and a ``dzbuild.toml`` to a site generator's project."""
+"""``dzbuild init hugo|jekyll|eleventy [DIR]``: add the shortcode and a ``dzbuild.toml`` to a generator's project."""
 
 from __future__ import annotations
 

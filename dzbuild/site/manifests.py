@@ -37,6 +37,7 @@ def write_collection_manifests(config, groups, formats: dict) -> tuple[set[str],
             if not members:
                 continue
             rel = f"{group.path}/{name}/{file}"
-            written += write_if_changed(config.output / rel, make(base + url_path(f"{group.path}/{name}"), group.title, members))
+            document = make(base + url_path(f"{group.path}/{name}"), group.title, members)
+            written += write_if_changed(config.output / rel, document)
             owned.add(rel)
     return owned, written
