@@ -145,12 +145,8 @@ def vacuum(
         if dry_run or not chosen:
             return _Vacuum(dest, records, chosen).measure(dry_run)
         write_json_atomic(state.dir / JOURNAL, {"remove": sorted(chosen)})
-        job = _Vacuum(dest, records, chosen)
-        report = job.run()
+        report = _Vacuum(dest, records, chosen).run()
         (state.dir / JOURNAL).unlink()
-        from ..pyramid.manifests import write_manifests  # a IIIF manifest drops the removed versions
-
-        write_manifests(dest, job.spec, job.formats, records[-1].get("base_url"), Path(image_dir).resolve().name)
     return report
 
 

@@ -15,6 +15,7 @@ from ..hookspecs import VersionContext
 from ..io.files import write_if_changed
 from .sources import version_number
 from .spec import PyramidSpec
+from .state import State
 
 
 def write_manifests(dest: Path, spec: PyramidSpec, formats, base_url: str | None, label: str) -> list[str]:
@@ -33,3 +34,16 @@ def write_manifests(dest: Path, spec: PyramidSpec, formats, base_url: str | None
             written.append(f"{fmt.name}/{name}")
     return written
 
+
+
+def rewrite_manifests(dest: Path, label: str) -> list[str]:
+    """After versions left ``dest`` (``dzbuild vacuum``): rewrite its manifests from the latest record."""
+    from ..plugins import registry
+
+    state = State(dest)
+    count = state.published_count()
+    if not count:
+        return []
+    record = state.record(count - 1)
+    formats = [registry().get("format", name) for name in record["formats"]]
+    return write_manifests(dest, PyramidSpec(**record["spec"]), formats, record.get("base_url"), label)

@@ -70,13 +70,13 @@ def test_a_new_version_rewrites_the_manifest_and_a_rerun_leaves_it_alone(make_im
 
 
 def test_a_vacuumed_version_leaves_the_manifest(make_image):
-    from dzbuild.maintain.vacuum import vacuum
+    from dzbuild import cli
 
     image_dir = make_image(600, 400)
     add_version(image_dir, 1, seed=3)
     add_version(image_dir, 2, seed=4)
     build(image_dir)
-    vacuum(image_dir, remove="v1")
+    assert cli.main(["vacuum", str(image_dir), "--remove", "v1"]) == 0
     manifest = json.loads((image_dir / "dest/iiif/manifest.json").read_text())
     assert [c["label"]["none"][0] for c in manifest["items"]] == ["v2", "v0"]
     assert problems(manifest, resolver(image_dir / "dest")) == []
