@@ -247,11 +247,7 @@ def _write_control_files(config, viewer, images, groups, report: SiteReport) -> 
 
 
 def _manifests(config, images, groups, owned: set[str], report: SiteReport) -> dict:
-    """Find each image's manifest and write each collection's; return the format objects (none for DZI only)."""
-    if config.formats == ("dzi",) and config.data_file is None:
-        return {}  # DZI has no manifest: a rerun need not load the plugins
-    from ..plugins import registry
-
+    """Find each image's manifest and write each collection's; return the site's format objects by name."""
     formats = {name: registry().get("format", name) for name in config.formats}
     base = config.base_url.rstrip("/") + "/"
     for info in images:
