@@ -71,7 +71,9 @@ class OutputFormat(Protocol):
     ``name`` is the folder under ``dest/`` and beside each image in a site's output. ``descriptor``
     is the descriptor's path relative to a version folder, the file a viewer opens. An optional
     ``check(spec, base_url)`` raises ``ConfigError`` for a build the format cannot serve; it runs
-    before anything is built or discarded.
+    before anything is built or discarded. An optional ``aliases(grid, ext)`` returns ``{tile: [path,
+    ...]}``: more paths, relative to a version folder, linked to the same file as the tile's own
+    (IIIF's ``full/max``); only tiles every version computes (the one-tile level) may have them.
 
     Optional too, a document beside the version folders listing every published version (the
     IIIF plugin's Presentation manifest): ``manifest`` (its file name) and ``manifest_document(spec,

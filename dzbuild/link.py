@@ -24,6 +24,7 @@ def link_all(target, fmt, folder, placement: Placement) -> None:
     batch = LinkBatch(registry().get("storage", target.storage))
     grid, ext, home, skip = target.grid, target.spec.format, placement.home, placement.skip
     folders = dict(placement.folders)
+    aliases = tile_aliases(fmt, grid, ext)
     for level in grid.levels:
         level_owners = placement.owners[level]
         from_sources = placement.sources and level == grid.max_level
@@ -39,7 +40,16 @@ def link_all(target, fmt, folder, placement: Placement) -> None:
             rel = fmt.tile_path(grid, tile, ext)
             if rel is not None:
                 batch.link(physical, f"{folder}/{rel}")
+            if aliases and tile in aliases:
+                for alias in aliases[tile]:
+                    batch.link(physical, f"{folder}/{alias}")
     batch.flush()
+
+
+def tile_aliases(fmt, grid, ext: str) -> dict:
+    """A format's second paths for some tiles (IIIF's ``full/max``): ``{tile: [path, ...]}``, often none."""
+    aliases = optional_member(fmt, "aliases")
+    return aliases(grid, ext) if aliases is not None else {}
 
 
 class LinkBatch:

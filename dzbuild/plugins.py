@@ -35,7 +35,7 @@ KINDS = {  # kind: (the hook that registers it, the protocol each registered obj
     "format": ("register_formats", api.OutputFormat),
     "executor": ("register_executors", api.ExecutorProvider),
 }
-OPTIONAL = {"storage": ("link_into",), "format": ("check",)}  # members a protocol names in its docstring only
+OPTIONAL = {"storage": ("link_into",), "format": ("check", "aliases")}  # members a protocol names in its docstring only
 TEMPLATE_HOOK = "register_template_dirs"
 
 _manager: pluggy.PluginManager | None = None

@@ -279,3 +279,35 @@ def test_damaged_source_fingerprints_are_one_problem(tmp_path):
     assert [(p.path, p.message.split(":")[0]) for p in problems] == [
         (str(image_dir / "dest" / ".dzbuild" / "v0.sources.json"), "is missing or damaged")
     ]
+
+
+# -- A site folder: its cache holds the pyramids ---------------------------------------------------
+
+
+def test_a_site_folder_is_checked_through_its_cache_and_is_the_default(tmp_path):
+    from sites import make_site
+
+    from dzbuild.site.build import build_site
+
+    site = make_site(tmp_path, images=("a", "gallery/b"))
+    build_site(site, jobs=1)
+    cache_tree = site / ".dzbuild" / "tree"
+    assert find_dests(site) == [cache_tree / "a", cache_tree / "gallery" / "b"]
+    here = subprocess.run(
+        [sys.executable, "-m", "dzbuild", "check"], cwd=site, capture_output=True, text=True, timeout=120
+    )
+    assert here.returncode == 0, here.stderr
+    assert here.stderr == "" and here.stdout.splitlines() == [
+        f"{Path('.dzbuild/tree/a')}: no problems (1 versions, 16 tiles)",
+        f"{Path('.dzbuild/tree/gallery/b')}: no problems (1 versions, 16 tiles)",
+    ]
+    shutil.rmtree(cache_tree / "a" / "dzi" / "v0" / "dzi_files" / "0")
+    broken = dzbuild("check", str(site))
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert f"{cache_tree / 'a' / 'dzi' / 'v0' / 'dzi_files' / '0'}" in broken.stdout
+
+
+def test_a_state_folder_without_records_is_a_problem_not_a_crash(tmp_path):
+    (tmp_path / "out" / ".dzbuild").mkdir(parents=True)
+    problems = check_dest(tmp_path / "out")
+    assert messages(problems) == f"{tmp_path / 'out' / '.dzbuild'}: holds no v0.json: nothing was published here"

@@ -46,3 +46,29 @@ def test_mistakes_are_one_line_errors_naming_the_file(tmp_path: Path, capsys):
     assert main(["collection", str(folder)]) == 2
     err = capsys.readouterr().err
     assert "collection.toml: collection tile_size must be a power of two" in err and "Traceback" not in err
+
+
+def test_a_collection_without_a_name_is_named_after_its_folder_as_in_a_site_build(tmp_path: Path, capsys):
+    from sites import make_site
+
+    from dzbuild.site.build import build_site
+
+    folder = gallery(tmp_path)
+    (folder / "collection.toml").write_text('images = ["photos/*"]\n', encoding="utf-8")
+    assert main(["collection", str(folder), "-j", "1"]) == 0
+    assert "gal: published v0 (3 items" in capsys.readouterr().out
+    assert read_dzc(folder / "dest" / "v0" / "gal.dzc").next_id == 3
+
+    site = make_site(tmp_path / "s", images=("gal/a", "gal/b"), files={"gal/collection.toml": ""})
+    build_site(site, jobs=1)
+    assert (site / "_site" / "gal" / "v0" / "gal.dzc").is_file()
+
+
+def test_the_dzc_declares_its_jpeg_quality_as_a_fraction(tmp_path: Path, capsys):
+    import xml.etree.ElementTree as ET
+
+    folder = gallery(tmp_path, "quality = 72\n")
+    assert main(["collection", str(folder), "-j", "1"]) == 0
+    root = ET.parse(folder / "dest" / "v0" / "holiday.dzc").getroot()
+    assert root.attrib["Quality"] == "0.72" and root.attrib["Format"] == "jpg"
+    assert read_dzc(folder / "dest" / "v0" / "holiday.dzc").quality == 0.72

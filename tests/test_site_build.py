@@ -182,7 +182,7 @@ def test_cli_errors_are_one_line_with_the_exit_code(tmp_path, capsys):
     err = capsys.readouterr().err
     assert (
         err
-        == f"dzbuild: error: {tmp_path / 'dzbuild.toml'}: unknown key 'ouput' (known keys: "
+        == f"dzbuild: error: {tmp_path / 'dzbuild.toml'}: unknown key 'ouput' (did you mean 'output'?) (known keys: "
         + err.split("known keys: ")[1]
     )
     assert err.count("\n") == 1
@@ -257,3 +257,41 @@ def test_a_collection_naming_a_missing_image_fails_before_anything_is_built(tmp_
     with pytest.raises(ConfigError, match="'nope' matches no image folder"):
         build_site(site)
     assert snapshot(site) == before  # no image built, no cache, no output
+
+
+def test_a_site_without_image_folders_is_an_error_naming_the_folder_searched(tmp_path, capsys):
+    site = make_site(tmp_path, images=(), files={"notes/readme.txt": "no tiles here"})
+    assert cli.main(["build", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"dzbuild: error: {site}: no image folder found below this folder (an image folder holds a pyramid.json"
+        " (width, height, tile_size, overlap) and a v0/ of tiles)\n"
+    )
+    assert not (site / "_site").exists()
+
+
+def test_tiles_without_pyramid_json_are_pointed_out(tmp_path, capsys):
+    site = make_site(tmp_path, images=("a",))
+    (site / "a" / "pyramid.json").rename(site / "a" / "spec.json")
+    assert cli.main(["build", str(site)]) == 2
+    err = capsys.readouterr().err
+    expected = f"dzbuild: error: no image folder found below {site}: {site / 'a'} holds v0/ but no pyramid.json"
+    assert err.startswith(expected)
+    assert err.count("\n") == 1
+    add_image(site, "b")  # with another image, the folder without pyramid.json is a warning
+    report = build(site)
+    assert report.images == 1
+    assert report.warnings == [
+        f"{site / 'a'} holds v0/ but no pyramid.json, so it is not an image folder (an image folder holds a"
+        " pyramid.json (width, height, tile_size, overlap) and a v0/ of tiles)"
+    ]
+
+
+@pytest.mark.parametrize("viewer", ["local", "cdn"])
+def test_the_reported_output_file_count_is_what_lies_on_disk(tmp_path, viewer):
+    config = '[viewer]\nopenseadragon = "cdn"\n' if viewer == "cdn" else ""
+    site = make_site(tmp_path, config=config, images=("a",))
+    report = build(site)
+    on_disk = sum(len(files) for _, _, files in os.walk(site / "_site"))
+    assert {"_headers", "_redirects", "index.html"} <= set(os.listdir(site / "_site"))
+    assert report.output_files == on_disk

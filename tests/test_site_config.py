@@ -201,3 +201,24 @@ def test_formats_are_put_in_build_order(tmp_path):
         write_files(tmp_path, {"dzbuild.toml": 'formats = ["partial"]\n[viewer]\nformat = "partial"\n'})
         with pytest.raises(ConfigError, match="'formats': none of the formats 'partial' gives a path to every tile"):
             load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "text, hint",
+    [
+        ('[veiwer]\nopenseadragon = "cdn"\n', "unknown key 'veiwer' (did you mean [viewer]?)"),
+        ("[tile]\nquality = 80\n", "unknown key 'tile' (did you mean [tiles]?)"),
+        ('[[colections]]\nname = "x"\n', "unknown key 'colections' (did you mean [[collections]]?)"),
+        ('ouptut = "x"\n', "unknown key 'ouptut' (did you mean 'output'?)"),
+        ("[viewer]\noptoins = {}\n", "unknown key 'viewer.optoins' (did you mean 'viewer.options'?)"),
+        ("zzz = 1\n", "unknown key 'zzz' (known keys: "),
+    ],
+)
+def test_unknown_keys_suggest_the_closest_key_or_table(tmp_path, text, hint):
+    write_files(tmp_path, {"dzbuild.toml": text})
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    message = str(caught.value)
+    assert f"{tmp_path / 'dzbuild.toml'}: {hint}" in message
+    if "." not in hint.split("'")[1]:  # the top level lists its tables too
+        assert message.endswith("; tables: [tiles], [viewer], [[collections]])")

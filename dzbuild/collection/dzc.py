@@ -29,6 +29,7 @@ class Descriptor:
     format: str
     next_id: int
     items: tuple[DzcItem, ...]
+    quality: float | None = None  # JPEG quality as 0-1; optional in the schema, but some DZC readers require it
 
 
 def quoteattr(value: str) -> str:
@@ -42,7 +43,8 @@ def dzc_xml(descriptor: Descriptor) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?>',
         (
             f'<Collection MaxLevel="{descriptor.max_level}" TileSize="{descriptor.tile_size}"'
-            f' Format={quoteattr(descriptor.format)} NextItemId="{descriptor.next_id}"'
+            f" Format={quoteattr(descriptor.format)}{_quality_attr(descriptor.quality)}"
+            f' NextItemId="{descriptor.next_id}"'
             f" xmlns={quoteattr(DEEPZOOM_NS)}>"
         ),
         "  <Items>",
@@ -53,6 +55,10 @@ def dzc_xml(descriptor: Descriptor) -> bytes:
         lines.append("    </I>")
     lines += ["  </Items>", "</Collection>", ""]
     return "\n".join(lines).encode("utf-8")
+
+
+def _quality_attr(quality: float | None) -> str:
+    return "" if quality is None else f' Quality="{quality:g}"'
 
 
 def parse_dzc(data: bytes, path: Path | str = "collection.dzc") -> Descriptor:
@@ -71,6 +77,7 @@ def parse_dzc(data: bytes, path: Path | str = "collection.dzc") -> Descriptor:
             format=root.attrib["Format"],
             next_id=int(root.attrib["NextItemId"]),
             items=items,
+            quality=float(root.attrib["Quality"]) if "Quality" in root.attrib else None,
         )
     except (KeyError, ValueError, AttributeError) as exc:
         raise SourceError(f"has a missing or invalid attribute: {exc}", path) from None

@@ -94,7 +94,7 @@ def descriptor_of(target: CollectionTarget, plan: CollectionPlan) -> Descriptor:
         for item in plan.items.values()
     )
     layout = target.layout
-    return Descriptor(layout.max_level, layout.tile_size, TILE_FORMAT, plan.next_id, items)
+    return Descriptor(layout.max_level, layout.tile_size, TILE_FORMAT, plan.next_id, items, target.quality / 100)
 
 
 def _write_descriptor(target: CollectionTarget, path: Path, data: bytes) -> None:

@@ -1,4 +1,4 @@
-"""``dzbuild check PATH``: verify published output without rebuilding it; exit 1 if anything is wrong."""
+"""``dzbuild check [PATH]``: verify published output without rebuilding it; exit 1 if anything is wrong."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from pathlib import Path
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("check", help="verify published output without rebuilding it")
-    parser.add_argument("path", help="an image folder (checks its dest/), an output folder, or a tree of them")
+    parser.add_argument(
+        "path", nargs="?", default=".",
+        help="an image folder (checks its dest/), a site folder (checks its cache), an output folder, or a tree of them"
+        " (default: .)",
+    )  # fmt: skip
     parser.add_argument("--deep", action="store_true", help="also recompute every computed tile and compare bytes")
     parser.add_argument("--root", help="links must resolve inside this folder (default: the folder holding dest/)")
     parser.add_argument("--json", action="store_true", help="print a machine-readable report")

@@ -24,6 +24,8 @@ from ..pyramid.state import SOURCE_CACHE, STATE_DIR, State
 from ..pyramid.target import CORE_FOLDER
 from .vacuum import JOURNAL, base_changes, kept_owners
 
+SITE_TREE = "tree"  # a site cache (SITE/.dzbuild) keeps its pyramids under tree/, beside no records
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -71,7 +73,9 @@ def find_dests(path: Path) -> list[Path]:
         return [path / "dest"]
     found = []
     for folder, dirs, _ in os.walk(path):  # not into versions: a collection's members may sit below it
-        if STATE_DIR in dirs:
+        if STATE_DIR in dirs and (Path(folder) / STATE_DIR / SITE_TREE).is_dir():
+            found += find_dests(Path(folder) / STATE_DIR / SITE_TREE)  # a site's cache: its pyramids
+        elif STATE_DIR in dirs:
             found.append(Path(folder))
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and version_number(d) is None)
     return found
@@ -103,6 +107,8 @@ class _Checker:
         records = self._records()
         if records is None:
             return
+        if not records:
+            return self.problem(self.dest / STATE_DIR, "holds no v0.json: nothing was published here")
         if all("spec" in record for record in records):
             for path in self.unknown_state:
                 self.problem(path, "unexpected file")

@@ -39,12 +39,16 @@ class FolderCheck:
 
 
 def check_version(checker, version) -> None:
+    from ..link import tile_aliases
+
     for layout in layouts(version):
         folder = checker.dest / layout.fmt.name / f"v{version.number}"
         if not folder.is_dir():
             continue  # reported with the folders
         expected = _check_descriptors(checker, version, layout.fmt, folder)
         tiles = [(t, layout.fmt.tile_path(version.grid, t, version.spec.format)) for t in _tiles(version, layout)]
+        aliases = tile_aliases(layout.fmt, version.grid, version.spec.format) if not layout.only_held else {}
+        tiles += [(t, alias) for t, paths in aliases.items() for alias in paths]
         expected |= {rel for _, rel in tiles if rel is not None}
         _check_nothing_extra(checker, folder, expected)
         for tile, rel in tiles:

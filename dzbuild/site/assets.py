@@ -20,6 +20,9 @@ from .config import SiteConfig
 ASSETS_DIR = "_dzbuild"  # the output folder dzbuild owns for its own files
 OSD_PACKAGE = Path("node_modules") / "openseadragon"
 OSD_BUILD = Path("build") / "openseadragon"
+OSD_LICENSE = "LICENSE.txt"  # BSD-3: its notice travels with every copy
+# setup.py copies the pinned npm package here when the wheel or sdist is built (never committed).
+BUNDLED_OSD = Path(__file__).resolve().parents[1] / "_vendor" / "openseadragon"
 # The version pinned in package.json, and the hash of its openseadragon.min.js, for CDN mode.
 OSD_CDN_VERSION = "6.1.1"
 OSD_CDN_URL = f"https://cdn.jsdelivr.net/npm/openseadragon@{OSD_CDN_VERSION}/build/openseadragon/openseadragon.min.js"
@@ -41,7 +44,9 @@ class ViewerAssets:
 
 
 def find_openseadragon(config: SiteConfig) -> Path | None:
-    """The ``build/openseadragon`` folder of an npm install, searched like Node resolves packages."""
+    """The ``build/openseadragon`` folder to copy: the configured one, else an npm install (searched
+    like Node resolves packages: the site's, the current folder's, a source checkout's), else the
+    copy bundled in the wheel."""
     if config.viewer.openseadragon_dir:
         return config.viewer.openseadragon_dir
     starts = [config.root, Path.cwd(), Path(__file__).resolve().parents[2]]  # the last: a source checkout
@@ -50,7 +55,8 @@ def find_openseadragon(config: SiteConfig) -> Path | None:
             candidate = folder / OSD_PACKAGE / OSD_BUILD
             if (candidate / "openseadragon.min.js").is_file():
                 return candidate
-    return None
+    bundled = BUNDLED_OSD / OSD_BUILD
+    return bundled if (bundled / "openseadragon.min.js").is_file() else None
 
 
 def install_viewer(config: SiteConfig) -> tuple[ViewerAssets, list[str]]:
@@ -64,8 +70,9 @@ def install_viewer(config: SiteConfig) -> tuple[ViewerAssets, list[str]]:
     where = config.file or config.root
     if folder is None or not (folder / "openseadragon.min.js").is_file():
         raise ConfigError(
-            "OpenSeadragon not found: run `npm install openseadragon` in the site folder, set"
-            ' viewer.openseadragon_dir, or set viewer.openseadragon = "cdn"',
+            "OpenSeadragon not found: this dzbuild has no bundled copy (a source checkout without `npm ci`?);"
+            ' run `npm install openseadragon` in the site folder, set viewer.openseadragon_dir, or set'
+            ' viewer.openseadragon = "cdn"',
             where,
         )
     version = _package_version(folder)
@@ -90,6 +97,9 @@ def _copy_atomically(folder: Path, target: Path) -> None:
         shutil.rmtree(tmp)
     tmp.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(folder, tmp, ignore=shutil.ignore_patterns("*.map", "openseadragon.js"))
+    licence = folder.parents[1] / OSD_LICENSE
+    if licence.is_file():
+        shutil.copyfile(licence, tmp / OSD_LICENSE)
     os.rename(tmp, target)
 
 

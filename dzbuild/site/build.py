@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 import warnings
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from .mirror import add_version, mirror_tree, remove_stale
 from .pages import CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
 from .redirects import render_redirects
-from .scan import scan_site
+from .scan import require_images, scan_site
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
 OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
@@ -66,28 +67,41 @@ class SiteReport:
 
 
 def build_site(
-    root: Path | str, *, rebuild: bool = False, jobs: int | None = None, progress: str | None = None
+    root: Path | str,
+    *,
+    rebuild: bool = False,
+    jobs: int | None = None,
+    progress: str | None = None,
+    executor=None,
+    defer_output: bool = False,
 ) -> SiteReport:
     """Build the site at ``root`` as ``dzbuild build`` does, then fire the ``site_built`` hook.
 
     Returns a ``SiteReport`` whose ``summary()`` is what ``--json`` prints; warnings (host limits,
-    headers) are collected into its ``warnings``, not raised.
+    headers) are collected into its ``warnings``, not raised. For ``dzbuild serve``: ``executor`` is
+    a pool kept open across builds, so its workers stay warm; ``defer_output`` builds pyramids and
+    pages but leaves new version folders out of the output, unmeasured and unannounced (the
+    preview serves them from the cache and builds again at once to link them).
     """
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        config, report = _build(Path(root), rebuild, jobs, progress)
+        config, report = _build(Path(root), rebuild, jobs, progress, executor, defer_output)
     report.warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     report.seconds = time.perf_counter() - started
-    site_built(config, config.output, report.summary())  # 10. plugins act on the complete output
+    if not defer_output:
+        site_built(config, config.output, report.summary())  # 10. plugins act on the complete output
     return report
 
 
-def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None) -> tuple[SiteConfig, SiteReport]:
+def _build(
+    root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None, executor=None, defer_output=False
+) -> tuple[SiteConfig, SiteReport]:
     config = load_config(root)  # 1. dzbuild.toml or [tool.dzbuild]
     if jobs is not None:
         config = replace(config, jobs=jobs)
     found = scan_site(config.source, skip=(config.output, config.cache))  # 2. images and collection files
+    require_images(found, config.source)
     declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
     colls.check_paths(declared, found.images)
     for collection in declared:  # a collection naming a missing image fails before anything is built
@@ -101,11 +115,14 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
         progress = Progress(len(found.images) + len(declared), progress_mode)
         # One pool for the whole site, started only when some image has work: a worker imports
         # OpenCV once, not once per image.
-        with Executor(config.jobs) as pool:
+        with nullcontext(executor) if executor is not None else Executor(config.jobs) as pool:
             try:
-                images = [_build_image(config, image, report, progress, pool) for image in found.images]  # 4.
+                storage = None if defer_output else registry().get("storage", config.storage)
+                images = [build_image(config, image, report, progress, pool, storage) for image in found.images]  # 4.
                 by_rel = {info.rel: info for info in images}
-                groups = [_build_collection(config, c, found, by_rel, report, progress, pool) for c in declared]  # 5.
+                groups = [  # 5.
+                    _build_collection(config, c, found, by_rel, report, progress, pool, storage) for c in declared
+                ]
             finally:
                 progress.close()
         owned = set(written) | {info.rel for info in images}
@@ -120,8 +137,10 @@ def _build(root: Path, rebuild: bool, jobs: int | None, progress_mode: str | Non
             owned.add(".nojekyll")
         _prune(config, owned_before, owned)  # 8. what an earlier build left
         _write_owned(config.cache, owned)
+    if defer_output:
+        return config, report
     stats = measure(config.output)  # 9. the host's limits
-    report.output_files, report.output_bytes = stats.files, stats.bytes
+    report.output_files, report.output_bytes = stats.on_disk, stats.bytes
     check_limits(stats, config.host)
     return config, report
 
@@ -130,13 +149,12 @@ def tree(config: SiteConfig) -> Path:
     return config.cache / TREE
 
 
-def _build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool) -> ImageInfo:
-    """Build one image's new versions in the cache, then link them into the output."""
+def build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool, storage) -> ImageInfo:
+    """Build one image's new versions in the cache, then link them into the output (unless ``storage`` is None)."""
     dest = tree(config) / image.rel
     result = build_pyramid(image.source, dest, _image_options(config, image.rel), executor=pool)
-    storage = registry().get("storage", config.storage)
     # Only the published formats: anything else in dest (state, an overlap build's core/ store) stays in the cache.
-    added = sum(mirror_tree(dest / fmt, config.output / image.rel / fmt, storage) for fmt in config.formats)
+    added = sum(mirror_tree(dest / fmt, config.output / image.rel / fmt, storage) for fmt in config.formats if storage)
     _tally(report, result)
     message = None
     if result.versions:
@@ -177,7 +195,7 @@ def _tally(report: SiteReport, result) -> None:
 
 
 def _build_collection(
-    config, collection, found, by_rel, report: SiteReport, progress: Progress, pool
+    config, collection, found, by_rel, report: SiteReport, progress: Progress, pool, storage
 ) -> CollectionInfo:
     """Build a collection after its members; without the collection engine, only its page is made."""
     members = colls.resolve_members(collection, found.images)
@@ -197,7 +215,8 @@ def _build_collection(
         storage=config.storage,
         executor=pool,
     )
-    _mirror_collection(out_dir, config.output / collection.path, registry().get("storage", config.storage))
+    if storage is not None:
+        _mirror_collection(out_dir, config.output / collection.path, storage)
     if result.latest_descriptor is not None:
         info.descriptor = Path(os.path.relpath(result.latest_descriptor, out_dir)).as_posix()
     _tally(report, result)

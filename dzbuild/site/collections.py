@@ -10,7 +10,7 @@ import json
 import posixpath
 import re
 import warnings
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..errors import ConfigError
 from ..pyramid.sources import version_number
@@ -36,10 +36,18 @@ def load_collection_file(file: Path, source: Path) -> CollectionConfig:
             raise ConfigError("must be a JSON object", file)
     base = file.parent.relative_to(source).as_posix()
     base = "" if base == "." else base
-    default_name = re.sub(r"[^A-Za-z0-9._-]+", "-", PurePosixPath(base).name).strip("-._") or "collection"
-    data = {"name": default_name, "images": ["**"], **data}
+    data = {"name": collection_name(file.parent), "images": ["**"], **data}
     data.setdefault("path", base or data["name"])
     return collection_config(data, file, base=base, where="")
+
+
+def collection_name(folder: Path) -> str:
+    """The name of a collection whose file does not give one: its folder's name, made safe for file names.
+
+    One rule for ``dzbuild build`` and ``dzbuild collection``, so the same folder gives the same ``.dzc``.
+    """
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(folder).resolve().name).strip("-._")
+    return name or "collection"
 
 
 def glob_regex(pattern: str) -> re.Pattern:

@@ -125,6 +125,9 @@ def find_config(root: Path) -> tuple[dict, Path | None]:
     return {}, None
 
 
+TABLES = {"tiles": "[tiles]", "viewer": "[viewer]", "collections": "[[collections]]"}  # top-level tables
+
+
 def load_config(root: Path | str) -> SiteConfig:
     """Read and validate the configuration of the site at ``root`` (defaults when it has none)."""
     root = Path(root).resolve()
@@ -136,7 +139,7 @@ def load_config(root: Path | str) -> SiteConfig:
     tiles = check_table(_sub_table(data, "tiles", where), TILES_KEYS, "tiles.", where)
     viewer = check_table(_sub_table(data, "viewer", where), VIEWER_KEYS, "viewer.", where)
     raw_collections = data.pop("collections", [])
-    top = check_table(data, TOP_KEYS, "", where)
+    top = check_table(data, TOP_KEYS, "", where, TABLES)
     config = SiteConfig(
         root=root,
         file=path,

@@ -41,6 +41,12 @@ class OutputStats:
     bytes: int = 0
     largest: int = 0
     largest_path: str = ""
+    control_files: int = 0  # _headers and _redirects at the top: on disk, but the host does not serve them
+
+    @property
+    def on_disk(self) -> int:
+        """Every file in the output folder, as ``find OUTPUT -type f`` counts them (links followed)."""
+        return self.files + self.control_files
 
 
 def measure(output: Path) -> OutputStats:
@@ -53,7 +59,9 @@ def measure(output: Path) -> OutputStats:
             for entry in entries:
                 if entry.is_dir():
                     stack.append(Path(entry.path))
-                elif entry.name not in CONTROL_FILES or folder != output:
+                elif entry.name in CONTROL_FILES and folder == output:
+                    stats.control_files += 1
+                else:
                     size = entry.stat().st_size
                     stats.files += 1
                     stats.bytes += size

@@ -7,6 +7,7 @@ folder is not searched further (its ``v0/``, ``v1/``... hold tiles, not images).
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +32,28 @@ class SiteImage:
 class Scan:
     images: tuple[SiteImage, ...]
     collection_files: tuple[Path, ...]  # collection.toml / collection.json files, in path order
+    unspecified: tuple[Path, ...] = ()  # folders holding a v0/ but no pyramid.json: tiles dzbuild cannot read
+
+
+class UnspecifiedTiles(UserWarning):
+    """A folder holds a ``v0/`` of tiles but no ``pyramid.json``, so it is not built."""
+
+
+WHAT_MAKES_AN_IMAGE = f"an image folder holds a {SPEC_FILE} (width, height, tile_size, overlap) and a v0/ of tiles"
+
+
+def require_images(scan: Scan, source: Path) -> None:
+    """A site with no image folder is a mistake; folders of tiles without ``pyramid.json`` are named."""
+    if not scan.unspecified:
+        if not scan.images:
+            raise ConfigError(f"no image folder found below this folder ({WHAT_MAKES_AN_IMAGE})", source)
+        return
+    first = scan.unspecified[0]
+    more = f" (and {len(scan.unspecified) - 1} more)" if len(scan.unspecified) > 1 else ""
+    message = f"holds v0/ but no {SPEC_FILE}{more}, so it is not an image folder ({WHAT_MAKES_AN_IMAGE})"
+    if not scan.images:
+        raise ConfigError(f"no image folder found below {source}: {first} {message}")
+    warnings.warn(f"{first} {message}", UnspecifiedTiles)
 
 
 def scan_site(source: Path, skip: tuple[Path, ...] = ()) -> Scan:
@@ -41,6 +64,7 @@ def scan_site(source: Path, skip: tuple[Path, ...] = ()) -> Scan:
     """
     images: list[SiteImage] = []
     collections: list[Path] = []
+    unspecified: list[Path] = []
     skipped = {os.path.realpath(p) for p in skip}
     stack = [source]
     while stack:
@@ -56,13 +80,16 @@ def scan_site(source: Path, skip: tuple[Path, ...] = ()) -> Scan:
             images.append(SiteImage(folder.relative_to(source).as_posix(), folder))
             continue
         collections.extend(folder / name for name in COLLECTION_FILES if name in names["files"])
+        if "v0" in names["dirs"]:
+            unspecified.append(folder)
+            continue
         for name in names["dirs"]:
             child = folder / name
             if os.path.realpath(child) not in skipped:
                 stack.append(child)
     images.sort(key=lambda image: image.rel)
     collections.sort()
-    return Scan(tuple(images), tuple(collections))
+    return Scan(tuple(images), tuple(collections), tuple(sorted(unspecified)))
 
 
 def _visible_entries(folder: Path) -> dict[str, set[str]]:

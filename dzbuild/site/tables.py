@@ -6,6 +6,7 @@ type(s) and default.
 
 from __future__ import annotations
 
+import difflib
 import sys
 from pathlib import Path
 
@@ -29,12 +30,11 @@ def read_toml(path: Path) -> dict:
         raise ConfigError(f"invalid TOML: {exc}", path) from None
 
 
-def check_table(data: dict, keys: dict, where: str, path) -> dict:
-    """Validate ``data`` against ``keys``; return every key with its value or default."""
+def check_table(data: dict, keys: dict, where: str, path, tables: dict | None = None) -> dict:
+    """Validate ``data`` against ``keys`` (and the names of its sub-tables); return every key with its value."""
     for key in data:
         if key not in keys:
-            known = ", ".join(keys)
-            raise ConfigError(f"unknown key {where + key!r} (known keys: {known})", path)
+            raise ConfigError(unknown_key(key, data[key], where, keys, tables or {}), path)
     result = {}
     for key, (kinds, default) in keys.items():
         value = data.get(key, default)
@@ -42,6 +42,21 @@ def check_table(data: dict, keys: dict, where: str, path) -> dict:
             _check_type(value, kinds, f"{where}{key}", path)
         result[key] = value
     return result
+
+
+def unknown_key(key: str, value, where: str, keys: dict, tables: dict) -> str:
+    """The message for a key nobody reads, with the closest known name when one is near (``[veiwer]``).
+
+    ``tables`` maps sub-table names to how they are written (``[viewer]``); a table value is
+    matched against them first.
+    """
+    is_table = isinstance(value, dict) or (isinstance(value, list) and value and isinstance(value[0], dict))
+    close = difflib.get_close_matches(key, [*keys, *tables], n=1, cutoff=0.6)
+    if is_table:
+        close = difflib.get_close_matches(key, list(tables), n=1, cutoff=0.6) or close
+    hint = f" (did you mean {tables.get(close[0], repr(where + close[0]))}?)" if close else ""
+    known = ", ".join(keys) + (f"; tables: {', '.join(tables.values())}" if tables else "")
+    return f"unknown key {where + key!r}{hint} (known keys: {known})"
 
 
 def _check_type(value, kinds, name: str, path) -> None:

@@ -1,12 +1,14 @@
 """IIIF Image API 3.0, level 0, as static files (``info.json`` plus one file per tile request), and
 IIIF Presentation 3.0: a manifest per image with a canvas per published version.
 
-A level-0 service answers only the requests its ``info.json`` implies, so every tile is stored
-under the exact path a client builds: ``{region}/{size}/0/default.{ext}``, with the region in
-full-resolution pixels and the size as ``w,h`` (the 3.0 canonical form, and what OpenSeadragon
-asks for). IIIF rounds partial edge tiles and scaled sizes up, like Deep Zoom does, so each IIIF
-tile is pixel for pixel the DZI tile of the same scale and is linked to it: nothing is encoded
-twice. With ``overlap`` >= 1 the links go to dzbuild's overlap-free core tiles instead.
+A level-0 service answers only the requests its ``info.json`` implies, plus the full image at
+``full/max/0/default.jpg`` that level 0 requires (``maxWidth``/``maxHeight`` make it the one-tile
+level, linked to the same file), so every tile is stored under the exact path a client builds:
+``{region}/{size}/0/default.{ext}``, with the region in full-resolution pixels and the size as
+``w,h`` (the 3.0 canonical form, and what OpenSeadragon asks for). IIIF rounds partial edge tiles
+and scaled sizes up, like Deep Zoom does, so each IIIF tile is pixel for pixel the DZI tile of the
+same scale and is linked to it: nothing is encoded twice. With ``overlap`` >= 1 the links go to
+dzbuild's overlap-free core tiles instead.
 
 Each version also gets ``canvas.json``: the Presentation canvas of that version, published at its
 own id, so every id in a manifest resolves to a document that holds it. The manifest lists every
@@ -71,6 +73,9 @@ def info(spec, grid, url: str) -> dict:
         "sizes": [{"width": w, "height": h} for w, h in (grid.level_size(level) for level in range(top + 1))
                   if (w, h) != (spec.width, spec.height)],
     }
+    width, height = grid.level_size(top)
+    if (width, height) != (spec.width, spec.height):  # "max" is then the one-tile level (see aliases)
+        document["maxWidth"], document["maxHeight"] = width, height
     if spec.format != "jpg":  # level 0 promises jpg only; say which format the tiles really are
         document["extraFormats"] = [spec.format]
         document["preferredFormats"] = [spec.format]
@@ -167,6 +172,17 @@ class IiifFormat:
         request = request_of(grid, tile)
         return None if request is None else f"{request}/0/default.{ext}"
 
+    def aliases(self, grid, ext: str) -> dict:
+        """``full/max``, which level 0 requires, is the one-tile level that ``maxWidth``/``maxHeight`` declare.
+
+        Viewers ask for that level as ``full/{w},{h}`` (its ``sizes`` entry), so the same file
+        serves both requests. An image held in one tile already answers ``full/max``.
+        """
+        top = single_tile_level(grid)
+        tile = next(iter(grid.tiles(top)))
+        own = request_of(grid, tile)
+        return {} if own == "full/max" else {tile: [f"full/max/0/default.{ext}"]}
+
     def descriptors(self, spec, grid, context) -> dict[str, bytes]:
         self.check(spec, context.url)
         text = json.dumps(info(spec, grid, context.url), indent=2) + "\n"
@@ -186,7 +202,7 @@ class IiifFormat:
 
 
 def _dirs(grid) -> list[str]:
-    found = {request_of(grid, tile) for level in grid.levels for tile in grid.tiles(level)}
+    found = {request_of(grid, tile) for level in grid.levels for tile in grid.tiles(level)} | {"full/max"}
     return sorted(f"{request}/0" for request in found if request is not None)
 
 
