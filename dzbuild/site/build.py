@@ -28,11 +28,11 @@ from ..run.forkpool import Executor
 from . import collections as colls
 from .assets import copy_theme_assets, install_viewer
 from .config import SiteConfig, load_config
-from .datafile import site_data, write_data_file
+from .datafile import write_data_file
 from .headers import render_headers, site_rules
 from .hooks import site_built, template_dirs, template_vars
 from .hostlimits import check_limits, measure
-from .manifests import manifest_of, write_collection_manifests
+from .manifests import place_manifests
 from .mirror import add_version, mirror_tree, remove_stale
 from .pages import CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
@@ -126,12 +126,13 @@ def _build(
             finally:
                 progress.close()
         owned = set(written) | {info.rel for info in images}
-        formats = _manifests(config, images, groups, owned, report)  # IIIF manifests of images and collections
+        formats = {name: registry().get("format", name) for name in config.formats}
+        manifests, count = place_manifests(config, images, groups, formats)  # IIIF, of images and collections
+        owned |= manifests
+        report.files_written += count
         owned |= _write_pages(config, viewer, images, groups, report)  # 6. viewer pages and theme assets
         _write_control_files(config, viewer, images, groups, report)  # 7. _headers and _redirects
-        if config.data_file is not None:  # ... and the data file a site generator reads
-            data = site_data(config, viewer, images, groups, formats)
-            report.files_written += write_data_file(config.data_file, data)
+        report.files_written += write_data_file(config, viewer, images, groups, formats)  # for a site generator
         if config.host == "github-pages":  # its Jekyll step would otherwise drop _dzbuild/ (a leading "_")
             report.files_written += write_if_changed(config.output / ".nojekyll", b"")
             owned.add(".nojekyll")
@@ -263,19 +264,6 @@ def _write_control_files(config, viewer, images, groups, report: SiteReport) -> 
     if config.redirects_file is not None:
         text = render_redirects(_read_text(config.redirects_file), base, images, config.host)
         report.files_written += write_if_changed(config.redirects_file, text.encode("utf-8"))
-
-
-def _manifests(config, images, groups, owned: set[str], report: SiteReport) -> dict:
-    """Find each image's manifest and write each collection's; return the site's format objects by name."""
-    formats = {name: registry().get("format", name) for name in config.formats}
-    base = config.base_url.rstrip("/") + "/"
-    for info in images:
-        info.manifest = manifest_of(formats, config.output, info.rel)
-        info.manifest_url = base + url_path(f"{info.rel}/{info.manifest}") if info.manifest else None
-    written, count = write_collection_manifests(config, groups, formats)
-    owned |= written
-    report.files_written += count
-    return formats
 
 
 def _read_text(path: Path) -> str:

@@ -102,7 +102,9 @@ def collection_entry(base: str, group, formats: dict, output: Path) -> dict:
     return entry
 
 
-def write_data_file(path: Path, data: dict) -> bool:
-    """Write the document unless the file already holds exactly these bytes."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return write_if_changed(path, text.encode("utf-8"))
+def write_data_file(config, viewer, images: list[ImageInfo], groups, formats: dict) -> bool:
+    """Write ``data_file`` (when the site names one) unless it already holds exactly these bytes."""
+    if config.data_file is None:
+        return False
+    text = json.dumps(site_data(config, viewer, images, groups, formats), indent=2, ensure_ascii=False) + "\n"
+    return write_if_changed(config.data_file, text.encode("utf-8"))

@@ -20,6 +20,15 @@ def manifest_of(formats: dict, output, rel: str) -> str | None:
     return None
 
 
+def place_manifests(config, images, groups, formats: dict) -> tuple[set[str], int]:
+    """Find each image's manifest and write each collection's; return the output paths owned and files written."""
+    base = config.base_url.rstrip("/") + "/"
+    for info in images:
+        info.manifest = manifest_of(formats, config.output, info.rel)
+        info.manifest_url = base + url_path(f"{info.rel}/{info.manifest}") if info.manifest else None
+    return write_collection_manifests(config, groups, formats)
+
+
 def write_collection_manifests(config, groups, formats: dict) -> tuple[set[str], int]:
     """Write each collection's member list per format; return the output paths owned and files written."""
     base = config.base_url.rstrip("/") + "/"
