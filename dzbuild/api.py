@@ -74,6 +74,13 @@ class OutputFormat(Protocol):
     before anything is built or discarded. An optional ``aliases(grid, ext)`` returns ``{tile: [path,
     ...]}``: more paths, relative to a version folder, linked to the same file as the tile's own
     (IIIF's ``full/max``); only tiles every version computes (the one-tile level) may have them.
+
+    Optional too, a document beside the version folders listing every published version (the
+    IIIF plugin's Presentation manifest): ``manifest`` (its file name) and ``manifest_document(spec,
+    grid, versions, url, label)`` returning its bytes, where ``versions`` are ``VersionContext``s
+    oldest first and ``url`` is the format folder's public URL; dzbuild rewrites it when versions
+    are published, backfilled or vacuumed. For a site's collections, ``collection`` (a file name)
+    and ``collection_document(url, label, members)``, ``members`` being (manifest URL, label) pairs.
     """
 
     name: str

@@ -4,4 +4,4 @@
 ``argparse``-level things at the top, so building the parser stays cheap.
 """
 
-COMMANDS = ("build", "serve", "pyramid", "collection", "ingest", "check", "vacuum", "plugins")
+COMMANDS = ("build", "serve", "pyramid", "collection", "ingest", "check", "vacuum", "plugins", "init")

@@ -163,11 +163,11 @@ class _Checker:
 
     # -- Folders ------------------------------------------------------------------------------
 
-    def _check_folders(self, parent: Path, records: list[dict]) -> None:
+    def _check_folders(self, parent: Path, records: list[dict], allowed: set = frozenset()) -> None:
         """``parent`` holds exactly the published, not vacuumed versions, and nothing half-built."""
         wanted = {f"v{n}" for n, r in enumerate(records) if not r.get("vacuumed")}
         present = set(os.listdir(parent)) if parent.is_dir() else set()
-        for entry in sorted(present - wanted - {STATE_DIR, LOCK_NAME}):
+        for entry in sorted(present - wanted - {STATE_DIR, LOCK_NAME} - allowed):
             number = version_number(entry)
             if (parent / entry / STATE_DIR).is_dir():
                 continue  # another output below this one (a collection's member image): checked on its own
@@ -207,8 +207,9 @@ class _Checker:
             return self.problem(self.dest, f"cannot be checked: {exc.message}")
         folders = [fmt.name for fmt in formats] + ([CORE_FOLDER.name] if spec.overlap else [])
         self._check_top(folders)
-        for name in folders:
-            self._check_folders(self.dest / name, records)
+        manifests = {fmt.name: {fmt.manifest} for fmt in formats if getattr(fmt, "manifest", None)}
+        for name in folders:  # beside the versions, only a manifest listing them (IIIF) may lie
+            self._check_folders(self.dest / name, records, manifests.get(name, set()))
         for number, record in enumerate(records):
             if expected[number] is None:  # vacuumed
                 continue

@@ -144,6 +144,15 @@ def build_pyramid(
             if sealed:  # the next run need not list the folders this one just scanned
                 cache = cache or state.source_cache()
                 cache["seals"].update(sealed)
+        # 6. documents listing every version (a IIIF manifest): after new versions, and on a rerun of an
+        # image with more formats than DZI, which repairs one a crash kept from being rewritten.
+        if report.versions or report.backfilled or (record and len(record["formats"]) > 1):
+            from ..plugins import registry
+            from .manifests import write_manifests
+
+            formats = [registry().get("format", name) for name in options.formats]
+            base_url = options.base_url or (record or {}).get("base_url")
+            write_manifests(dest, spec, formats, base_url, image_dir.resolve().name)
         if cache is not None:  # only after success: a failed build leaves dest/ exactly as it was
             state.save_source_cache(cache)
     if report.executor is not None:
@@ -197,6 +206,8 @@ def _build_versions(target, sources: list[Path], state: State, report: ImageRepo
         plan = plan_next(grid, number, source.tiles, owners, overlap_owners, overlap=bool(spec.overlap))
         overlap_owners = plan.overlap and plan.overlap.owners
         meta = {"spec": spec.to_dict(), "resampler": target.resampler, "formats": [f.name for f in target.formats]}
+        if target.base_url:  # what the descriptors say; a vacuum rewrites manifests with it
+            meta["base_url"] = target.base_url
         report.versions.append(publish_version(target, plan, meta, source.fingerprint, state, executor))
         owners = plan.owners
         if seal is not None and folder_seal(sources[number], time.time_ns()) == seal:

@@ -28,9 +28,11 @@ from ..run.select import default_executor, open_executor, workers_of
 from . import collections as colls
 from .assets import copy_theme_assets, install_viewer
 from .config import SiteConfig, load_config
+from .datafile import write_data_file
 from .headers import render_headers, site_rules
 from .hooks import site_built, template_dirs, template_vars
 from .hostlimits import check_limits, measure
+from .manifests import place_manifests
 from .mirror import add_version, mirror_tree, remove_stale
 from .pages import CollectionInfo, ImageInfo, Renderer, url_path
 from .progress import Progress
@@ -132,8 +134,13 @@ def _build(
                 progress.close()
             report.workers = workers_of(pool)
         owned = set(written) | {info.rel for info in images}
+        formats = {name: registry().get("format", name) for name in config.formats}
+        manifests, count = place_manifests(config, images, groups, formats)  # IIIF, of images and collections
+        owned |= manifests
+        report.files_written += count
         owned |= _write_pages(config, viewer, images, groups, report)  # 6. viewer pages and theme assets
         _write_control_files(config, viewer, images, groups, report)  # 7. _headers and _redirects
+        report.files_written += write_data_file(config, viewer, images, groups, formats)  # for a site generator
         if config.host == "github-pages":  # its Jekyll step would otherwise drop _dzbuild/ (a leading "_")
             report.files_written += write_if_changed(config.output / ".nojekyll", b"")
             owned.add(".nojekyll")

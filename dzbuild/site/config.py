@@ -37,6 +37,7 @@ TOP_KEYS = {
     "host": (str, "cloudflare-pages"),  # whose limits to check: cloudflare-pages, netlify, github-pages, none
     "headers_file": ((str, bool), True),  # True: OUTPUT/_headers; a path; or false for none
     "redirects_file": ((str, bool), True),  # True: OUTPUT/_redirects; a path; or false for none
+    "data_file": (str, None),  # a JSON listing every image for a site generator (Hugo data/, Jekyll _data/)
 }
 TILES_KEYS = {"format": (str, None), "quality": (int, None)}  # defaults for pyramid.json files that omit them
 VIEWER_KEYS = {
@@ -99,6 +100,7 @@ class SiteConfig:
     host: str = "cloudflare-pages"
     headers_file: Path | None = None
     redirects_file: Path | None = None
+    data_file: Path | None = None
     tile_defaults: dict = field(default_factory=dict)
     viewer: ViewerConfig = field(default_factory=ViewerConfig)
     collections: tuple[CollectionConfig, ...] = ()
@@ -157,6 +159,7 @@ def load_config(root: Path | str) -> SiteConfig:
         host=top["host"],
         headers_file=_control_file(root, top, "headers_file", "_headers"),
         redirects_file=_control_file(root, top, "redirects_file", "_redirects"),
+        data_file=_inside(root, top["data_file"]) if top["data_file"] else None,
         tile_defaults={k: v for k, v in tiles.items() if v is not None},
         viewer=_viewer(root, viewer),
         collections=parse_collections(raw_collections, where),

@@ -168,8 +168,9 @@ def site_rules(base: str, images, collections, output, formats: tuple[str, ...],
 
 
 def _immutable_rule(base: str, image, fmt: str) -> Rule:
+    """The version folders only: a file beside them (a IIIF ``manifest.json``) changes with each version."""
     prefix = f"{base}{rule_path(image.rel)}/{fmt}/"
-    return Rule(prefix + "*", list(IMMUTABLE), (prefix + f"v{image.latest}/x",))
+    return Rule(prefix + "v*", list(IMMUTABLE), (prefix + f"v{image.latest}/x",))
 
 
 def _collection_rules(base: str, collection, output) -> list[Rule]:
@@ -184,7 +185,7 @@ def _collection_rules(base: str, collection, output) -> list[Rule]:
 
 
 def compress_by_depth(base: str, images, formats, output) -> list[Rule] | None:
-    """One ``/:p1/:p2/dzi/*`` rule per folder depth, if no other output folder at that depth has a ``dzi/``."""
+    """One ``/:p1/:p2/dzi/v*`` rule per folder depth, if no other output folder at that depth has a ``dzi/``."""
     rules = []
     for fmt in formats:
         depths = sorted({image.rel.count("/") + 1 for image in images})
@@ -197,5 +198,5 @@ def compress_by_depth(base: str, images, formats, output) -> list[Rule] | None:
                 f"{base}{rule_path(i.rel)}/{fmt}/v{i.latest}/x" for i in images if i.rel.count("/") + 1 == depth
             )
             placeholders = "/".join(f":p{n}" for n in range(1, depth + 1))
-            rules.append(Rule(f"{base}{placeholders}/{fmt}/*", list(IMMUTABLE), samples))
+            rules.append(Rule(f"{base}{placeholders}/{fmt}/v*", list(IMMUTABLE), samples))
     return rules

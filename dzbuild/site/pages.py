@@ -36,6 +36,8 @@ class ImageInfo:
     formats: tuple = ()  # the published format objects, the one holding every tile first; default DZI
     viewer: object = None  # the format the image's page opens; default the first
     overlap: int = 0
+    manifest: str | None = None  # a IIIF manifest relative to the image's folder (``iiif/manifest.json``)
+    manifest_url: str | None = None  # its URL under the site's base_url, for IIIF drag-and-drop links
 
     def __post_init__(self) -> None:
         self.title = self.title or PurePosixPath(self.rel).name

@@ -1,4 +1,5 @@
-"""IIIF Image API 3.0, level 0, as static files: ``info.json`` plus one file per tile request.
+"""IIIF Image API 3.0, level 0, as static files (``info.json`` plus one file per tile request), and
+IIIF Presentation 3.0: a manifest per image with a canvas per published version.
 
 A level-0 service answers only the requests its ``info.json`` implies, plus the full image at
 ``full/max/0/default.jpg`` that level 0 requires (``maxWidth``/``maxHeight`` make it the one-tile
@@ -8,6 +9,11 @@ level, linked to the same file), so every tile is stored under the exact path a 
 and scaled sizes up, like Deep Zoom does, so each IIIF tile is pixel for pixel the DZI tile of the
 same scale and is linked to it: nothing is encoded twice. With ``overlap`` >= 1 the links go to
 dzbuild's overlap-free core tiles instead.
+
+Each version also gets ``canvas.json``: the Presentation canvas of that version, published at its
+own id, so every id in a manifest resolves to a document that holds it. The manifest lists every
+version newest first; it changes when one is added, so it lives beside the version folders
+(``iiif/manifest.json``), never inside an immutable one.
 """
 
 from __future__ import annotations
@@ -18,8 +24,13 @@ from dzbuild.errors import ConfigError
 from dzbuild.hookspecs import hookimpl
 
 CONTEXT = "http://iiif.io/api/image/3/context.json"
+PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 PROTOCOL = "http://iiif.io/api/image"
 INFO_FILE = "info.json"
+CANVAS_FILE = "canvas.json"
+MANIFEST_FILE = "manifest.json"
+COLLECTION_FILE = "collection.json"
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
 def request_of(grid, tile) -> str | None:
@@ -71,9 +82,80 @@ def info(spec, grid, url: str) -> dict:
     return document
 
 
+def image_body(spec, grid, url: str) -> dict:
+    """The largest whole picture a level-0 service serves (the one-tile level), with its service."""
+    width, height = grid.level_size(single_tile_level(grid))
+    size = "max" if (width, height) == (spec.width, spec.height) else f"{width},{height}"
+    return {
+        "id": f"{url}/full/{size}/0/default.{spec.format}",
+        "type": "Image",
+        "format": MEDIA_TYPES[spec.format],
+        "width": width,
+        "height": height,
+        "service": [{"id": url, "type": "ImageService3", "profile": "level0"}],
+    }
+
+
+def canvas(spec, grid, context, label: str | None = None) -> dict:
+    """The canvas of one version: the full-size coordinate space, painted by the version's image service.
+
+    Its id is the URL of its own ``canvas.json``; the annotation page and the annotation are
+    fragments of it (a canvas id must not have one), so every id resolves to this document.
+    """
+    canvas_id = f"{context.url}/{CANVAS_FILE}"
+    return {
+        "id": canvas_id,
+        "type": "Canvas",
+        "label": {"none": [label or f"v{context.version}"]},
+        "width": spec.width,
+        "height": spec.height,
+        "items": [{
+            "id": f"{canvas_id}#page",
+            "type": "AnnotationPage",
+            "items": [{
+                "id": f"{canvas_id}#image",
+                "type": "Annotation",
+                "motivation": "painting",
+                "body": image_body(spec, grid, context.url),
+                "target": canvas_id,
+            }],
+        }],
+    }
+
+
+def manifest(spec, grid, versions: list, url: str, label: str) -> dict:
+    """The Presentation 3.0 manifest of an image: one canvas per published version, newest first."""
+    return {
+        "@context": PRESENTATION_CONTEXT,
+        "id": f"{url}/{MANIFEST_FILE}",
+        "type": "Manifest",
+        "label": {"none": [label]},
+        "summary": {"none": [f"{len(versions)} published version{'s' if len(versions) != 1 else ''}, newest first"]},
+        "thumbnail": [image_body(spec, grid, versions[-1].url)],
+        "items": [canvas(spec, grid, context) for context in reversed(versions)],
+    }
+
+
+def collection(url: str, label: str, members: list) -> dict:
+    """A IIIF Collection of the members' manifests, ``members`` being ``(manifest URL, label)`` pairs."""
+    return {
+        "@context": PRESENTATION_CONTEXT,
+        "id": f"{url}/{COLLECTION_FILE}",
+        "type": "Collection",
+        "label": {"none": [label]},
+        "items": [{"id": member_url, "type": "Manifest", "label": {"none": [title]}} for member_url, title in members],
+    }
+
+
+def _json(document: dict) -> bytes:
+    return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
 class IiifFormat:
     name = "iiif"
     descriptor = INFO_FILE
+    manifest = MANIFEST_FILE
+    collection = COLLECTION_FILE
 
     def check(self, spec, base_url: str | None) -> None:
         """Refuse before building without a base URL: ``id`` must be absolute (viewers build tile URLs from it)."""
@@ -104,7 +186,16 @@ class IiifFormat:
     def descriptors(self, spec, grid, context) -> dict[str, bytes]:
         self.check(spec, context.url)
         text = json.dumps(info(spec, grid, context.url), indent=2) + "\n"
-        return {INFO_FILE: text.encode("utf-8")}
+        own_canvas = {"@context": PRESENTATION_CONTEXT, **canvas(spec, grid, context)}
+        return {INFO_FILE: text.encode("utf-8"), CANVAS_FILE: _json(own_canvas)}
+
+    def manifest_document(self, spec, grid, versions: list, url: str | None, label: str) -> bytes:
+        """``iiif/manifest.json``: every published version, newest first (rewritten when one is added)."""
+        return _json(manifest(spec, grid, versions, url, label))
+
+    def collection_document(self, url: str, label: str, members: list) -> bytes:
+        """``COLLECTION/iiif/collection.json`` of a site's collection: its members' manifests, in order."""
+        return _json(collection(url, label, members))
 
     def viewer_source(self, descriptor_url: str, spec) -> str:
         return descriptor_url  # OpenSeadragon opens an info.json URL as a IIIF image service
