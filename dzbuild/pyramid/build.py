@@ -71,8 +71,7 @@ class ImageReport(VersionTotals):
         self.versions: list["VersionReport"] = []
         self.backfilled: list[str] = []  # "{format}/v{n}" added to published versions
         self.seconds = 0.0
-        self.executor: str | None = None  # what ran the work units, when this build opened its own
-        self.workers: int | None = None
+        self.executor, self.workers = None, None  # what ran the work units, when this build opened its own
 
     def summary(self) -> dict:
         """The machine-readable form printed by ``--json``."""
@@ -85,8 +84,7 @@ class ImageReport(VersionTotals):
             "tiles_computed": self.computed,
             "tiles_linked": self.linked,
             "seconds": round(self.seconds, 3),
-            "executor": self.executor,
-            "workers": self.workers,
+            **{"executor": self.executor, "workers": self.workers},  # what ran the units (None: nothing did)
         }
 
 
@@ -118,10 +116,9 @@ def build_pyramid(
             _discard(dest)
         state = State(dest)
         pool = None
-        report = ImageReport(str(image_dir), str(dest), state.published_count())
         published = state.published_count()
         if published < len(sources):  # work ahead: start the workers' OpenCV import right now
-            pool = _pool(executor, options, stack, report)
+            pool = _pool(executor, options, stack, image_dir, dest)
             pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
         options = _sticky_formats(options, state)
         folders = (*_core_folder(spec), *options.formats)  # the overlap core is renamed first
@@ -133,13 +130,12 @@ def build_pyramid(
             state = State(dest)  # the vacuum rewrote records: read them afresh
         published = state.published_count()
         record = state.record(published - 1) if published else None
-        report.published_before = published
+        report = ImageReport(str(image_dir), str(dest), published)
         resampler, cache = check_published(image_dir, spec, options, sources, state, record)  # 4. immutability
         target = lambda: _target(image_dir, dest, spec, options, resampler)  # noqa: E731 - plugins load on work only
         report.backfilled = _backfill_formats(target, options.formats, state, published)
         if published < len(sources):  # 5. plan and publish each new version
-            pool = pool or _pool(executor, options, stack, report)  # (recover() may have dropped a pending version)
-            check_paths(pool, read=[image_dir], write=[dest])  # workers elsewhere must see both
+            pool = pool or _pool(executor, options, stack, image_dir, dest)  # (recover() may drop a pending version)
             sealed = _build_versions(target(), sources, state, report, pool)
             if sealed:  # the next run need not list the folders this one just scanned
                 cache = cache or state.source_cache()
@@ -155,8 +151,8 @@ def build_pyramid(
             write_manifests(dest, spec, formats, base_url, image_dir.resolve().name)
         if cache is not None:  # only after success: a failed build leaves dest/ exactly as it was
             state.save_source_cache(cache)
-    if report.executor is not None:
-        report.workers = workers_of(pool)
+    if pool is not None and executor is None:  # this build opened its own: say which, and how many workers
+        report.executor, report.workers = options.executor or default_executor(options.jobs), workers_of(pool)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -170,12 +166,10 @@ def _core_folder(spec: PyramidSpec) -> tuple[str, ...]:
     return (CORE_FOLDER.name,)
 
 
-def _pool(executor: "Executor | None", options: BuildOptions, stack: ExitStack, report: ImageReport) -> "Executor":
+def _pool(executor: "Executor | None", options: BuildOptions, stack: ExitStack, image_dir, dest) -> "Executor":
     """The caller's executor (it stays open for the next image), else our own, closed with ``stack``."""
-    if executor is not None:
-        return executor
-    pool = stack.enter_context(open_executor(options.executor, options.jobs))
-    report.executor = options.executor or default_executor(options.jobs)
+    pool = executor if executor is not None else stack.enter_context(open_executor(options.executor, options.jobs))
+    check_paths(pool, read=[image_dir], write=[dest])  # workers elsewhere must see both, before any tile work
     return pool
 
 

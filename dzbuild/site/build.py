@@ -13,18 +13,16 @@ import os
 import shutil
 import time
 import warnings
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..io.files import write_if_changed
 from ..io.lock import locked
 from ..plugins import registry
-from ..pyramid.build import BuildOptions, build_pyramid
+from ..pyramid.build import build_pyramid
 from ..pyramid.sources import version_number
 from ..pyramid.spec import load_spec
 from ..pyramid.state import STATE_DIR
-from ..run.select import default_executor, open_executor, workers_of
 from . import collections as colls
 from .assets import copy_theme_assets, install_viewer
 from .config import SiteConfig, load_config
@@ -34,11 +32,11 @@ from .hooks import site_built, template_dirs, template_vars
 from .hostlimits import check_limits, measure
 from .manifests import place_manifests
 from .mirror import add_version, mirror_tree, remove_stale
-from .pages import CollectionInfo, ImageInfo, Renderer, url_path
+from .pages import CollectionInfo, ImageInfo, Renderer
 from .progress import Progress
 from .redirects import render_redirects
 from .scan import require_images, scan_site
-from .spread import build_images
+from .spread import build_images, image_options, site_pool
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
 OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
@@ -103,8 +101,6 @@ def _build(
     config = load_config(root)  # 1. dzbuild.toml or [tool.dzbuild]
     if jobs is not None:
         config = replace(config, jobs=jobs)
-    if isinstance(executor, str):  # a choice, not a pool: it overrides dzbuild.toml's
-        config, executor = replace(config, executor=executor), None
     found = scan_site(config.source, skip=(config.output, config.cache))  # 2. images and collection files
     require_images(found, config.source)
     declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
@@ -120,19 +116,17 @@ def _build(
         progress = Progress(len(found.images) + len(declared), progress_mode)
         # One pool for the whole site, started only when some image has work: a worker imports
         # OpenCV once, not once per image.
-        report.executor = config.executor or default_executor(config.jobs)
-        with nullcontext(executor) if executor is not None else open_executor(config.executor, config.jobs) as pool:
+        with site_pool(config, executor, report) as pool:  # a choice (or dzbuild.toml's), or dzbuild serve's pool
             try:
                 storage = None if defer_output else registry().get("storage", config.storage)
                 one = lambda image, whole: build_image(config, image, report, progress, pool, storage, whole)  # noqa: E731
-                images = build_images(config, found.images, pool, tree(config), _image_options, one)  # 4.
+                images = build_images(config, found.images, pool, tree(config), one)  # 4.
                 by_rel = {info.rel: info for info in images}
                 groups = [  # 5.
                     _build_collection(config, c, found, by_rel, report, progress, pool, storage) for c in declared
                 ]
             finally:
                 progress.close()
-            report.workers = workers_of(pool)
         owned = set(written) | {info.rel for info in images}
         formats = {name: registry().get("format", name) for name in config.formats}
         manifests, count = place_manifests(config, images, groups, formats)  # IIIF, of images and collections
@@ -160,7 +154,7 @@ def tree(config: SiteConfig) -> Path:
 
 def build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool, storage, whole=None):
     """Build an image's new versions in the cache (or take a worker's, in ``whole``); link them unless no storage."""
-    dest, options = tree(config) / image.rel, _image_options(config, image.rel)
+    dest, options = tree(config) / image.rel, image_options(config, image.rel)
     result = whole.report(image.rel) if whole else build_pyramid(image.source, dest, options, executor=pool)
     # Only the published formats: anything else in dest (state, an overlap build's core/ store) stays in the cache.
     added = sum(mirror_tree(dest / fmt, config.output / image.rel / fmt, storage) for fmt in config.formats if storage)
@@ -181,17 +175,6 @@ def build_image(config: SiteConfig, image, report: SiteReport, progress: Progres
         image.rel, spec.width, spec.height, spec.tile_size, spec.format, count,
         available=available, formats=formats, viewer=viewer, overlap=spec.overlap,
     )  # fmt: skip
-
-
-def _image_options(config: SiteConfig, rel: str) -> BuildOptions:
-    return BuildOptions(
-        storage=config.storage,
-        resampler=config.resampler,
-        formats=config.formats,
-        jobs=config.jobs,
-        base_url=f"{config.base_url.rstrip('/')}/{url_path(rel)}",  # the public URL of this image's folder
-        spec_defaults=config.tile_defaults or None,
-    )
 
 
 def _tally(report: SiteReport, result) -> None:

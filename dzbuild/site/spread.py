@@ -10,15 +10,41 @@ usual. The bytes are the same: a build is a pure function of the sources, wherev
 
 from __future__ import annotations
 
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from ..pyramid.build import BuildOptions, build_pyramid
 from ..pyramid.sources import version_dirs
 from ..pyramid.spec import load_spec
 from ..pyramid.state import State
-from ..run.select import check_paths
+from ..run.select import check_paths, default_executor, open_executor, workers_of
+from .pages import url_path
 
 SMALL_IMAGE_TILES = 4096  # tiles of a whole image built as one task (a 16384 x 16384 image at 256 px has 5,461)
+
+
+@contextmanager
+def site_pool(config, executor, report):
+    """The site's executor: ``executor`` if it is an open pool (``dzbuild serve``), else the one named
+    by ``executor`` or by ``config.executor``; ``report`` learns which, and how many workers it had."""
+    choice = executor if isinstance(executor, str) else config.executor
+    report.executor = choice or default_executor(config.jobs)
+    kept = executor is not None and not isinstance(executor, str)
+    with nullcontext(executor) if kept else open_executor(choice, config.jobs) as pool:
+        yield pool
+        report.workers = workers_of(pool)
+
+
+def image_options(config, rel: str) -> BuildOptions:
+    """How a site builds the image at ``rel``."""
+    return BuildOptions(
+        storage=config.storage,
+        resampler=config.resampler,
+        formats=config.formats,
+        jobs=config.jobs,
+        base_url=f"{config.base_url.rstrip('/')}/{url_path(rel)}",  # the public URL of this image's folder
+        spec_defaults=config.tile_defaults or None,
+    )
 
 
 def build_whole(task: tuple[Path, Path, BuildOptions]):
@@ -49,9 +75,9 @@ class WholeImages:
             self._batch.cancel()
 
 
-def build_images(config, images, pool, tree: Path, options_of, build_one) -> list:
+def build_images(config, images, pool, tree: Path, build_one) -> list:
     """Every image's ``build_one(image, whole)``: the ones built here first, then the workers' whole ones."""
-    whole = start_whole_images(config, images, pool, options_of, tree)
+    whole = start_whole_images(config, images, pool, tree)
     try:
         here = {image.rel: build_one(image, None) for image in images if image.rel not in whole}
         return [here.get(image.rel) or build_one(image, whole) for image in images]
@@ -60,12 +86,12 @@ def build_images(config, images, pool, tree: Path, options_of, build_one) -> lis
         raise
 
 
-def start_whole_images(config, images, pool, options_of, tree: Path) -> WholeImages:
+def start_whole_images(config, images, pool, tree: Path) -> WholeImages:
     """Send each small image that has a version to build to the workers, if the executor asks for it."""
     if not getattr(pool, "whole_images", False):
         return WholeImages(pool, {})
     tasks = {
-        image.rel: (image.source, tree / image.rel, options_of(config, image.rel))
+        image.rel: (image.source, tree / image.rel, image_options(config, image.rel))
         for image in images
         if _small_with_work(image.source, tree / image.rel, config.tile_defaults)
     }
