@@ -96,6 +96,22 @@ def test_a_removed_image_leaves_the_output_and_the_index(tmp_path):
     assert (site / "_site" / "keep.txt").read_text() == "not ours"  # only what dzbuild wrote is removed
 
 
+def test_files_the_site_put_in_an_image_output_folder_survive_its_removal_and_a_rebuild(tmp_path):
+    site = make_site(tmp_path)
+    build(site)
+    write_files(site, {"_site/a/notes.txt": "written by the site generator", "_site/b/deep/x.txt": "also"})
+    build(site, rebuild=True)
+    assert (site / "_site" / "a" / "notes.txt").read_text() == "written by the site generator"
+    import shutil
+
+    shutil.rmtree(site / "a")
+    shutil.rmtree(site / "b")
+    build(site)
+    assert sorted(p.name for p in (site / "_site" / "a").iterdir()) == ["notes.txt"]  # dzi/ and index.html went
+    assert (site / "_site" / "b" / "deep" / "x.txt").read_text() == "also"
+    assert not (site / ".dzbuild" / "tree" / "a").exists()
+
+
 def test_rebuild_recomputes_everything(tmp_path):
     site = make_site(tmp_path, images=("a",))
     add_v1(site, "a")

@@ -7,9 +7,12 @@ check`` and the site's output scan can recognise (and remove) what an interrupte
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PARTIAL_MARK = ".partial-"
+# ``partial_path`` names (a pid), ``retract`` names and vacuum's scratch link: nothing a person names a file
+_PARTIAL_NAME = re.compile(r"\..+" + re.escape(PARTIAL_MARK) + r"(?:[0-9]+|retracted|vacuum)")
 
 
 def partial_path(path: Path) -> Path:
@@ -24,13 +27,17 @@ def write_atomic(path: Path, chunks, durable: bool = False) -> None:
     must survive a power cut; generated pages are simply written again by the next build.
     """
     tmp = partial_path(path)
-    with open(tmp, "wb") as handle:
-        for chunk in chunks:
-            handle.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
-        if durable:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk or Ctrl-C: the half-written file goes (a kill leaves it to sweep)
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -65,3 +72,20 @@ def retract(folders: list[Path]) -> list[Path]:
             remove_path(aside)
             removed.append(folder)
     return removed
+
+
+def is_partial(name: str) -> bool:
+    """Whether ``name`` is a temporary name dzbuild made (``.NAME.partial-PID`` and its kin)."""
+    return _PARTIAL_NAME.fullmatch(name) is not None
+
+
+def sweep_partials(folder: Path) -> list[Path]:
+    """Remove what an interrupted run left in ``folder`` (not below it); the caller holds the lock."""
+    try:
+        with os.scandir(folder) as entries:
+            leftovers = [Path(entry.path) for entry in entries if is_partial(entry.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    for path in leftovers:
+        remove_path(path)
+    return leftovers

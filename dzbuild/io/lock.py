@@ -36,13 +36,12 @@ def locked(folder: Path, keep_file: bool = True):
     file stays between runs: nothing is written to it, and re-creating a file costs this kind of
     disk more than locking one. Only when this call created ``folder`` and nothing else was put
     in it are the file and the folder removed again: a first build that fails leaves no trace.
-    ``keep_file=False`` removes a lock file this call created, for folders that belong to the
-    user (``ingest`` locks the image folder itself).
+    ``keep_file=False`` always removes the lock file, for folders that belong to the user
+    (``ingest`` locks the image folder itself): one a killed run left goes with the next run.
     """
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME
-    new_file = not path.exists()
     fd = _acquire(path)
     _held.add(fd)
     try:
@@ -50,7 +49,7 @@ def locked(folder: Path, keep_file: bool = True):
     finally:
         _held.discard(fd)
         empty = created and os.listdir(folder) == [LOCK_NAME]  # a first build that failed early
-        if empty or (new_file and not keep_file):
+        if empty or not keep_file:
             path.unlink(missing_ok=True)  # still holding it: nobody can lock a file that is going away
         os.close(fd)
         if empty:

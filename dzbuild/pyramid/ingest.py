@@ -28,7 +28,7 @@ from pathlib import Path
 from ..errors import ConfigError, SourceError
 from ..grid import Tile
 from ..io import codec
-from ..io.files import PARTIAL_MARK, remove_path
+from ..io.files import PARTIAL_MARK, remove_path, sweep_partials
 from ..io.lock import locked
 from ..io.rasters import open_raster
 from .sources import scan_version, version_dirs, version_number
@@ -68,6 +68,7 @@ def ingest(
     raster = open_raster(image_file)
     try:
         with locked(image_dir, keep_file=False):  # the image folder is the user's: no litter
+            sweep_partials(image_dir)  # a version a killed ingest was cutting
             versions = _versions(image_dir)
             options = {"tile_size": tile_size, "format": fmt, "quality": quality}
             spec = _spec(image_dir, image_file, raster, bool(versions), options)

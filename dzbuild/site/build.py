@@ -16,7 +16,7 @@ import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from ..io.files import write_if_changed
+from ..io.files import sweep_partials, write_if_changed
 from ..io.lock import locked
 from ..plugins import registry
 from ..pyramid.build import build_pyramid
@@ -127,7 +127,7 @@ def _build(
                 ]
             finally:
                 progress.close()
-        owned = set(written) | {info.rel for info in images}
+        owned = set(written) | {f"{info.rel}/{fmt}" for info in images for fmt in config.formats}  # not the folder: it may hold the site's own files
         formats = {name: registry().get("format", name) for name in config.formats}
         manifests, count = place_manifests(config, images, groups, formats)  # IIIF, of images and collections
         owned |= manifests
@@ -138,7 +138,8 @@ def _build(
         if config.host == "github-pages":  # its Jekyll step would otherwise drop _dzbuild/ (a leading "_")
             report.files_written += write_if_changed(config.output / ".nojekyll", b"")
             owned.add(".nojekyll")
-        _prune(config, owned_before, owned)  # 8. what an earlier build left
+        _prune(config, owned_before, owned, {info.rel for info in images})  # 8. what an earlier build left
+        _sweep(config, owned_before | owned)
         _write_owned(config.cache, owned)
     if defer_output:
         return config, report
@@ -264,13 +265,41 @@ def _read_text(path: Path) -> str:
         return ""
 
 
-def _prune(config: SiteConfig, before: set[str], now: set[str]) -> None:
-    """Remove output paths (and cached pyramids) of images and pages that no longer exist."""
+def _prune(config: SiteConfig, before: set[str], now: set[str], images: set[str]) -> None:
+    """Remove output paths (and cached pyramids) of images and pages that no longer exist.
+
+    Only what dzbuild wrote goes; a folder it emptied goes too, one holding the site's own files stays.
+    """
     stale = {rel for rel in before - now if not any(keep.startswith(rel + "/") for keep in now)}
     for rel in remove_stale(config.output, stale, set()):
-        cached = tree(config) / rel
-        if (cached / STATE_DIR).is_dir():  # a removed image's pyramid
-            shutil.rmtree(cached, ignore_errors=True)
+        for cached in (tree(config) / rel, (tree(config) / rel).parent):
+            image = cached.relative_to(tree(config)).as_posix()
+            if image not in images and (cached / STATE_DIR).is_dir():  # a removed image's pyramid
+                shutil.rmtree(cached, ignore_errors=True)
+        _remove_empty_parents(config.output, config.output / rel)
+
+
+def _remove_empty_parents(output: Path, path: Path) -> None:
+    for folder in path.parents:
+        if folder == output or output not in folder.parents:
+            return
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): it holds someone's files
+            return
+
+
+def _sweep(config: SiteConfig, owned: set[str]) -> None:
+    """Remove the temporary files and folders a killed build left beside what dzbuild writes."""
+    folders = {config.output}
+    for rel in owned:
+        path = config.output / rel
+        folders |= {path} | {parent for parent in path.parents if config.output in parent.parents}
+    folders = {folder for folder in folders if version_number(folder.name) is None}  # versions move in whole
+    folders |= {config.cache, tree(config)}
+    folders |= {p.parent for p in (config.headers_file, config.redirects_file) if p is not None}
+    for folder in folders:
+        sweep_partials(folder)
 
 
 def _discard(config: SiteConfig, owned: set[str]) -> None:

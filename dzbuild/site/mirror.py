@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ..io.files import PARTIAL_MARK
+from ..io.files import PARTIAL_MARK, remove_path, sweep_partials
 from ..link import LinkBatch
 from ..pyramid.sources import version_number
 
@@ -39,13 +39,19 @@ def mirror_tree(src: Path, dst: Path, storage) -> int:
             elif not _same_file(entry.path, target):
                 tmp = target.with_name(f".{entry.name}{PARTIAL_MARK}{os.getpid()}")
                 tmp.unlink(missing_ok=True)
-                storage.link(entry.path, str(tmp))
-                os.replace(tmp, target)
+                try:
+                    storage.link(entry.path, str(tmp))
+                    os.replace(tmp, target)
+                except BaseException:
+                    tmp.unlink(missing_ok=True)
+                    raise
     return added
 
 
 def _drop_removed_versions(src: Path, dst: Path) -> None:
-    """A version folder gone from the cache (``dzbuild vacuum``, ``--rebuild``) leaves the output too."""
+    """A version folder gone from the cache (``dzbuild vacuum``, ``--rebuild``) leaves the output too,
+    and so does whatever an interrupted build left half-made here."""
+    sweep_partials(dst)
     for entry in os.scandir(dst):
         is_version = version_number(entry.name) is not None and entry.is_dir(follow_symlinks=False)
         if is_version and not (src / entry.name).exists():
@@ -60,10 +66,14 @@ def add_version(src: Path, target: Path, storage) -> int:
     if tmp.exists():
         shutil.rmtree(tmp)
     target.parent.mkdir(parents=True, exist_ok=True)
-    batch = LinkBatch(storage)
-    _link_all(src, tmp, batch)
-    batch.flush()
-    os.rename(tmp, target)
+    try:
+        batch = LinkBatch(storage)
+        _link_all(src, tmp, batch)
+        batch.flush()
+        os.rename(tmp, target)
+    except BaseException:  # a full disk or Ctrl-C: nothing half-linked stays in the output
+        remove_path(tmp)
+        raise
     return 1
 
 
