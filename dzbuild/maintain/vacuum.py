@@ -24,7 +24,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import BuildError, ConfigError
 from ..grid import Grid, Tile
 from ..io.files import PARTIAL_MARK, remove_path, retract
 from ..io.lock import locked
@@ -142,10 +142,12 @@ def vacuum(
         finish_interrupted(dest)
         records = _records(state)
         chosen = select(records, remove, keep, dest)
+        plan = _Vacuum(dest, records, chosen)  # every refusal comes before the journal: it changes nothing
         if dry_run or not chosen:
-            return _Vacuum(dest, records, chosen).measure(dry_run)
-        write_json_atomic(state.dir / JOURNAL, {"remove": sorted(chosen)})
-        report = _Vacuum(dest, records, chosen).run()
+            return plan.measure(dry_run)
+        plan.check_files()
+        write_json_atomic(state.dir / JOURNAL, {"remove": sorted(chosen), "versions": len(records)})
+        report = plan.run()
         (state.dir / JOURNAL).unlink()
     return report
 
@@ -161,10 +163,30 @@ def finish_interrupted(dest: Path) -> VacuumReport | None:
     journal = state.dir / JOURNAL
     if not journal.exists():
         return None
-    chosen = set(json.loads(journal.read_text(encoding="utf-8"))["remove"])
-    report = _Vacuum(dest, _records(state), chosen).run()
+    records = _records(state)
+    report = _Vacuum(dest, records, read_journal(journal, len(records))).run()
     journal.unlink()
     return report
+
+
+def read_journal(journal: Path, count: int) -> set[int]:
+    """The versions a journal says to remove, refused unless they fit the records it was written for.
+
+    A damaged or forged journal must never be obeyed: it could name every version.
+    """
+    try:
+        data = json.loads(journal.read_text(encoding="utf-8"))
+        remove, versions = data["remove"], data.get("versions", count)
+        valid = type(versions) is int and all(type(n) is int for n in remove) and len(set(remove)) == len(remove)
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, RecursionError):
+        valid = False
+    if not valid or versions != count or not remove or not all(0 <= n < count - 1 for n in remove):
+        raise BuildError(
+            f"is not the journal of a vacuum of these {count} versions; nothing was removed. Delete it"
+            " if no vacuum was running, then check the folder (dzbuild check)",
+            journal,
+        )
+    return set(remove)
 
 
 def _records(state: State) -> list[dict]:
@@ -205,6 +227,19 @@ class _Vacuum:
             write_json_atomic(state.record_path(number), {**record, "vacuumed": True})
             retract([self.version_dir(fmt, number) for fmt in self.formats])
         return self.report
+
+    def check_files(self) -> None:
+        """Every file a kept version must take over is there: a vacuum never starts what it cannot finish."""
+        primary = self.formats[0]
+        for number in self.kept:
+            for tile in self._moved(number):
+                entry = self.entry(primary, number, tile)
+                if entry.is_symlink() and not entry.exists():
+                    raise BuildError(
+                        "is a broken link (was a tile deleted by hand?); nothing was removed."
+                        " Run dzbuild check, then rebuild the image with --rebuild",
+                        entry,
+                    )
 
     def measure(self, dry_run: bool) -> VacuumReport:
         """What ``run`` would free, without changing anything."""
