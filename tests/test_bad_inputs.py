@@ -13,8 +13,10 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable
+from urllib.parse import quote, unquote, urlsplit
 
 import numpy as np
 import pytest
@@ -23,6 +25,7 @@ from imagedirs import make_image_dir
 from dzbuild.io import codec
 from dzbuild.maintain.check import check_dest
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.site.pages import URL_SAFE
 from dzbuild.testing import synthetic_image
 
 CONFIG, SOURCE, PUBLISHED, PLUGIN, BUILD = 2, 3, 4, 5, 7  # the exit codes the README documents
@@ -348,3 +351,81 @@ def test_a_greyscale_tile_is_accepted_and_converted_above(tmp_path):
     files = dest / "dzi" / "v1" / "dzi_files"
     assert sniff((files / "9" / "1_1.jpg").read_bytes()).channels == 1
     assert sniff((files / "8" / "0_0.jpg").read_bytes()).channels == 3
+
+
+# -- The site step: hostile image folder names -----------------------------------------------------
+
+HOSTILE_NAMES = [
+    "javascript:alert(document.domain)+",
+    "a b",
+    "ünïcödé",
+    "😀 emoji",
+    "-rf",
+    "--help",
+    "x" * 250,
+    "%2e%2e",
+    "<img src=x onerror=alert(1)>",
+    "\"'&amp;",
+    "q?x=1#frag",
+    "back\\slash",
+    "data:text,x",
+]
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    """One site holding an image under every hostile name, built through the command line."""
+    from sites import make_site
+
+    site = make_site(tmp_path_factory.mktemp("hostile"), images=HOSTILE_NAMES)
+    done = dzbuild("build", str(site), "--jobs", "1")
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    return site / "_site"
+
+
+class _Links(HTMLParser):
+    """Every tag and every href/src of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def page_links(page: Path) -> tuple[list[tuple[str, dict]], list[str]]:
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    urls = [attrs[key] for _, attrs in parser.tags for key in ("href", "src") if key in attrs]
+    return parser.tags, urls
+
+
+def target_of(page: Path, url: str, output: Path) -> Path:
+    """The output file a relative URL on ``page`` reaches, as a browser resolves it."""
+    path = urlsplit(url).path
+    assert not urlsplit(url).scheme and not urlsplit(url).netloc, url
+    target = (page.parent / unquote(path)).resolve()
+    assert target == output.resolve() or output.resolve() in target.parents, url
+    return target / "index.html" if path.endswith("/") or target.is_dir() else target
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=[name[:30] for name in HOSTILE_NAMES])
+def test_a_hostile_folder_name_is_only_ever_a_path(hostile_site, name):
+    """Links are relative (./ or ../), percent-encoded and reach real files; names are never markup."""
+    pages = [hostile_site / "index.html", hostile_site / name / "index.html"]
+    for page in pages:
+        tags, urls = page_links(page)
+        assert not [attrs for _, attrs in tags if any(key.startswith("on") for key in attrs)], page
+        assert sum(1 for tag, _ in tags if tag == "img") <= len(HOSTILE_NAMES), page  # no tag made of a name
+        for url in urls:
+            if url == "data:,":  # the favicon placeholder of base.html
+                continue
+            assert url.startswith(("./", "../")), (page, url)
+            assert target_of(page, url, hostile_site).is_file(), (page, url)
+    index_urls = page_links(hostile_site / "index.html")[1]
+    assert f"./{quote(name, safe=URL_SAFE)}/" in index_urls
+    headers = (hostile_site / "_headers").read_text(encoding="utf-8")
+    paths = [line for line in headers.splitlines() if line and not line.startswith((" ", "#"))]
+    assert all(" " not in path and "\t" not in path for path in paths)
+    assert sum(1 for path in paths if path == f"/{quote(name, safe=URL_SAFE.replace(':', ''))}/dzi/*") == 1, paths

@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from sites import write_files
 
 from dzbuild.site.assets import ViewerAssets
-from dzbuild.site.pages import BUILTIN_TEMPLATES, CollectionInfo, ImageInfo, Renderer, relative_url
+from dzbuild.site.pages import BUILTIN_TEMPLATES, CollectionInfo, ImageInfo, Renderer, dot_relative, environment, relative_url
 
 EVIL = 'x/<script>alert("pwned")<img src=y onerror=alert(2)>'
 LOCAL_OSD = ViewerAssets("_dzbuild/openseadragon/6/openseadragon.min.js", "_dzbuild/openseadragon/6/images/")
@@ -52,10 +52,10 @@ def test_image_page_opens_the_latest_version_by_its_versioned_url():
     page = parse(html)
     scripts = [attrs for tag, attrs in page.tags if tag == "script" and "src" in attrs]
     assert scripts == [{"src": "../../_dzbuild/openseadragon/6/openseadragon.min.js"}]
-    assert '"dzi/v2/dzi.xml"' in page.scripts[0] and '"../../_dzbuild/openseadragon/6/images/"' in page.scripts[0]
+    assert '"./dzi/v2/dzi.xml"' in page.scripts[0] and '"../../_dzbuild/openseadragon/6/images/"' in page.scripts[0]
     assert '{"showNavigator": false}' in page.scripts[0]
     options = [attrs["value"] for tag, attrs in page.tags if tag == "option"]
-    assert options == ["dzi/v0/dzi.xml", "dzi/v1/dzi.xml", "dzi/v2/dzi.xml"]
+    assert options == ["./dzi/v0/dzi.xml", "./dzi/v1/dzi.xml", "./dzi/v2/dzi.xml"]
 
 
 def test_cdn_mode_adds_the_integrity_hash():
@@ -87,7 +87,7 @@ def test_names_from_files_and_configuration_are_escaped():
             (tag, sorted(attrs)) for tag, attrs in parse(plain).tags
         ]
     links = [attrs["href"] for tag, attrs in parse(evil_pages[1]).tags if tag == "a"]
-    assert links == ["x/%3Cscript%3Ealert(%22pwned%22)%3Cimg%20src=y%20onerror=alert(2)%3E/"]
+    assert links == ["./x/%3Cscript%3Ealert(%22pwned%22)%3Cimg%20src=y%20onerror=alert(2)%3E/"]
 
 
 def test_values_inside_scripts_are_json_that_cannot_close_the_script():
@@ -109,16 +109,16 @@ def test_index_lists_images_with_their_thumbnail_tile_and_links_collections():
     _, html = renderer().index_page(images, [CollectionInfo("g", "Gallery", "g", "v0/g.dzc", images[1:])])
     page = parse(html)
     imgs = [attrs for tag, attrs in page.tags if tag == "img"]
-    assert imgs[0]["src"] == "harbour/dzi/v1/dzi_files/8/0_0.jpg" and (imgs[0]["width"], imgs[0]["height"]) == (
+    assert imgs[0]["src"] == "./harbour/dzi/v1/dzi_files/8/0_0.jpg" and (imgs[0]["width"], imgs[0]["height"]) == (
         "188",
         "125",
     )
-    assert imgs[1]["src"] == "g/reef/dzi/v0/dzi_files/8/0_0.png" and (imgs[1]["width"], imgs[1]["height"]) == (
+    assert imgs[1]["src"] == "./g/reef/dzi/v0/dzi_files/8/0_0.png" and (imgs[1]["width"], imgs[1]["height"]) == (
         "160",
         "240",
     )
     hrefs = [attrs["href"] for tag, attrs in page.tags if tag == "a"]
-    assert hrefs == ["g/", "harbour/", "g/reef/"]
+    assert hrefs == ["./g/", "./harbour/", "./g/reef/"]
 
 
 def test_a_site_template_folder_overrides_single_templates(tmp_path):
@@ -132,9 +132,17 @@ def test_a_site_template_folder_overrides_single_templates(tmp_path):
 
 
 def test_relative_urls():
-    assert relative_url("", "a b/c") == "a%20b/c"
+    assert relative_url("", "a b/c") == "./a%20b/c"
     assert relative_url("x/y", "") == "../../"
     assert relative_url("g", "g/reef") == "../g/reef"
+    assert relative_url("", "javascript:alert(1)") == "./javascript:alert(1)"  # a path, never a scheme
+    assert relative_url("", "") == "./"
+    assert dot_relative("v0/c.dzc") == "./v0/c.dzc" and dot_relative("../x") == "../x"
+
+
+def test_templates_get_url_filters_that_only_make_paths(tmp_path):
+    (tmp_path / "t.html").write_text("{{ 'javascript:alert(1)'|url }} {{ 'data:x'|relative_url }}")
+    assert environment([tmp_path]).get_template("t.html").render() == "./javascript:alert(1) ./data:x"
 
 
 class _ObjectSourceFormat:
@@ -155,14 +163,14 @@ def test_the_viewer_format_says_what_the_page_opens():
     image = ImageInfo("a", 1500, 1000, 256, "jpg", 2, formats=(fmt,), viewer=fmt)
     _, html = renderer().image_page(image)
     page = parse(html)
-    assert '{"type": "example", "url": "tiled/v1/props.xml", "width": 1500}' in page.scripts[0]
+    assert '{"type": "example", "url": "./tiled/v1/props.xml", "width": 1500}' in page.scripts[0]
     assert "JSON.parse(picker.value)" in page.scripts[0]
     options = [json.loads(attrs["value"]) for tag, attrs in page.tags if tag == "option"]
-    assert [o["url"] for o in options] == ["tiled/v0/props.xml", "tiled/v1/props.xml"]
+    assert [o["url"] for o in options] == ["./tiled/v0/props.xml", "./tiled/v1/props.xml"]
     assert [attrs["href"] for tag, attrs in page.tags if tag == "a" and attrs.get("class") == "meta"] == [
-        "tiled/v1/props.xml"
+        "./tiled/v1/props.xml"
     ]
-    assert image.thumbnail() == ("tiled/v1/t/8/0-0.jpg", 188, 125)  # the home's path of the one-tile level
+    assert image.thumbnail() == ("./tiled/v1/t/8/0-0.jpg", 188, 125)  # the home's path of the one-tile level
 
 
 def test_a_dzi_viewer_page_keeps_the_plain_url_picker():

@@ -32,7 +32,7 @@ from .hooks import site_built, template_dirs, template_vars
 from .hostlimits import check_limits, measure
 from .manifests import place_manifests
 from .mirror import add_version, mirror_tree, remove_stale
-from .pages import CollectionInfo, ImageInfo, Renderer
+from .pages import CollectionInfo, ImageInfo, Renderer, dot_relative
 from .progress import Progress
 from .redirects import render_redirects
 from .scan import require_images, scan_site
@@ -211,7 +211,7 @@ def _build_collection(
     if storage is not None:
         _mirror_collection(out_dir, config.output / collection.path, storage)
     if result.latest_descriptor is not None:
-        info.descriptor = Path(os.path.relpath(result.latest_descriptor, out_dir)).as_posix()
+        info.descriptor = dot_relative(Path(os.path.relpath(result.latest_descriptor, out_dir)).as_posix())
     _tally(report, result)
     message = None
     if result.versions:

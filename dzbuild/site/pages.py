@@ -50,9 +50,10 @@ class ImageInfo:
         return self.versions - 1
 
     def descriptor(self, version: int | None = None, fmt=None) -> str:
-        """The versioned descriptor URL of ``fmt`` (default: the viewer's), relative to the image's folder."""
+        """The versioned descriptor URL of ``fmt`` (default: the viewer's), relative to the image's folder
+        (``./`` first, as every relative URL here)."""
         fmt = fmt or self.viewer
-        return f"{fmt.name}/v{self.latest if version is None else version}/{fmt.descriptor}"
+        return f"./{fmt.name}/v{self.latest if version is None else version}/{fmt.descriptor}"
 
     def tile_source(self, version: int | None = None):
         """What OpenSeadragon's ``tileSources`` gets for a version: the viewer format says."""
@@ -65,7 +66,7 @@ class ImageInfo:
         level = max(level for level in grid.levels if grid.tile_count(level) == 1)
         width, height = grid.level_size(level)
         home = self.formats[0]
-        return f"{home.name}/v{self.latest}/{home.tile_path(grid, Tile(level, 0, 0), self.format)}", width, height
+        return f"./{home.name}/v{self.latest}/{home.tile_path(grid, Tile(level, 0, 0), self.format)}", width, height
 
 
 @dataclass
@@ -83,9 +84,17 @@ def url_path(rel: str) -> str:
 
 
 def relative_url(from_dir: str, to: str) -> str:
-    """A URL from the page in folder ``from_dir`` to the output path ``to`` (both posix, "" is the root)."""
+    """A URL from the page in folder ``from_dir`` to the output path ``to`` (both posix, "" is the root).
+
+    Always ``./`` or ``../`` first: a folder named ``javascript:alert(1)`` must stay a path, never a scheme.
+    """
     depth = len(PurePosixPath(from_dir).parts) if from_dir else 0
-    return "../" * depth + url_path(to)
+    return ("../" * depth or "./") + url_path(to)
+
+
+def dot_relative(url: str) -> str:
+    """A relative URL that no browser can read as a scheme or a host: ``./`` unless it starts with ``../``."""
+    return url if url.startswith(("./", "../")) else "./" + url
 
 
 def environment(template_dirs: list[Path]):
@@ -93,7 +102,8 @@ def environment(template_dirs: list[Path]):
 
     loader = jinja2.FileSystemLoader([str(path) for path in template_dirs])
     env = jinja2.Environment(loader=loader, autoescape=True, keep_trailing_newline=True)
-    env.filters["url"] = url_path
+    env.filters["url"] = lambda rel: relative_url("", rel)  # an output path, seen from the output's root
+    env.filters["relative_url"] = dot_relative  # any relative URL a template builds
     return env
 
 
@@ -136,20 +146,20 @@ class Renderer:
 
     def index_page(self, images: list[ImageInfo], collections: list[CollectionInfo]) -> tuple[str, bytes]:
         entries = [_item("", image) for image in images]
-        groups = [{"collection": c, "url": url_path(c.path) + "/", "count": len(c.members)} for c in collections]
+        groups = [{"collection": c, "url": relative_url("", c.path) + "/", "count": len(c.members)} for c in collections]
         return self.render("index.html", "", images=entries, collections=groups)
 
 
 def _item(folder: str, image: ImageInfo) -> dict:
     """One image as seen from a page in ``folder``: its page, its latest DZI and its thumbnail."""
     thumb, width, height = image.thumbnail()
-    base = relative_url(folder, image.rel) + "/"
+    base = relative_url(folder, image.rel)
     return {
         "key": image.rel,
         "title": image.title,
-        "url": base,
-        "dzi": base + image.descriptor(fmt=deep_zoom()),  # collections show their members' Deep Zoom images
-        "thumbnail": base + thumb,
+        "url": base + "/",
+        "dzi": base + image.descriptor(fmt=deep_zoom())[1:],  # collections show their members' Deep Zoom images
+        "thumbnail": base + thumb[1:],
         "thumb_width": width,
         "thumb_height": height,
         "width": image.width,
