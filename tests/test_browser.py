@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import http.server
 import importlib.util
-import os
 import threading
 from pathlib import Path
 
@@ -20,18 +19,13 @@ import pytest
 from dzbuild.site.assets import find_openseadragon
 from dzbuild.site.build import build_site
 from dzbuild.site.config import load_config
+from dzbuild.testing import unavailable as missing
 from dzbuild.testing.viewer import CHROMIUM_ARGS  # the flags this closed network needs
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[1]
 EVIL = "odd <script>alert(1)<script> & co"  # one folder name: a file name cannot hold "/"
 VIEWER_PAGES = ["harbour/", "gallery/", "gallery/dunes/", "gallery/reef/", "gallery/orchard/", "odd/"]
-
-
-def missing(reason: str):
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason}; CI must provide it (see .ci/run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

@@ -24,6 +24,7 @@ from dzbuild.collection import build_collection
 from dzbuild.collection.sprites import collection_sprites
 from dzbuild.grid import Grid
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.testing import unavailable
 from dzbuild.testing.viewer import CHROMIUM_ARGS  # the flags this closed network needs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -102,10 +103,13 @@ def test_python_sprites_cut_each_thumbnail_from_its_shared_tile(site):
 @pytest.fixture(scope="module")
 def browser_page(site, tmp_path_factory):
     if not (OSD_BUILD / "openseadragon.min.js").is_file():
-        pytest.skip("OpenSeadragon is not installed: run `npm ci` in the repository")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+        unavailable("OpenSeadragon is not installed: run `npm ci` in the repository")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        unavailable("Playwright for Python is not installed")
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (set DZBUILD_CHROMIUM)")
+        unavailable(f"no Chromium at {CHROMIUM} (set DZBUILD_CHROMIUM)")
     shutil.copytree(OSD_BUILD, site["root"] / "osd")
     handler = functools.partial(QuietHandler, directory=str(site["root"]))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)

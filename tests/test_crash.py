@@ -25,6 +25,7 @@ from dzbuild.errors import BuildError
 from dzbuild.io.lock import locked
 from dzbuild.maintain.check import check_dest
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.testing import unavailable
 
 KILLED = -9
 TRIED: list[str] = []  # every kill point tried in this module, for the count at the end
@@ -279,7 +280,7 @@ def small_disk(tmp_path):
     mount.mkdir()
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
     if done.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here; the full-disk storage test covers the same path")
+        unavailable("cannot mount a tmpfs here (needs root); the full-disk storage test covers the same path")
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=True)
 

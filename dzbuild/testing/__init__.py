@@ -11,6 +11,21 @@ from contextlib import contextmanager
 from ..io import codec
 
 
+def unavailable(reason: str):
+    """Skip a test whose tool (Chromium, OpenSeadragon, a mountable disk) this machine lacks.
+
+    In CI (``CI=true``, set by ``.ci/run``) the tool must be there, so the test fails instead:
+    a suite that skips silently proves nothing.
+    """
+    import os
+
+    import pytest
+
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason}; CI must provide it (see .ci/run)")
+    pytest.skip(reason)
+
+
 def synthetic_image(width: int, height: int, seed: int = 0):
     """A ``height x width x 3`` uint8 picture: layered smooth noise, a few discs and fine texture."""
     cv2, np = codec.cv(), codec.np()

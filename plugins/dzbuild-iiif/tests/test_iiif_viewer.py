@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from dzbuild_iiif import IiifFormat
 
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.testing import unavailable
 from dzbuild.testing.viewer import OpenSeadragonCheck, ViewerUnavailable
 
 # Edge cases of rounding: 513 (a 1-pixel column and row at two scales), 1497x515 (odd levels), 1001x750;
@@ -28,4 +28,4 @@ def test_openseadragon_opens_every_size_without_a_missing_tile(make_image, tmp_p
                 assert report.tile_urls and missing == [], folder.name
                 assert report.home_ink > 0.3 and report.deep_ink > 0.3, folder.name  # drawn, not blank
     except ViewerUnavailable as exc:
-        pytest.skip(str(exc))
+        unavailable(str(exc))
