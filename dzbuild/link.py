@@ -6,6 +6,7 @@ this loop runs once per tile of every version, so it is kept to plain lookups an
 
 from __future__ import annotations
 
+import os
 from collections import namedtuple
 
 from .plugins import optional_member, registry
@@ -25,6 +26,7 @@ def link_all(target, fmt, folder, placement: Placement) -> None:
     grid, ext, home, skip = target.grid, target.spec.format, placement.home, placement.skip
     folders = dict(placement.folders)
     aliases = tile_aliases(fmt, grid, ext)
+    published_base = _published_base(target, folder, placement)
     for level in grid.levels:
         level_owners = placement.owners[level]
         from_sources = placement.sources and level == grid.max_level
@@ -32,7 +34,9 @@ def link_all(target, fmt, folder, placement: Placement) -> None:
             if tile in skip:
                 continue
             owner = level_owners[index]
-            if from_sources:
+            if from_sources and published_base is not None and published_base(owner):
+                physical = f"{published_base(owner)}/{home.tile_path(grid, tile, ext)}"
+            elif from_sources:
                 physical = target.source_path(tile, owner)
             else:
                 holder = folders.get(owner) or folders.setdefault(owner, str(target.version_dir(home, owner)))
@@ -50,6 +54,25 @@ def tile_aliases(fmt, grid, ext: str) -> dict:
     """A format's second paths for some tiles (IIIF's ``full/max``): ``{tile: [path, ...]}``, often none."""
     aliases = optional_member(fmt, "aliases")
     return aliases(grid, ext) if aliases is not None else {}
+
+
+def _published_base(target, folder, placement: Placement):
+    """With hard links and the sources on another file system, a base tile an earlier version
+    published is linked from that version's own file in ``dest`` (same file system, one inode for
+    every version) instead of copied from the source again; None when the sources are the place."""
+    if not placement.sources or target.storage != "hardlink" or target.spec.overlap:
+        return None
+    if os.stat(target.image_dir).st_dev == os.stat(folder).st_dev:
+        return None
+    known: dict[int, str | None] = {}
+
+    def holder(owner: int) -> str | None:
+        if owner not in known:
+            path = None if owner in placement.folders else target.version_dir(placement.home, owner)
+            known[owner] = str(path) if path is not None and path.is_dir() else None  # vacuumed: the source
+        return known[owner]
+
+    return holder
 
 
 class LinkBatch:

@@ -38,25 +38,30 @@ class CopyStorage:
 class HardlinkStorage(CopyStorage):
     """Unchanged tiles share the inode of their physical file; static hosts see ordinary files.
 
-    Falls back to copying when the target is on another filesystem or links are not allowed.
+    Falls back to copying when the target is on another filesystem or links are not allowed, for
+    that pair of filesystems only: sources on another disk must not turn every later placement
+    between files of one disk into a copy.
     """
 
     name = "hardlink"
     _fallback_errors = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES)
 
     def __init__(self) -> None:
-        self.copying = False
+        self.copying: set[tuple[int, int]] = set()  # (source device, destination device) pairs that cannot link
+
+    def _pair(self, target: str, dest_dir: str) -> tuple[int, int]:
+        return os.stat(target).st_dev, os.stat(dest_dir).st_dev
 
     def link(self, target: str, path: str) -> None:
         target = physical(target)  # os.link(follow_symlinks=True) still links the link itself on Linux
-        if not self.copying:
+        if not self.copying or self._pair(target, os.path.dirname(path) or ".") not in self.copying:
             try:
                 os.link(target, path)
                 return
             except OSError as exc:
                 if exc.errno not in self._fallback_errors:
                     raise
-                self.copying = True
+                self.copying.add(self._pair(target, os.path.dirname(path) or "."))
         shutil.copyfile(target, path)  # follows a symbolic link too
 
     def link_into(self, target_dir: str, dest_dir: str, names: list[str]) -> None:
@@ -67,22 +72,22 @@ class HardlinkStorage(CopyStorage):
         folder descriptors) a source tile that is a symbolic link is followed without an
         ``lstat`` per tile. About twice as fast as ``link`` per tile.
         """
-        if self.copying:
-            for name in names:
-                self.link(f"{target_dir}/{name}", f"{dest_dir}/{name}")
-            return
         flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
         source, dest = os.open(target_dir, flags), os.open(dest_dir, flags)
         try:
+            pair = os.fstat(source).st_dev, os.fstat(dest).st_dev
             for done, name in enumerate(names):
+                if pair in self.copying:
+                    for rest in names[done:]:  # a tile linked in from another disk is copied on its own
+                        self.link(f"{target_dir}/{rest}", f"{dest_dir}/{rest}")
+                    return
                 try:
                     os.link(name, name, src_dir_fd=source, dst_dir_fd=dest)
                 except OSError as exc:
                     if exc.errno not in self._fallback_errors:
                         raise OSError(exc.errno, exc.strerror, f"{dest_dir}/{name}") from None
-                    self.copying = True
-                    self.link_into(target_dir, dest_dir, names[done:])
-                    return
+                    self.copying.add(pair)
+                    self.link(f"{target_dir}/{name}", f"{dest_dir}/{name}")
         finally:
             os.close(source)
             os.close(dest)
