@@ -70,6 +70,9 @@ def make_parser(only: str | None = None) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
+    for stream in (sys.stdout, sys.stderr):  # a name the terminal cannot show is escaped, not a traceback
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     if argv in (["--version"], ["-V"]):  # answer before building every subcommand's parser
         print(f"dzbuild {__version__}")
         return 0

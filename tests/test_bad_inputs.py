@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -202,6 +203,79 @@ def site(toml: str, build_first: bool):
     return setup
 
 
+def site_with(files: dict[str, str] | None = None, images=("harbour",), build_first=False, then=None, quiet=False):
+    """A site whose folder holds ``files`` (relative path: text) and ``images``; ``then(root)`` changes it last.
+
+    ``quiet``: an error found only after the tile work, so only the image folders stay untouched.
+    """
+
+    def setup(tmp):
+        from sites import make_site
+
+        root = make_site(tmp, files=files, images=images)
+        if build_first:
+            assert dzbuild("build", str(root)).returncode == 0
+        if then is not None:
+            then(root)
+        if quiet:
+            return ["build", str(root), "--progress", "quiet"], root / images[0]
+        return ["build", str(root)], tmp
+
+    return setup
+
+
+def image_folder(name: bytes):
+    """A site whose one image folder has the raw (perhaps not UTF-8) name ``name``."""
+
+    def rename(root: Path) -> None:
+        os.rename(bytes(root / "harbour"), bytes(root) + b"/" + name)
+
+    return site_with(then=rename)
+
+
+def spec_bytes(make: Callable[[Path], None]):
+    """A valid image whose pyramid.json is replaced by ``make(path)``."""
+
+    def setup(tmp):
+        image_dir = fresh(tmp)
+        (image_dir / "pyramid.json").unlink()
+        make(image_dir / "pyramid.json")
+        return ["pyramid", str(image_dir)], tmp
+
+    return setup
+
+
+def damaged_state(name: str, text: str, *command: str):
+    """A published image whose state file ``name`` (in dest/.dzbuild) now holds ``text``."""
+
+    def setup(tmp):
+        image_dir = published(tmp)
+        (image_dir / "v1").rmdir()
+        (image_dir / "dest" / ".dzbuild" / name).write_text(text)
+        return [*(command or ["pyramid"]), str(image_dir), *(["--remove", "v0"] if command == ("vacuum",) else [])], tmp
+
+    return setup
+
+
+def image_args(*args: str):
+    """``dzbuild ARGS`` where IMAGE stands for a published image folder (v0 and v1)."""
+
+    def setup(tmp):
+        image_dir = published(tmp)
+        (image_dir / "v1" / "0_0.jpg").write_bytes(jpeg())
+        build_pyramid(image_dir, options=BuildOptions(jobs=1))
+        return [a.replace("IMAGE", str(image_dir)) for a in args], tmp
+
+    return setup
+
+
+def collection_json(text: str):
+    return site_with({"maps/collection.json": text}, images=("maps/harbour",))
+
+
+DEEP = "[" * 100_000
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -255,7 +329,7 @@ CASES = [
          SOURCE, "has an alpha channel; refused", "v1/1_1.png"),
     Case("a .png tile in a jpg pyramid", v1_file("1_1.png", lambda: encoded(synthetic_image(64, 64), ".png")),
          SOURCE, "tile format is jpg (pyramid.json) but this file is .png", "v1/1_1.png"),
-    Case("a gap in versions", version_gap, SOURCE, "v1/ is missing but v2/ exists", ""),
+    Case("a gap in versions", version_gap, SOURCE, "v1/ is missing but v2/ exists", "img300x200t64o0jpgs0"),
     Case("an empty new version", v1_file(".hidden"), SOURCE, "holds no tiles", "v1"),
     Case("a name with ..", v1_file("0_0..jpg"), SOURCE, "not a tile name", "v1/0_0..jpg"),
     Case("a name with a space", v1_file("0_0 copy.jpg"), SOURCE, "not a tile name", "v1/0_0 copy.jpg"),
@@ -279,15 +353,78 @@ CASES = [
         '{"width": 300, "height": 200, "tile_size": 64, "overlap": 0, "quality": 90}')),
          PUBLISHED, "'quality' changed from 85 to 90 after v0 was published", "pyramid.json"),
     Case("another resampler after publishing", options("--resampler", "area"), PUBLISHED,
-         "published versions use the 'dct' resampler", ""),
-    Case("--jobs 0", options("--jobs", "0"), CONFIG, "--jobs must be at least 1", ""),
-    Case("an unknown storage", options("--storage", "ftp"), PLUGIN, "no storage named 'ftp'", ""),
-    Case("dest is a file", dest_is_a_file, BUILD, "", "out"),
+         "published versions use the 'dct' resampler, not 'area'", "img300x200t64o0jpgs0"),
+    Case("--jobs 0", options("--jobs", "0"), CONFIG, "must be at least 1, got 0", "--jobs"),  # an option, no file
+    Case("an unknown storage", options("--storage", "ftp"), PLUGIN, "no storage named 'ftp' is installed",
+         "(installed: copy, hardlink, symlink)"),  # an option, no file: the message names what there is
+    Case("dest is a file", dest_is_a_file, CONFIG, "is a file: the output must be a folder", "out"),
     Case("a misspelled site configuration key", site('outptu = "public"\n', build_first=False), CONFIG,
          "unknown key 'outptu'", "dzbuild.toml"),
     Case("a collection naming a missing image",
          site('[[collections]]\nname = "c"\nimages = ["harbour", "nope"]\n', build_first=True),
          CONFIG, "'nope' matches no image folder", "dzbuild.toml"),
+    # Issue 15: sources and state read defensively, output never written into the sources
+    Case("a key given twice in pyramid.json",
+         spec_text('{"width": 300, "height": 200, "tile_size": 64, "overlap": 0, "width": 300}'),
+         CONFIG, "key 'width' is given twice", "pyramid.json"),
+    Case("pyramid.json nested 100,000 deep", spec_text(DEEP), CONFIG, "nested too deeply", "pyramid.json"),
+    Case("a 5,000-digit number in pyramid.json",
+         spec_text('{"width": 1' + "0" * 5000 + ', "height": 200, "tile_size": 64, "overlap": 0}'),
+         CONFIG, "more than 4300 digits", "pyramid.json"),
+    Case("pyramid.json is a FIFO", spec_bytes(lambda path: os.mkfifo(path)), CONFIG, "not a regular file",
+         "pyramid.json"),
+    Case("pyramid.json links to /dev/zero", spec_bytes(lambda path: path.symlink_to("/dev/zero")), CONFIG,
+         "not a regular file", "pyramid.json"),
+    Case("an empty record", damaged_state("v0.json", ""), BUILD, "is damaged", ".dzbuild/v0.json"),
+    Case("a record that is {}", damaged_state("v0.json", "{}"), BUILD, "is damaged", ".dzbuild/v0.json"),
+    Case("a record that is []", damaged_state("v0.json", "[]", "vacuum"), BUILD, "is damaged", ".dzbuild/v0.json"),
+    Case("a garbage vacuum journal", damaged_state("vacuum.json", "garbage"), BUILD,
+         "is not the journal of a vacuum", ".dzbuild/vacuum.json"),
+    Case("--remove v0..v<5000 digits>", image_args("vacuum", "IMAGE", "--remove", "v0..v" + "9" * 5000), CONFIG,
+         "is not a version or range", "dest"),
+    Case("--dest inside a source version", image_args("pyramid", "IMAGE", "--dest", "IMAGE/v0"), CONFIG,
+         "one of its source versions", "/v0"),
+    Case("--dest is the image folder", image_args("pyramid", "IMAGE", "--dest", "IMAGE"), CONFIG,
+         "cannot be the output of", "img300x200t64o0jpgs0"),
+    Case("output is an image folder", site('output = "harbour"\n', build_first=False), CONFIG,
+         "'output' is inside the image folder", "dzbuild.toml"),
+    Case("cache in a source version", site('cache = "harbour/v0"\n', build_first=False), CONFIG,
+         "'cache' is inside the image folder", "dzbuild.toml"),
+    Case("headers_file is a pyramid.json", site('headers_file = "harbour/pyramid.json"\n', build_first=True),
+         CONFIG, "'headers_file' is inside the image folder", "dzbuild.toml"),
+    Case("headers_file and redirects_file the same",
+         site('headers_file = "_site/x"\nredirects_file = "_site/x"\n', build_first=False),
+         CONFIG, "must be two files", "dzbuild.toml"),
+    Case("base_url with a newline", site('base_url = "/zoom/\\n/x"\n', build_first=False), CONFIG,
+         "'base_url' must be a URL path", "dzbuild.toml"),
+    Case("base_url with a space", site('base_url = "https://example.org/a b/"\n', build_first=False), CONFIG,
+         "'base_url' must be a URL path", "dzbuild.toml"),
+    Case("base_url with another scheme", site('base_url = "javascript:alert(1)//"\n', build_first=False), CONFIG,
+         "'base_url' must be a URL path", "dzbuild.toml"),
+    Case("a templates folder that does not exist", site('templates = "theme"\n', build_first=False), CONFIG,
+         "'templates' is not a folder", "dzbuild.toml"),
+    Case("a template with a syntax error", site_with({"dzbuild.toml": 'templates = "theme"\n', "theme/index.html": "{% if %}"}),
+         CONFIG, "line 1: template error", "theme/index.html"),
+    Case("a template extending a missing one",
+         site_with({"dzbuild.toml": 'templates = "theme"\n', "theme/image.html": '{% extends "nope.html" %}'}),
+         CONFIG, "template 'nope.html' not found", "theme"),
+    Case("a template that fails while rendering (found after the tile work)",
+         site_with({"dzbuild.toml": 'templates = "theme"\n', "theme/index.html": "{{ 1 // 0 }}"}, quiet=True),
+         CONFIG, "template error: ZeroDivisionError", "theme/index.html"),
+    Case("a _headers file that is not UTF-8",
+         site_with(build_first=True, then=lambda root: (root / "_site" / "_headers").write_bytes(b"/x\n  X: \xff\n")),
+         CONFIG, "not UTF-8", "_site/_headers"),
+    Case("an image folder name that is not UTF-8", image_folder(b"caf\xe9"), CONFIG, "name is not UTF-8", "caf"),
+    Case("an image folder named _headers", site_with(images=("_headers",)), CONFIG,
+         "named like a file dzbuild writes", "site/_headers"),
+    Case("an image folder named index.html", site_with(images=("g/index.html",)), CONFIG,
+         "named like a file dzbuild writes", "g/index.html"),
+    Case("an image folder under _dzbuild/", site_with(images=("_dzbuild/x",)), CONFIG,
+         "named like a file dzbuild writes", "_dzbuild/x"),
+    Case("a key given twice in collection.json", collection_json('{"name": "m", "name": "n"}'), CONFIG,
+         "key 'name' is given twice", "maps/collection.json"),
+    Case("collection.json nested 100,000 deep", collection_json(DEEP), CONFIG, "nested too deeply",
+         "maps/collection.json"),
 ]
 
 
@@ -312,6 +449,8 @@ def state_of(root: Path) -> dict[str, tuple]:
                 result[path] = ("link", os.readlink(path))
             elif os.path.isdir(path):
                 result[path] = ("dir",)
+            elif not stat.S_ISREG(st.st_mode):  # a FIFO: never read it
+                result[path] = ("special", st.st_ino, st.st_mode)
             else:
                 digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
                 result[path] = ("file", st.st_ino, st.st_size, st.st_mtime_ns, digest)
@@ -332,9 +471,10 @@ def test_bad_input_is_refused_in_one_line_and_changes_nothing(tmp_path, case):
     assert state_of(watched) == before
 
 
-def test_the_corpus_covers_the_issue():
-    print(f"\n{len(CASES)} bad inputs tried")
-    assert len(CASES) >= 30
+def test_the_corpus_has_as_many_rows_as_the_readme_says():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert len(CASES) == 79 and "`tests/test_bad_inputs.py` (79 cases" in readme
+    assert len(HOSTILE_NAMES) == 13 and "13 hostile image folder names" in readme
 
 
 def test_a_greyscale_tile_is_accepted_and_converted_above(tmp_path):

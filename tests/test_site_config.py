@@ -31,6 +31,7 @@ def test_defaults_without_a_configuration(tmp_path):
 
 def test_every_key_of_dzbuild_toml(tmp_path):
     (tmp_path / "content").mkdir()
+    (tmp_path / "theme").mkdir()
     config = config_of(
         tmp_path,
         {
@@ -109,7 +110,7 @@ def test_dzbuild_toml_wins_over_pyproject(tmp_path):
         ('[viewer]\ncdn_url = "https://x/osd.js"\n', "needs 'viewer.cdn_integrity'"),
         ('viewer = "x"\n', "'viewer' must be a table"),
         ('host = "geocities"\n', "'host' must be one of"),
-        ('base_url = "zoom"\n', "'base_url' must start with / or https://"),
+        ('base_url = "zoom"\n', "'base_url' must be a URL path (/zoom/) or an http(s) URL"),
         ('output = "."\n', "'output' must not be the source folder"),
         ('cache = "_site/.cache"\n', "'cache' must be outside 'output'"),
         ('formats = ["iiif"]\n', 'must include "dzi"'),

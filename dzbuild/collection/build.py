@@ -21,7 +21,7 @@ from .layout import MortonLayout
 from .members import read_members
 from .planner import plan_collection
 from .publish import TILE_FORMAT, CollectionTarget, CollectionVersionReport, publish_collection
-from .state import check_settings, load_previous, record_of
+from .state import check_settings, is_collection_record, load_previous, record_of
 
 # The name becomes ``{name}.dzc`` and ``{name}_files/``: one plain file name, no separators or hidden files.
 SAFE_NAME = re.compile(r"^[^./\\\x00-\x1f][^/\\\x00-\x1f]{0,199}$")
@@ -75,7 +75,7 @@ def build_collection(
     layout = _check_args(out_dir, name, members, tile_size, max_level, quality)
     settings = {"name": name, "tile_size": tile_size, "max_level": max_level, "format": TILE_FORMAT, "quality": quality}
     with locked(out_dir):
-        state = State(out_dir)
+        state = State(out_dir, is_collection_record)
         _recover(state, out_dir)  # 1. finish or drop what a crashed run left
         previous, published = load_previous(state)
         prune_canvases(out_dir, previous.owners if previous else ())  # what a crashed run kept

@@ -16,6 +16,19 @@ from .planner import CollectionPlan, CollectionState, Item, Member
 MEMBER_FIELDS = tuple(f.name for f in fields(Member))
 
 
+def is_collection_record(data, version: int) -> bool:
+    """The shape ``load_previous`` relies on (``State`` checks it when it reads a record)."""
+    keys = ("items", "ids", "settings")
+    return (
+        isinstance(data, dict)
+        and data.get("version") == version
+        and type(data.get("next_id")) is int
+        and isinstance(data.get("owners"), list)
+        and all(isinstance(data.get(key), dict) for key in keys)
+        and all(isinstance(entry, dict) and "id" in entry and "member" in entry for entry in data["items"].values())
+    )
+
+
 def load_previous(state: State) -> tuple[CollectionState | None, dict | None]:
     """The latest published collection version and its settings, or (None, None)."""
     count = state.published_count()

@@ -96,3 +96,18 @@ def _is_current(fd: int, path: Path) -> bool:
         return False
     mine = os.fstat(fd)
     return (mine.st_dev, mine.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
+def lock_holder(folder: Path) -> str | None:
+    """The process id of whoever holds ``folder``'s lock now, or None; never creates the lock file."""
+    try:
+        fd = os.open(folder / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return holder_of(fd)
+    finally:
+        os.close(fd)  # closing drops a shared lock taken just now
+    return None

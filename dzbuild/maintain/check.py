@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import DzbuildError
 from ..io.files import PARTIAL_MARK
-from ..io.lock import LOCK_NAME
+from ..io.lock import LOCK_NAME, lock_holder
 from ..pyramid.sources import version_number
 from ..pyramid.spec import SPEC_FILE, PyramidSpec
 from ..pyramid.state import SOURCE_CACHE, STATE_DIR, State
@@ -104,6 +104,9 @@ class _Checker:
     def run(self) -> None:
         if not self.dest.is_dir():
             return self.problem(self.dest, "does not exist or is not a folder")
+        holder = lock_holder(self.dest)
+        if holder is not None:  # its temporary folders are work in progress, not leftovers
+            return self.problem(self.dest, f"a build is running (process {holder}); check again when it has finished")
         records = self._records()
         if records is None:
             return

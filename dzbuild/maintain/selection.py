@@ -58,11 +58,12 @@ def select(records: list[dict], remove: str | None, keep: str | None, where: Pat
 def _parse_versions(text: str, latest: int, where: Path) -> set[int]:
     chosen: set[int] = set()
     for part in text.replace(" ", "").split(","):
+        shown = part if len(part) <= 40 else part[:40] + "..."  # 5,000 digits are not worth echoing
         ends = [version_number(end if end.startswith("v") else f"v{end}") for end in part.split("..")]
         if len(ends) > 2 or None in ends:
-            raise ConfigError(f"{part!r} is not a version or range (v2, v1..v3)", where)
+            raise ConfigError(f"{shown!r} is not a version or range (v2, v1..v3)", where)
         first, last = ends[0], ends[-1]
         if first > last or last > latest:
-            raise ConfigError(f"{part!r}: published versions are v0..v{latest}", where)
+            raise ConfigError(f"{shown!r}: published versions are v0..v{latest}", where)
         chosen |= set(range(first, last + 1))
     return chosen

@@ -8,6 +8,7 @@ from collections import namedtuple
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..io import userfiles
 
 TYPE_CHECKING = False  # not ``typing``: its import alone costs a tenth of a rerun
 if TYPE_CHECKING:
@@ -48,12 +49,14 @@ def parse_spec(text: str, path: Path | str = SPEC_FILE, defaults: dict | None = 
     ``defaults`` (a site's ``[tiles]`` format and quality) fill the optional keys the file omits.
     """
     try:
-        data = json.loads(text)
+        data = userfiles.loads(text)
     except json.JSONDecodeError as exc:
         hint = ""
         if re.search(r"[{,]\s*[A-Za-z_]\w*\s*:", text):
             hint = ' (keys must be quoted: "width": 750, not width: 750)'
         raise ConfigError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}{hint}", path) from None
+    except ValueError as exc:  # a key twice, too deep, a number of thousands of digits
+        raise ConfigError(f"invalid JSON: {exc}", path) from None
     if not isinstance(data, dict):
         raise ConfigError("must be a JSON object with width, height, tile_size and overlap", path)
     data = {**{k: v for k, v in (defaults or {}).items() if k in _OPTIONAL}, **data}
@@ -92,11 +95,11 @@ def _check_values(spec: PyramidSpec, path: Path | str) -> None:
 def load_spec(image_dir: Path, defaults: dict | None = None) -> PyramidSpec:
     path = image_dir / SPEC_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        text = userfiles.read_text(path)
     except FileNotFoundError:
         raise ConfigError("missing: an image folder needs a pyramid.json", path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", path) from None
+    except (OSError, ValueError) as exc:  # not a regular file, not UTF-8, permissions
+        raise ConfigError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", path) from None
     if not text.strip():
         raise ConfigError("is empty: it needs width, height, tile_size and overlap", path)
     return parse_spec(text, path, defaults)

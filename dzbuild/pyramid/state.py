@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from ..io.files import PARTIAL_MARK, remove_path, retract, write_atomic
+from .spec import PyramidSpec
 
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:
@@ -68,6 +69,21 @@ def decode_owners(encoded) -> "Owners":
     return tuple(levels)
 
 
+def is_image_record(data, version: int) -> bool:
+    """The shape every reader of an image's record relies on, checked once when it is read from disk."""
+    return (
+        isinstance(data, dict)
+        and data.get("version") == version
+        and isinstance(data.get("spec"), dict)
+        and sorted(data["spec"]) == sorted(PyramidSpec._fields)
+        and all(type(value) is (str if key == "format" else int) for key, value in data["spec"].items())
+        and isinstance(data.get("resampler"), str)
+        and isinstance(data.get("formats"), list)
+        and all(isinstance(name, str) for name in data["formats"])
+        and (data.get("vacuumed") is True or isinstance(data.get("owners"), list))
+    )
+
+
 def _as_list(folders) -> list[Path]:
     return [folders] if isinstance(folders, Path) else list(folders)
 
@@ -75,9 +91,10 @@ def _as_list(folders) -> list[Path]:
 class State:
     """Read and write the records of the published versions of one image's ``dest/`` folder."""
 
-    def __init__(self, dest: Path) -> None:
+    def __init__(self, dest: Path, is_record=None) -> None:
         self.dest = dest
         self.dir = dest / STATE_DIR
+        self.is_record = is_record or is_image_record  # what a record read from disk must look like
         self._records: dict[int, dict] = {}
 
     def record_path(self, version: int) -> Path:
@@ -137,8 +154,17 @@ class State:
         """A published version's record, read once per State (a rerun needs the latest twice)."""
         cached = self._records.get(version)
         if cached is None:
-            with open(self.record_path(version), encoding="utf-8") as handle:
-                cached = self._records[version] = json.load(handle)
+            try:
+                with open(self.record_path(version), encoding="utf-8") as handle:
+                    cached = json.load(handle)
+            except (ValueError, RecursionError):  # not JSON, not UTF-8
+                cached = None
+            if not self.is_record(cached, version):
+                from ..errors import BuildError
+
+                damaged = "is damaged: run dzbuild check, or rebuild every version with --rebuild"
+                raise BuildError(damaged, self.record_path(version))
+            self._records[version] = cached
         return cached
 
     def add_formats(self, version: int, names: list[str]) -> None:

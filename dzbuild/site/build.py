@@ -16,6 +16,8 @@ import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from ..errors import ConfigError
+from ..io import userfiles
 from ..io.files import sweep_partials, write_if_changed
 from ..io.lock import locked
 from ..plugins import registry
@@ -259,10 +261,13 @@ def _write_control_files(config, viewer, images, groups, report: SiteReport) -> 
 
 
 def _read_text(path: Path) -> str:
+    """The site's own ``_headers``/``_redirects`` lines, which dzbuild keeps around its block."""
     try:
-        return path.read_text(encoding="utf-8")
+        return userfiles.read_text(path)
     except FileNotFoundError:
         return ""
+    except ValueError as exc:  # not UTF-8, not a regular file: refuse rather than rewrite it
+        raise ConfigError(f"cannot read: {exc}; dzbuild merges its rules into this file and keeps the rest", path) from None
 
 
 def _prune(config: SiteConfig, before: set[str], now: set[str], images: set[str]) -> None:

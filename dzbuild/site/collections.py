@@ -6,13 +6,13 @@ each collection to the collection engine (``dzbuild.collection``) after its memb
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 import warnings
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..io import userfiles
 from ..pyramid.sources import version_number
 from .config import CollectionConfig, collection_config
 from .scan import SiteImage
@@ -29,9 +29,11 @@ def load_collection_file(file: Path, source: Path) -> CollectionConfig:
         data = read_toml(file)
     else:
         try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            data = userfiles.loads(userfiles.read_text(file))
+        except ValueError as exc:
             raise ConfigError(f"cannot read as JSON: {exc}", file) from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read: {exc.strerror or exc}", file) from None
         if not isinstance(data, dict):
             raise ConfigError("must be a JSON object", file)
     base = file.parent.relative_to(source).as_posix()

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import ConfigError
 from ..pyramid.formats import DEEP_ZOOM, DEFAULT_FORMATS, resolve_formats
-from ..pyramid.spec import TILE_FORMATS, PyramidSpec
+from ..pyramid.spec import SPEC_FILE, TILE_FORMATS, PyramidSpec
 from .hostlimits import HOSTS
 from .tables import check_table, read_toml
 
@@ -226,14 +226,51 @@ def check_values(config: SiteConfig, where) -> None:
         raise ConfigError("'output' must not be the source folder or contain it", where)
     if config.cache == config.output or config.output in config.cache.parents:
         raise ConfigError("'cache' must be outside 'output': the output is what gets deployed", where)
-    if not (config.base_url.startswith("/") or config.base_url.startswith(("https://", "http://"))):
-        raise ConfigError(f"'base_url' must start with / or https://, got {config.base_url!r}", where)
+    check_base_url(config.base_url, where)
     fmt = config.tile_defaults.get("format")
     if fmt is not None and fmt not in TILE_FORMATS:
         raise ConfigError(f"'tiles.format' must be one of {', '.join(TILE_FORMATS)}, got {fmt!r}", where)
     quality = config.tile_defaults.get("quality")
     if quality is not None and not 1 <= quality <= 100:
         raise ConfigError(f"'tiles.quality' must be between 1 and 100, got {quality}", where)
+    if config.templates is not None:
+        if not config.templates.is_dir():
+            raise ConfigError(f"'templates' is not a folder: {config.templates}", where)
+        from .hooks import template_dirs
+        from .pages import check_templates
+
+        check_templates(template_dirs(config.templates))
+    check_paths(config, where)
+
+
+URL_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")  # RFC 3986 path characters: no space, no newline
+
+
+def check_base_url(base_url: str, where) -> None:
+    """A URL path (``/zoom/``) or an absolute http(s) URL: it goes verbatim into ``_headers`` and ``_redirects``."""
+    scheme, _, rest = base_url.partition("://") if "://" in base_url else ("", "", base_url)
+    host, slash, path = rest.partition("/") if scheme else ("", "", rest)
+    ok = URL_PATH.fullmatch((slash + path) or "/") is not None and (not scheme or scheme in ("http", "https"))
+    if not ok or (scheme and not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]+)?", host)):
+        raise ConfigError(
+            f"'base_url' must be a URL path (/zoom/) or an http(s) URL (https://host/zoom/), got {base_url!r}", where
+        )
+
+
+def check_paths(config: SiteConfig, where) -> None:
+    """What dzbuild writes (output, cache, _headers, _redirects) never lands in an image folder or on each other."""
+    written = {"output": config.output, "cache": config.cache}
+    written.update({k: p for k, p in (("headers_file", config.headers_file), ("redirects_file", config.redirects_file)) if p})
+    for key, path in written.items():
+        image = next((p for p in (path, *path.parents) if (p / SPEC_FILE).is_file()), None)
+        if image is not None:
+            raise ConfigError(f"{key!r} is inside the image folder {image}: dzbuild would write into its sources", where)
+    for key in ("headers_file", "redirects_file"):
+        path = written.get(key)
+        if path is not None and (path.is_dir() or config.cache in path.parents):
+            raise ConfigError(f"{key!r} must be a file outside the cache, got {path}", where)
+    if config.headers_file is not None and config.headers_file == config.redirects_file:
+        raise ConfigError("'headers_file' and 'redirects_file' must be two files", where)
 
 
 def check_formats(config: SiteConfig, where) -> tuple[str, ...]:

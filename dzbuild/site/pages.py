@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
+from ..errors import ConfigError
 from ..grid import Grid, Tile
 from ..pyramid.formats import deep_zoom
 from ..pyramid.spec import PyramidSpec
@@ -129,8 +130,10 @@ class Renderer:
 
     def render(self, template: str, folder: str, **context) -> tuple[str, bytes]:
         extra = self.extra_vars(template) if self.extra_vars else {}
-        # dzbuild's own variables win over a plugin's of the same name, so a plugin cannot break a page
-        html = self.env.get_template(template).render({**extra, **self._common(folder), **context})
+        try:  # dzbuild's own variables win over a plugin's of the same name, so a plugin cannot break a page
+            html = self.env.get_template(template).render({**extra, **self._common(folder), **context})
+        except Exception as exc:  # a site's own template is code its author wrote: one line about it
+            raise template_error(exc, template, self.env.loader.searchpath) from None
         return (f"{folder}/{PAGE}" if folder else PAGE), html.encode("utf-8")
 
     def image_page(self, image: ImageInfo) -> tuple[str, bytes]:
@@ -148,6 +151,37 @@ class Renderer:
         entries = [_item("", image) for image in images]
         groups = [{"collection": c, "url": relative_url("", c.path) + "/", "count": len(c.members)} for c in collections]
         return self.render("index.html", "", images=entries, collections=groups)
+
+
+def check_templates(template_dirs: list[Path]) -> None:
+    """Compile every template and find every template it names, before any tile work: a typo in a
+    site's own template fails the build at once, not after its pyramids."""
+    import jinja2
+    from jinja2 import meta
+
+    env = environment(template_dirs)
+    for name in env.list_templates(extensions=["html"]):
+        try:
+            source, filename, _ = env.loader.get_source(env, name)
+            for referenced in meta.find_referenced_templates(env.parse(source, name, filename)):
+                if referenced is not None:
+                    env.get_template(referenced)
+        except jinja2.TemplateError as exc:
+            raise template_error(exc, name, env.loader.searchpath) from None
+
+
+def template_error(exc: Exception, template: str, searchpath: list[str]) -> ConfigError:
+    """A broken, missing or failing template as a configuration error naming the file and the line."""
+    import jinja2
+
+    line = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return ConfigError(f"template {exc.name!r} not found (rendering {template})", searchpath[0])
+    where = getattr(exc, "filename", None) or next(
+        (f"{folder}/{template}" for folder in searchpath if Path(folder, template).is_file()), template
+    )
+    message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
+    return ConfigError(f"{line}template error: {message}", where)
 
 
 def _item(folder: str, image: ImageInfo) -> dict:

@@ -77,7 +77,7 @@ def scan_site(source: Path, skip: tuple[Path, ...] = ()) -> Scan:
                     " (dzbuild pyramid builds one image)",
                     folder,
                 )
-            images.append(SiteImage(folder.relative_to(source).as_posix(), folder))
+            images.append(SiteImage(_checked_rel(folder.relative_to(source).as_posix(), folder), folder))
             continue
         collections.extend(folder / name for name in COLLECTION_FILES if name in names["files"])
         if "v0" in names["dirs"]:
@@ -90,6 +90,22 @@ def scan_site(source: Path, skip: tuple[Path, ...] = ()) -> Scan:
     images.sort(key=lambda image: image.rel)
     collections.sort()
     return Scan(tuple(images), tuple(collections), tuple(sorted(unspecified)))
+
+
+RESERVED_TOP = {"_dzbuild", "_headers", "_redirects"}  # what dzbuild writes at the output's root
+
+
+def _checked_rel(rel: str, folder: Path) -> str:
+    """An image's path becomes its URL and its output folder: it must be UTF-8 and not a name dzbuild writes."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError("is an image folder whose name is not UTF-8: rename it", folder) from None
+    if rel.split("/")[0] in RESERVED_TOP or rel.split("/")[-1] == "index.html":
+        raise ConfigError(
+            f"is an image folder named like a file dzbuild writes ({rel}): rename it", folder
+        )
+    return rel
 
 
 def _visible_entries(folder: Path) -> dict[str, set[str]]:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..io import userfiles
 
 
 def toml_loads(text: str):
@@ -23,11 +24,15 @@ def toml_loads(text: str):
 
 def read_toml(path: Path) -> dict:
     try:
-        return toml_loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read: {exc}", path) from None
+        text = userfiles.read_text(path)
+    except (OSError, ValueError) as exc:  # not a regular file, not UTF-8, permissions
+        raise ConfigError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", path) from None
+    try:
+        return toml_loads(text)
     except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ConfigError(f"invalid TOML: {exc}", path) from None
+    except RecursionError:
+        raise ConfigError("invalid TOML: nested too deeply", path) from None
 
 
 def check_table(data: dict, keys: dict, where: str, path, tables: dict | None = None) -> dict:
