@@ -311,3 +311,25 @@ def test_a_state_folder_without_records_is_a_problem_not_a_crash(tmp_path):
     (tmp_path / "out" / ".dzbuild").mkdir(parents=True)
     problems = check_dest(tmp_path / "out")
     assert messages(problems) == f"{tmp_path / 'out' / '.dzbuild'}: holds no v0.json: nothing was published here"
+
+
+def test_check_during_a_running_build_says_so_instead_of_reporting_its_temporary_folder(tmp_path):
+    from killswitch import start_paused
+
+    image_dir, spec, pixels = make_image_dir(tmp_path, 300, 200, 64)
+    build_pyramid(image_dir, options=BuildOptions(jobs=1))
+    add_version(image_dir, spec, 1, [base(spec, 1, 1)], seed=4, pixels=pixels)
+    pause = tmp_path / "paused"
+    process = start_paused(tmp_path, ["pyramid", str(image_dir), "--jobs", "1"], 3, pause)  # v1's folder exists
+    try:
+        while not pause.exists():
+            assert process.poll() is None, process.communicate()
+        assert list((image_dir / "dest" / "dzi").glob(".v1.partial-*"))
+        problems = check_dest(image_dir / "dest")
+        assert [p.message for p in problems] == [
+            f"a build is running (process {process.pid}); check again when it has finished"
+        ]
+    finally:
+        (tmp_path / "paused.go").touch()
+        process.communicate(timeout=60)
+    assert process.returncode == 0 and check_dest(image_dir / "dest", deep=True) == []

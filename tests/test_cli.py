@@ -104,3 +104,17 @@ def test_a_locked_output_folder_exits_6(tmp_path):
     assert result.returncode == 6 and "another dzbuild" in result.stderr and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1
     assert not (image_dir / "dest" / "dzi").exists()
+
+
+def test_an_error_naming_unicode_on_an_ascii_terminal_is_one_escaped_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "ünï 😀"
+    folder.mkdir()
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run([sys.executable, "-m", "dzbuild", "pyramid", str(folder)], capture_output=True, env=env)
+    err = done.stderr.decode("ascii")
+    assert done.returncode == 2 and "Traceback" not in err, err
+    assert err.count("\n") == 1 and "\\xfcn\\xef \\U0001f600/pyramid.json: missing" in err
