@@ -156,8 +156,10 @@ def test_torn_writes(image):
     wanted = {"tile write", "descriptor write", "pending record write"}
     points = [op for op in ops if step(op) in wanted and version_of(op) == "1"]
     firsts = {step(op): op for op in reversed(points)}
+    assert set(firsts) == wanted
     for op in firsts.values():
-        kill_and_rerun(image, f"torn {step(op)} #{op.number}", op.number, "parent", torn=True)
+        kill_and_rerun(image, f"torn {step(op)} #{op.number}", op.number, "parent", torn=True)  # asserts the kill
+    assert sum(label.startswith("torn ") for label in TRIED) == 3
 
 
 def test_kill_inside_worker_processes(image):
@@ -356,3 +358,13 @@ def test_kill_between_the_formats_of_a_version(image, zoomify):
                 finished, expected = copy / "dest" / fmt / version, clean / "dest" / fmt / version
                 assert tree_bytes(finished) == tree_bytes(expected), (number, fmt, version)
         assert check_dest(copy / "dest", deep=True) == []
+
+
+def test_the_readme_states_how_many_kill_points_were_tried(request, image):
+    """Last in this module: every kill above happened (each asserts its exit), as many as the README says."""
+    killers = {name for name in dir(request.module) if name.startswith(("test_kill", "test_torn"))}
+    selected = {item.originalname for item in request.session.items if item.module is request.module}
+    if not killers <= selected:
+        pytest.skip("counts only when every kill test runs")  # -k or a single test: nothing to count
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert len(TRIED) == 54 and "SIGKILLs real builds at 54 points" in readme, TRIED
