@@ -270,6 +270,48 @@ def test_incremental_builds_equal_a_from_scratch_build(history):
         assert {n: level_bytes(image_dir / "dest", n) for n in range(last + 1)} == incremental
 
 
+@st.composite
+def parallel_histories(draw):
+    """An image big enough that jobs=2 cuts v0 into many work units (8-pixel tiles), and 1 to 3 patches."""
+    tile = draw(st.sampled_from([8, 10]))
+    width, height = draw(st.integers(8 * tile, 14 * tile)), draw(st.integers(8 * tile, 14 * tile))
+    spec = PyramidSpec(width, height, tile, overlap=draw(st.sampled_from([0, 1])), format=draw(st.sampled_from(["jpg", "png"])))
+    tiles = list(spec.grid.tiles(spec.grid.max_level))
+    patches = draw(st.lists(st.sets(st.sampled_from(tiles), min_size=1, max_size=40), min_size=1, max_size=3))
+    options = {"resampler": draw(st.sampled_from(["area", "dct"])), "storage": draw(st.sampled_from(["hardlink", "symlink"]))}
+    return spec, patches, options
+
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@settings(max_examples=50 if IN_CI else 12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(history=parallel_histories())
+def test_every_version_of_a_parallel_build_equals_its_from_scratch_build(history):
+    """The README's first guarantee, version by version: two workers, several work units, non-empty patches."""
+    from dzbuild.pyramid.planner import split_work
+
+    spec, patches, options = history
+    grid = spec.grid
+    computed_by_v0 = {t for level in range(grid.max_level) for t in grid.tiles(level)}
+    assert len(split_work(grid, computed_by_v0, 2)[0]) > 1  # the workers really share the work
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        image_dir, _, _ = make_image_dir(root, spec.width, spec.height, spec.tile_size, fmt=spec.format, overlap=spec.overlap)
+        build(image_dir, jobs=2, **options)
+        for number, patch in enumerate(patches, start=1):
+            add_version(image_dir, spec, number, sorted(patch), seed=number)
+            build(image_dir, jobs=2, **options)
+        for number in range(len(patches) + 1):  # every version, not only the last
+            scratch = root / f"scratch{number}"
+            write_spec(scratch, spec)
+            (scratch / "v0").mkdir()
+            for name, data in final_tile_set(image_dir, number + 1).items():
+                (scratch / "v0" / name).write_bytes(data)
+            build(scratch, **options)  # inline: one process, no work units
+            assert level_bytes(scratch / "dest", 0) == level_bytes(image_dir / "dest", number), number
+
+
 def test_worker_pool_gives_the_same_bytes_as_inline(tmp_path):
     """Enough tiles that the plan is cut into subtrees plus a top, run in two processes."""
     image_dir, spec, _ = make_image_dir(tmp_path, 130, 120, 8)  # 17 x 15 base tiles
