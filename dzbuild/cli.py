@@ -96,9 +96,19 @@ def main(argv: list[str] | None = None) -> int:
         print("dzbuild: interrupted; published versions are intact", file=sys.stderr)
         return 130
     except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"dzbuild: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"dzbuild: error: {_os_error(exc, args)}", file=sys.stderr)
         return 7
+
+
+def _os_error(exc: OSError, args) -> str:
+    """One line for an error of the system: the file it names, else the folder being worked on."""
+    import errno
+
+    from .errors import _one_line
+
+    where = exc.filename or next((getattr(args, k) for k in ("dest", "image_dir", "site", "path") if getattr(args, k, None)), None)
+    hint = {errno.EMFILE: " (raise the limit with `ulimit -n`, or use fewer --jobs)"}.get(exc.errno, "")
+    return _one_line(f"{where}: {exc.strerror or exc}{hint}" if where else f"{exc.strerror or exc}{hint}")
 
 
 def console() -> None:

@@ -423,9 +423,19 @@ CASES = [
          "named like a file dzbuild writes", "_dzbuild/x"),
     Case("a key given twice in collection.json", collection_json('{"name": "m", "name": "n"}'), CONFIG,
          "key 'name' is given twice", "maps/collection.json"),
+    Case("data after a JPEG's end marker", v1_file("1_1.jpg", lambda: jpeg() + b"appended" * 25), SOURCE,
+         "has 200 bytes after its JPEG end-of-image marker", "v1/1_1.jpg"),
+    Case("a tile that is a symbolic link loop", lambda tmp: _link_loop(tmp), SOURCE,
+         "is a symbolic link that leads nowhere (Too many levels of symbolic links)", "v1/1_1.jpg"),
     Case("collection.json nested 100,000 deep", collection_json(DEEP), CONFIG, "nested too deeply",
          "maps/collection.json"),
 ]
+
+
+def _link_loop(tmp):
+    image_dir = published(tmp)
+    (image_dir / "v1" / "1_1.jpg").symlink_to("1_1.jpg")
+    return ["pyramid", str(image_dir)], tmp
 
 
 def _folder_tile(tmp):
@@ -473,7 +483,7 @@ def test_bad_input_is_refused_in_one_line_and_changes_nothing(tmp_path, case):
 
 def test_the_corpus_has_as_many_rows_as_the_readme_says():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert len(CASES) == 79 and "`tests/test_bad_inputs.py` (79 cases" in readme
+    assert len(CASES) == 81 and "`tests/test_bad_inputs.py` (81 cases" in readme
     assert len(HOSTILE_NAMES) == 13 and "13 hostile image folder names" in readme
 
 

@@ -119,3 +119,22 @@ def test_sources_on_another_file_system_still_share_unchanged_tiles_in_dest(tmp_
     assert len(apart) == len(together)
     assert len(distinct) == len({(st.st_dev, st.st_ino) for st in together}) < len(apart) // 2, (len(distinct), len(apart))
     assert check_dest(tmp_path / "apart", deep=True) == []
+
+
+def test_a_full_disk_while_copying_names_the_file_being_written(tmp_path, monkeypatch):
+    import shutil
+
+    from dzbuild.default_plugins.storage_files import CopyStorage
+
+    source, dest = folders(tmp_path, ["0_0.jpg"])
+
+    def full(src, dst, *args, **kwargs):  # what shutil's sendfile path raises: the source as filename
+        raise OSError(errno.ENOSPC, "No space left on device", src)
+
+    monkeypatch.setattr(shutil, "copyfile", full)
+    hardlink = HardlinkStorage()
+    hardlink.copying.add((os.stat(source).st_dev, os.stat(dest).st_dev))  # as if the sources were on another disk
+    for storage in (CopyStorage(), hardlink):
+        with pytest.raises(OSError) as caught:
+            storage.link(str(source / "0_0.jpg"), str(dest / "0_0.jpg"))
+        assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(dest / "0_0.jpg")

@@ -23,6 +23,16 @@ def physical(target: str) -> str:
     return os.path.realpath(target) if os.path.islink(target) else target
 
 
+def copy_file(target: str, path: str) -> None:
+    """``shutil.copyfile``, whose errors name ``path``: a full disk is where the file is written, not read."""
+    try:
+        shutil.copyfile(target, path)  # follows a symbolic link too
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS):
+            raise
+        raise OSError(exc.errno, exc.strerror, path) from None
+
+
 class CopyStorage:
     """Every tile is a real file: works on every host and filesystem, costs the most disk."""
 
@@ -32,7 +42,7 @@ class CopyStorage:
         write_file(path, data)
 
     def link(self, target: str, path: str) -> None:
-        shutil.copyfile(target, path)
+        copy_file(target, path)
 
 
 class HardlinkStorage(CopyStorage):
@@ -62,7 +72,7 @@ class HardlinkStorage(CopyStorage):
                 if exc.errno not in self._fallback_errors:
                     raise
                 self.copying.add(self._pair(target, os.path.dirname(path) or "."))
-        shutil.copyfile(target, path)  # follows a symbolic link too
+        copy_file(target, path)
 
     def link_into(self, target_dir: str, dest_dir: str, names: list[str]) -> None:
         """Link each of ``names`` in ``target_dir`` to the same name in ``dest_dir``: the hot path.

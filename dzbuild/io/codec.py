@@ -45,6 +45,15 @@ def np():
 _CODEC_OF_SUFFIX = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "webp": "webp"}
 
 
+def _jpeg_tail(data: bytes, path) -> None:
+    """No end-of-image marker near the end: the file was cut short, or something was appended to it."""
+    end = data.rfind(b"\xff\xd9")
+    if end <= 2:
+        raise SourceError("truncated JPEG: no end-of-image marker", path)
+    extra = len(data) - end - 2
+    raise SourceError(f"has {extra} bytes after its JPEG end-of-image marker; refused: save the tile again", path)
+
+
 def check_tile(data: bytes, path: Path | str, expected: tuple[int, int] | None = None) -> ImageInfo:
     """Check a source tile's header and completeness; raise SourceError naming the file."""
     try:
@@ -56,7 +65,7 @@ def check_tile(data: bytes, path: Path | str, expected: tuple[int, int] | None =
     if named is not None and info.codec != named:
         raise SourceError(f"is a {info.codec.upper()} file named .{suffix}", path)
     if info.codec == "jpg" and b"\xff\xd9" not in data[-32:]:  # end-of-image, maybe followed by padding
-        raise SourceError("truncated JPEG: no end-of-image marker", path)
+        _jpeg_tail(data, path)
     if info.codec == "png" and not data.endswith(b"IEND\xaeB`\x82"):
         raise SourceError("truncated PNG: no IEND chunk", path)
     if info.codec == "webp" and len(data) < 8 + int.from_bytes(data[4:8], "little"):

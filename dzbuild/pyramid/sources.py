@@ -225,7 +225,10 @@ def _refuse_incomplete(prints: TileFingerprint, grid: "Grid", version_dir: Path,
 
 
 def _check_link_inside(path: Path, image_dir: Path) -> None:
-    target = Path(os.path.realpath(path))
+    try:
+        target = Path(os.path.realpath(path, strict=True))
+    except OSError as exc:  # a loop, or a link to nothing
+        raise SourceError(f"is a symbolic link that leads nowhere ({exc.strerror})", path) from None
     root = Path(os.path.realpath(image_dir))
     if root != target and root not in target.parents:
         raise SourceError(f"is a symbolic link to {target}, outside the image folder", path)
