@@ -159,3 +159,23 @@ def test_a_picture_larger_than_20000_pixels_a_side_is_cut_in_bounded_memory(tmp_
     peak = run_ingest(tmp_path / "big.pgm", tmp_path / "img")
     assert peak < PEAK_LIMIT_MB, f"peak memory {peak} MB"
     assert tile_names(tmp_path / "img/v1") == ["13_9.jpg"]  # rows 4608..5119, columns 6656..7167
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda p: (p.astype(np.uint16) * 257), "16-bit channels scaled to 8 bits"),
+        (lambda p: np.dstack([p, np.full(p.shape[:2], 128, np.uint8)]), "its alpha channel dropped (not blended)"),
+    ],
+    ids=["16-bit", "alpha"],
+)
+def test_a_picture_that_is_not_8_bit_rgb_is_converted_with_a_warning(tmp_path, make, said):
+    picture = tmp_path / "scan.png"
+    cv2.imwrite(str(picture), make(synthetic_image(200, 120, seed=5)))
+    done = subprocess.run(
+        [sys.executable, "-m", "dzbuild", "ingest", str(picture), str(tmp_path / "img"), "--tile-size", "64"],
+        capture_output=True, text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"dzbuild: warning: {picture}: tiles cut with {said}\n"
+    assert len(list((tmp_path / "img" / "v0").iterdir())) == 8

@@ -26,9 +26,16 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
+    import sys
+    import warnings
+
     from ..pyramid.ingest import ingest
 
-    report = ingest(args.image_file, args.image_dir, args.tile_size, args.quality, args.format, args.tolerance)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        report = ingest(args.image_file, args.image_dir, args.tile_size, args.quality, args.format, args.tolerance)
+    for warning in caught:
+        print(f"dzbuild: warning: {warning.message}", file=sys.stderr)
     if args.json:
         print(json.dumps(report.summary(), indent=2))
     elif report.version is None:

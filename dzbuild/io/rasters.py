@@ -98,14 +98,26 @@ def opencv_pixel_limit() -> int:
         return OPENCV_PIXEL_LIMIT
 
 
+class PictureConverted(UserWarning):
+    """A picture was not 8-bit RGB: ``ingest`` says what it did to it; seen by whoever runs the ingest."""
+
+
 def _check_opencv_limit(path: Path) -> None:
-    """Say why a huge JPEG/PNG/WebP cannot be read, instead of OpenCV's silent None."""
+    """Say why a huge JPEG/PNG/WebP cannot be read, instead of OpenCV's silent None; say what
+    decoding to 8-bit colour will do to a 16-bit picture or one with alpha."""
     with open(path, "rb") as handle:
         head = handle.read(1 << 20)  # the frame header follows EXIF and ICC segments
     try:
         info = sniff(head)
     except (NotAnImage, IndexError):
         return
+    if info.bit_depth > 8 or info.channels in (2, 4):
+        import warnings
+
+        done = [f"{info.bit_depth}-bit channels scaled to 8 bits"] if info.bit_depth > 8 else []
+        if info.channels in (2, 4):
+            done.append("CMYK converted to RGB" if info.codec == "jpg" else "its alpha channel dropped (not blended)")
+        warnings.warn(PictureConverted(f"{path}: tiles cut with {' and '.join(done)}"), stacklevel=2)
     limit = opencv_pixel_limit()
     if info.width * info.height > limit:
         raise SourceError(
