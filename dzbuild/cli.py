@@ -106,7 +106,8 @@ def _os_error(exc: OSError, args) -> str:
 
     from .errors import _one_line
 
-    where = exc.filename or next((getattr(args, k) for k in ("dest", "image_dir", "site", "path") if getattr(args, k, None)), None)
+    folders = (getattr(args, key, None) for key in ("dest", "image_dir", "site", "path"))
+    where = exc.filename or next((folder for folder in folders if folder), None)
     hint = {errno.EMFILE: " (raise the limit with `ulimit -n`, or use fewer --jobs)"}.get(exc.errno, "")
     return _one_line(f"{where}: {exc.strerror or exc}{hint}" if where else f"{exc.strerror or exc}{hint}")
 

@@ -21,7 +21,8 @@ from dzbuild.testing import synthetic_image
 
 
 def dzbuild(*args, ok: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "dzbuild", *map(str, args)], capture_output=True, text=True, timeout=300)
+    command = [sys.executable, "-m", "dzbuild", *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert "Traceback" not in done.stderr, done.stderr
     if ok:
         assert done.returncode == 0, done.stderr

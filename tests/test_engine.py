@@ -275,10 +275,14 @@ def parallel_histories(draw):
     """An image big enough that jobs=2 cuts v0 into many work units (8-pixel tiles), and 1 to 3 patches."""
     tile = draw(st.sampled_from([8, 10]))
     width, height = draw(st.integers(8 * tile, 14 * tile)), draw(st.integers(8 * tile, 14 * tile))
-    spec = PyramidSpec(width, height, tile, overlap=draw(st.sampled_from([0, 1])), format=draw(st.sampled_from(["jpg", "png"])))
+    overlap, fmt = draw(st.sampled_from([0, 1])), draw(st.sampled_from(["jpg", "png"]))
+    spec = PyramidSpec(width, height, tile, overlap=overlap, format=fmt)
     tiles = list(spec.grid.tiles(spec.grid.max_level))
     patches = draw(st.lists(st.sets(st.sampled_from(tiles), min_size=1, max_size=40), min_size=1, max_size=3))
-    options = {"resampler": draw(st.sampled_from(["area", "dct"])), "storage": draw(st.sampled_from(["hardlink", "symlink"]))}
+    options = {
+        "resampler": draw(st.sampled_from(["area", "dct"])),
+        "storage": draw(st.sampled_from(["hardlink", "symlink"])),
+    }
     return spec, patches, options
 
 
@@ -297,7 +301,8 @@ def test_every_version_of_a_parallel_build_equals_its_from_scratch_build(history
     assert len(split_work(grid, computed_by_v0, 2)[0]) > 1  # the workers really share the work
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        image_dir, _, _ = make_image_dir(root, spec.width, spec.height, spec.tile_size, fmt=spec.format, overlap=spec.overlap)
+        size = (spec.width, spec.height, spec.tile_size)
+        image_dir, _, _ = make_image_dir(root, *size, fmt=spec.format, overlap=spec.overlap)
         build(image_dir, jobs=2, **options)
         for number, patch in enumerate(patches, start=1):
             add_version(image_dir, spec, number, sorted(patch), seed=number)

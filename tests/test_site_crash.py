@@ -8,8 +8,8 @@ site (output, cache) or in an image folder, since whatever is in the output gets
 from __future__ import annotations
 
 import os
-import signal
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -77,7 +77,8 @@ def test_a_killed_first_build_leaves_a_partial_version_that_the_next_build_remov
     ops = operations(site[0], ["build", str(fresh(site, "count-links")), "--jobs", "1"], where="parent")
     links = [op.number for op in ops if op.name == "link" and "/_site/a/dzi/.v0" in op.path]
     copy = fresh(site, "mid-link")
-    assert run(site[0], ["build", str(copy), "--jobs", "1"], kill_at=links[len(links) // 2], where="parent").returncode == KILLED
+    killed = run(site[0], ["build", str(copy), "--jobs", "1"], kill_at=links[len(links) // 2], where="parent")
+    assert killed.returncode == KILLED
     assert [p for p in leftovers(copy / "_site") if p.startswith("a/dzi/.v0")], "the kill left nothing to clean up"
     assert_rerun_cleans_up(site, copy, "mid-link")
 

@@ -9,7 +9,15 @@ from html.parser import HTMLParser
 from sites import write_files
 
 from dzbuild.site.assets import ViewerAssets
-from dzbuild.site.pages import BUILTIN_TEMPLATES, CollectionInfo, ImageInfo, Renderer, dot_relative, environment, relative_url
+from dzbuild.site.pages import (
+    BUILTIN_TEMPLATES,
+    CollectionInfo,
+    ImageInfo,
+    Renderer,
+    dot_relative,
+    environment,
+    relative_url,
+)
 
 EVIL = 'x/<script>alert("pwned")<img src=y onerror=alert(2)>'
 LOCAL_OSD = ViewerAssets("_dzbuild/openseadragon/6/openseadragon.min.js", "_dzbuild/openseadragon/6/images/")

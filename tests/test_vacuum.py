@@ -156,7 +156,8 @@ def test_a_refused_vacuum_of_an_overlap_image_changes_nothing_and_later_builds_w
     shutil.copy(image_dir / "v0" / "0_0.jpg", image_dir / "v1" / "0_0.jpg")
     build_pyramid(image_dir, options=BuildOptions(jobs=1))
     before = tree_bytes(image_dir / "dest")
-    done = subprocess.run([sys.executable, "-m", "dzbuild", "vacuum", str(image_dir), "--remove", "v0"], capture_output=True, text=True)
+    command = [sys.executable, "-m", "dzbuild", "vacuum", str(image_dir), "--remove", "v0"]
+    done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 2 and "overlap" in done.stderr, done.stderr
     assert tree_bytes(image_dir / "dest") == before  # no journal left behind
     again = subprocess.run([sys.executable, "-m", "dzbuild", "pyramid", str(image_dir)], capture_output=True, text=True)
@@ -184,7 +185,8 @@ def test_a_forged_or_damaged_journal_is_refused_not_obeyed(tmp_path, journal):
     image_dir, dest = image(tmp_path)
     before = contents(dest)
     (dest / ".dzbuild" / "vacuum.json").write_text(journal)
-    for call in (lambda: build_pyramid(image_dir, options=BuildOptions(jobs=1)), lambda: vacuum(image_dir, remove="v1")):
+    build = lambda: build_pyramid(image_dir, options=BuildOptions(jobs=1))  # noqa: E731
+    for call in (build, lambda: vacuum(image_dir, remove="v1")):
         with pytest.raises(BuildError, match="is not the journal of a vacuum of these 5 versions") as error:
             call()
         assert error.value.path.endswith("vacuum.json")

@@ -129,7 +129,8 @@ def _build(
                 ]
             finally:
                 progress.close()
-        owned = set(written) | {f"{info.rel}/{fmt}" for info in images for fmt in config.formats}  # not the folder: it may hold the site's own files
+        # An image's format folders, not the image's folder: that may hold the site's own files.
+        owned = set(written) | {f"{info.rel}/{fmt}" for info in images for fmt in config.formats}
         formats = {name: registry().get("format", name) for name in config.formats}
         manifests, count = place_manifests(config, images, groups, formats)  # IIIF, of images and collections
         owned |= manifests
@@ -267,7 +268,8 @@ def _read_text(path: Path) -> str:
     except FileNotFoundError:
         return ""
     except ValueError as exc:  # not UTF-8, not a regular file: refuse rather than rewrite it
-        raise ConfigError(f"cannot read: {exc}; dzbuild merges its rules into this file and keeps the rest", path) from None
+        message = f"cannot read: {exc}; dzbuild merges its rules into this file and keeps the rest"
+        raise ConfigError(message, path) from None
 
 
 def _prune(config: SiteConfig, before: set[str], now: set[str], images: set[str]) -> None:

@@ -260,11 +260,13 @@ def check_base_url(base_url: str, where) -> None:
 def check_paths(config: SiteConfig, where) -> None:
     """What dzbuild writes (output, cache, _headers, _redirects) never lands in an image folder or on each other."""
     written = {"output": config.output, "cache": config.cache}
-    written.update({k: p for k, p in (("headers_file", config.headers_file), ("redirects_file", config.redirects_file)) if p})
+    controls = {"headers_file": config.headers_file, "redirects_file": config.redirects_file}
+    written.update({key: path for key, path in controls.items() if path is not None})
     for key, path in written.items():
         image = next((p for p in (path, *path.parents) if (p / SPEC_FILE).is_file()), None)
         if image is not None:
-            raise ConfigError(f"{key!r} is inside the image folder {image}: dzbuild would write into its sources", where)
+            message = f"{key!r} is inside the image folder {image}: dzbuild would write into its sources"
+            raise ConfigError(message, where)
     for key in ("headers_file", "redirects_file"):
         path = written.get(key)
         if path is not None and (path.is_dir() or config.cache in path.parents):

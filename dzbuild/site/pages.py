@@ -149,7 +149,9 @@ class Renderer:
 
     def index_page(self, images: list[ImageInfo], collections: list[CollectionInfo]) -> tuple[str, bytes]:
         entries = [_item("", image) for image in images]
-        groups = [{"collection": c, "url": relative_url("", c.path) + "/", "count": len(c.members)} for c in collections]
+        groups = [
+            {"collection": c, "url": relative_url("", c.path) + "/", "count": len(c.members)} for c in collections
+        ]
         return self.render("index.html", "", images=entries, collections=groups)
 
 
