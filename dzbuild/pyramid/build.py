@@ -8,13 +8,12 @@ from collections import namedtuple
 from contextlib import ExitStack
 from pathlib import Path
 
-from ..errors import ConfigError
 from ..io.files import PARTIAL_MARK
 from ..io.lock import locked
 from ..run.select import check_paths, default_executor, open_executor, workers_of
 from .formats import DEFAULT_FORMATS, resolve_formats
 from .published import check_published
-from .sources import folder_seal, version_dirs, version_number
+from .sources import check_output_place, folder_seal, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import STATE_DIR, VACUUM_JOURNAL, State
 
@@ -111,7 +110,7 @@ def build_pyramid(
     spec = load_spec(image_dir, options.spec_defaults)  # 1. the strict description of the image
     options = options._replace(formats=resolve_formats(options.formats))  # the home format first
     sources = version_dirs(image_dir)  # 2. v0/, v1/... (names only)
-    _check_dest(image_dir, dest)
+    check_output_place(image_dir, dest)
     with locked(dest), ExitStack() as stack:  # the pool (if any) closes before the lock is released
         if options.rebuild:
             _check_formats(spec, options)  # a rebuild that cannot start must not discard the output first
@@ -284,20 +283,6 @@ def _check_unread_tiles(source, grid) -> None:
     for tile in source.tiles:
         path = source.path / f"{tile.col}_{tile.row}.{source.fingerprint.ext}"
         check_tile(path.read_bytes(), path, grid.tile_size_of(tile))
-
-
-def _check_dest(image_dir: Path, dest: Path) -> None:
-    """``dest`` may sit in the image folder (the default), never on it, above it or in a version folder."""
-    if dest.exists() and not dest.is_dir():
-        raise ConfigError("is a file: the output must be a folder", dest)
-    image, out = image_dir.resolve(), dest.resolve()
-    inside = out.relative_to(image).parts if image in out.parents else ()
-    if out == image or out in image.parents or (inside and version_number(inside[0]) is not None):
-        raise ConfigError(
-            f"cannot be the output of {image_dir}: it is the image folder, holds it, or is one of its source"
-            " versions (use a folder of its own, e.g. the default IMAGE/dest)",
-            dest,
-        )
 
 
 def _discard(dest: Path) -> None:

@@ -11,7 +11,7 @@ import zlib
 from collections import namedtuple
 from pathlib import Path
 
-from ..errors import SourceError
+from ..errors import ConfigError, SourceError
 
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:  # the grid is only needed to scan a new version, not to check published ones
@@ -232,3 +232,17 @@ def _check_link_inside(path: Path, image_dir: Path) -> None:
     root = Path(os.path.realpath(image_dir))
     if root != target and root not in target.parents:
         raise SourceError(f"is a symbolic link to {target}, outside the image folder", path)
+
+
+def check_output_place(image_dir: Path, dest: Path) -> None:
+    """``dest`` may sit in the image folder (the default), never on it, above it or in a version folder."""
+    if dest.exists() and not dest.is_dir():
+        raise ConfigError("is a file: the output must be a folder", dest)
+    image, out = image_dir.resolve(), dest.resolve()
+    inside = out.relative_to(image).parts if image in out.parents else ()
+    if out == image or out in image.parents or (inside and version_number(inside[0]) is not None):
+        raise ConfigError(
+            f"cannot be the output of {image_dir}: it is the image folder, holds it, or is one of its source"
+            " versions (use a folder of its own, e.g. the default IMAGE/dest)",
+            dest,
+        )

@@ -33,7 +33,7 @@ from .headers import render_headers, site_rules
 from .hooks import site_built, template_dirs, template_vars
 from .hostlimits import check_limits, measure
 from .manifests import place_manifests
-from .mirror import add_version, mirror_tree, remove_stale
+from .mirror import add_version, mirror_tree, remove_empty_parents, remove_stale, sweep_output
 from .pages import CollectionInfo, ImageInfo, Renderer, dot_relative
 from .progress import Progress
 from .redirects import render_redirects
@@ -142,7 +142,10 @@ def _build(
             report.files_written += write_if_changed(config.output / ".nojekyll", b"")
             owned.add(".nojekyll")
         _prune(config, owned_before, owned, {info.rel for info in images})  # 8. what an earlier build left
-        _sweep(config, owned_before | owned)
+        sweep_output(config.output, owned_before | owned)  # what a killed build left beside them
+        controls = (config.headers_file, config.redirects_file)
+        for folder in {config.cache, tree(config)} | {path.parent for path in controls if path is not None}:
+            sweep_partials(folder)
         _write_owned(config.cache, owned)
     if defer_output:
         return config, report
@@ -283,30 +286,7 @@ def _prune(config: SiteConfig, before: set[str], now: set[str], images: set[str]
             image = cached.relative_to(tree(config)).as_posix()
             if image not in images and (cached / STATE_DIR).is_dir():  # a removed image's pyramid
                 shutil.rmtree(cached, ignore_errors=True)
-        _remove_empty_parents(config.output, config.output / rel)
-
-
-def _remove_empty_parents(output: Path, path: Path) -> None:
-    for folder in path.parents:
-        if folder == output or output not in folder.parents:
-            return
-        try:
-            folder.rmdir()
-        except OSError:  # not empty (or already gone): it holds someone's files
-            return
-
-
-def _sweep(config: SiteConfig, owned: set[str]) -> None:
-    """Remove the temporary files and folders a killed build left beside what dzbuild writes."""
-    folders = {config.output}
-    for rel in owned:
-        path = config.output / rel
-        folders |= {path} | {parent for parent in path.parents if config.output in parent.parents}
-    folders = {folder for folder in folders if version_number(folder.name) is None}  # versions move in whole
-    folders |= {config.cache, tree(config)}
-    folders |= {p.parent for p in (config.headers_file, config.redirects_file) if p is not None}
-    for folder in folders:
-        sweep_partials(folder)
+        remove_empty_parents(config.output, config.output / rel)
 
 
 def _discard(config: SiteConfig, owned: set[str]) -> None:

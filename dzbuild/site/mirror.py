@@ -112,3 +112,29 @@ def remove_stale(output: Path, before: set[str], now: set[str]) -> list[str]:
             continue
         removed.append(rel)
     return removed
+
+
+def remove_empty_parents(output: Path, path: Path) -> None:
+    """Remove the folders above ``path`` that removing it emptied, up to (not including) ``output``."""
+    for folder in path.parents:
+        if folder == output or output not in folder.parents:
+            return
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): it holds someone's files
+            return
+
+
+def sweep_output(output: Path, owned: set[str]) -> None:
+    """Remove the temporary names a killed build left beside the output paths dzbuild writes.
+
+    Only the folders holding those paths are looked at, and only names dzbuild makes
+    (``.NAME.partial-PID``) are removed: the site's own files are never touched.
+    """
+    folders = {output}
+    for rel in owned:
+        path = output / rel
+        folders |= {path} | {parent for parent in path.parents if output in parent.parents}
+    for folder in folders:
+        if version_number(folder.name) is None:  # a version folder is renamed into place whole
+            sweep_partials(folder)
