@@ -20,7 +20,7 @@ from sites import make_site
 
 from dzbuild.io.files import PARTIAL_MARK
 from dzbuild.io.lock import LOCK_NAME
-from dzbuild.testing import synthetic_image
+from dzbuild.testing import synthetic_image, unavailable
 
 KILLED = -9
 TRIED: list[str] = []  # labels of the kills made, for messages
@@ -125,3 +125,37 @@ def test_a_killed_ingest_leaves_nothing_in_the_image_folder_after_the_next_inges
     again = run(tmp_path, ["ingest", str(picture), str(image)])
     assert again.returncode == 0, again.stderr
     assert sorted(p.name for p in image.iterdir()) == ["pyramid.json", "v0", "v1"]
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 3 MiB tmpfs (CI runs as root and can mount one); elsewhere the test is skipped, in CI it fails."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True).returncode:
+        unavailable("cannot mount a tmpfs here (needs root)")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_a_full_disk_during_a_site_build_leaves_nothing_half_made_in_the_output(site, small_disk):
+    """The cache is built; the output is deleted and copied in again (storage = "copy") onto a full disk."""
+    copy = small_disk / "site"
+    shutil.copytree(site[1], copy)
+    config = copy / "dzbuild.toml"
+    config.write_text('storage = "copy"\n' + config.read_text())
+    assert run(small_disk, ["build", str(copy), "--jobs", "1"]).returncode == 0
+    shutil.rmtree(copy / "_site")
+    filler = small_disk / "filler"
+    free = os.statvfs(small_disk)
+    with open(filler, "wb") as handle:  # room for a few tiles of the output, not for all of it
+        handle.write(b"\0" * (free.f_bavail * free.f_frsize - 16384))
+    failed = run(small_disk, ["build", str(copy), "--jobs", "1", "--progress", "quiet"])
+    assert failed.returncode == 7 and "No space left on device" in failed.stderr, failed.stderr
+    assert len(failed.stderr.splitlines()) == 1 and "Traceback" not in failed.stderr
+    assert "/_site/" in failed.stderr  # names the file being written, not the cache file it copies
+    assert leftovers(copy) == []  # a full disk removes what it was assembling at once
+    filler.unlink()
+    rerun = run(small_disk, ["build", str(copy), "--jobs", "1"])
+    assert rerun.returncode == 0 and leftovers(copy) == [], rerun.stderr
+    assert tree_bytes(copy / "_site") == site[2]
