@@ -138,25 +138,23 @@ def test_plugins_lists_what_is_installed():
 # -- The lists stay complete ------------------------------------------------------------------
 
 
-def options_of_every_command() -> set[str]:
+def options_of_every_command() -> dict[str, tuple[str, ...]]:
+    """``"COMMAND --option"``: every spelling of that option (``--jobs``, ``-j``)."""
     from dzbuild.cli import make_parser
 
-    found = set()
+    found = {}
     sub = next(a for a in make_parser()._actions if a.dest == "command")
     for name, parser in sub.choices.items():
         for action in parser._actions:
-            found |= {f"{name} {o}" for o in action.option_strings if o not in ("-h", "--help")}
+            if action.option_strings and "--help" not in action.option_strings:
+                found[f"{name} {action.option_strings[-1]}"] = tuple(action.option_strings)
     return found
 
 
 def test_every_option_of_every_command_is_driven_in_this_file():
     text = Path(__file__).read_text(encoding="utf-8")
-    missing = set()
-    for entry in options_of_every_command():
-        command, option = entry.split()
-        if f'"{option}"' not in text:
-            missing.add(entry)
-    assert missing == set()
+    options = options_of_every_command()
+    assert not [name for name, spellings in options.items() if not any(f'"{o}"' in text for o in spellings)]
 
 
 def test_every_configuration_key_is_driven_somewhere_in_the_tests():
@@ -166,3 +164,31 @@ def test_every_configuration_key_is_driven_somewhere_in_the_tests():
     tables = {"": config.TOP_KEYS, "tiles": config.TILES_KEYS, "viewer": config.VIEWER_KEYS}
     keys = {key for table in tables.values() for key in table} | set(config.COLLECTION_KEYS)
     assert {key for key in keys if f"{key} = " not in tests} == set()
+
+
+def test_serve_port_and_jobs(tmp_path):
+    """``serve -p PORT --jobs 1`` builds, answers on that port and ends on SIGTERM."""
+    import socket
+    import time
+    import urllib.request
+
+    site = make_site(tmp_path, images=("a",))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "dzbuild", "serve", str(site), "-p", str(port), "--jobs", "1"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/a/", timeout=5) as response:
+                    assert response.status == 200 and b"./dzi/v0/dzi.xml" in response.read()
+                    break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=60)
+    assert "Traceback" not in err

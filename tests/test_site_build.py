@@ -97,7 +97,7 @@ def test_a_removed_image_leaves_the_output_and_the_index(tmp_path):
 
 
 def test_files_the_site_put_in_an_image_output_folder_survive_its_removal_and_a_rebuild(tmp_path):
-    site = make_site(tmp_path)
+    site = make_site(tmp_path, images=("a", "b", "c"))
     build(site)
     write_files(site, {"_site/a/notes.txt": "written by the site generator", "_site/b/deep/x.txt": "also"})
     build(site, rebuild=True)
@@ -108,8 +108,9 @@ def test_files_the_site_put_in_an_image_output_folder_survive_its_removal_and_a_
     shutil.rmtree(site / "b")
     build(site)
     assert sorted(p.name for p in (site / "_site" / "a").iterdir()) == ["notes.txt"]  # dzi/ and index.html went
+    assert sorted(p.name for p in (site / "_site" / "b").iterdir()) == ["deep"]
     assert (site / "_site" / "b" / "deep" / "x.txt").read_text() == "also"
-    assert not (site / ".dzbuild" / "tree" / "a").exists()
+    assert not (site / ".dzbuild" / "tree" / "a").exists() and not (site / ".dzbuild" / "tree" / "b").exists()
 
 
 def test_rebuild_recomputes_everything(tmp_path):

@@ -16,8 +16,6 @@ import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..io import userfiles
 from ..io.files import sweep_partials, write_if_changed
 from ..io.lock import locked
 from ..plugins import registry
@@ -35,6 +33,7 @@ from .hostlimits import check_limits, measure
 from .manifests import place_manifests
 from .mirror import add_version, mirror_tree, remove_empty_parents, remove_stale, sweep_output
 from .pages import CollectionInfo, ImageInfo, Renderer, dot_relative
+from .paths import read_control_file
 from .progress import Progress
 from .redirects import render_redirects
 from .scan import require_images, scan_site
@@ -257,22 +256,11 @@ def _write_control_files(config, viewer, images, groups, report: SiteReport) -> 
     base = config.base_path
     if config.headers_file is not None:
         required, optional = site_rules(base, images, groups, config.output, config.formats, not viewer.external)
-        text = render_headers(_read_text(config.headers_file), required, optional)
+        text = render_headers(read_control_file(config.headers_file), required, optional)
         report.files_written += write_if_changed(config.headers_file, text.encode("utf-8"))
     if config.redirects_file is not None:
-        text = render_redirects(_read_text(config.redirects_file), base, images, config.host)
+        text = render_redirects(read_control_file(config.redirects_file), base, images, config.host)
         report.files_written += write_if_changed(config.redirects_file, text.encode("utf-8"))
-
-
-def _read_text(path: Path) -> str:
-    """The site's own ``_headers``/``_redirects`` lines, which dzbuild keeps around its block."""
-    try:
-        return userfiles.read_text(path)
-    except FileNotFoundError:
-        return ""
-    except ValueError as exc:  # not UTF-8, not a regular file: refuse rather than rewrite it
-        message = f"cannot read: {exc}; dzbuild merges its rules into this file and keeps the rest"
-        raise ConfigError(message, path) from None
 
 
 def _prune(config: SiteConfig, before: set[str], now: set[str], images: set[str]) -> None:

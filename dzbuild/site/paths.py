@@ -8,8 +8,10 @@ image folder would write into the sources, and ``base_url`` goes verbatim into `
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from ..errors import ConfigError
+from ..io import userfiles
 from ..pyramid.spec import SPEC_FILE
 
 URL_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")  # RFC 3986 path characters: no space, no newline
@@ -42,3 +44,14 @@ def check_paths(config, where) -> None:
             raise ConfigError(f"{key!r} must be a file outside the cache, got {path}", where)
     if config.headers_file is not None and config.headers_file == config.redirects_file:
         raise ConfigError("'headers_file' and 'redirects_file' must be two files", where)
+
+
+def read_control_file(path: Path) -> str:
+    """The site's own ``_headers``/``_redirects`` lines, which dzbuild keeps around its block."""
+    try:
+        return userfiles.read_text(path)
+    except FileNotFoundError:
+        return ""
+    except ValueError as exc:  # not UTF-8, not a regular file: refuse rather than rewrite it
+        message = f"cannot read: {exc}; dzbuild merges its rules into this file and keeps the rest"
+        raise ConfigError(message, path) from None
