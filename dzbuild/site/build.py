@@ -16,7 +16,7 @@ import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from ..io.files import sweep_partials, write_if_changed
+from ..io.files import write_if_changed
 from ..io.lock import locked
 from ..plugins import registry
 from ..pyramid.build import build_pyramid
@@ -141,10 +141,8 @@ def _build(
             report.files_written += write_if_changed(config.output / ".nojekyll", b"")
             owned.add(".nojekyll")
         _prune(config, owned_before, owned, {info.rel for info in images})  # 8. what an earlier build left
-        sweep_output(config.output, owned_before | owned)  # what a killed build left beside them
-        controls = (config.headers_file, config.redirects_file)
-        for folder in {config.cache, tree(config)} | {path.parent for path in controls if path is not None}:
-            sweep_partials(folder)
+        controls = [path.parent for path in (config.headers_file, config.redirects_file) if path is not None]
+        sweep_output(config.output, owned_before | owned, [config.cache, tree(config), *controls])  # a killed build's
         _write_owned(config.cache, owned)
     if defer_output:
         return config, report
@@ -264,10 +262,8 @@ def _write_control_files(config, viewer, images, groups, report: SiteReport) -> 
 
 
 def _prune(config: SiteConfig, before: set[str], now: set[str], images: set[str]) -> None:
-    """Remove output paths (and cached pyramids) of images and pages that no longer exist.
-
-    Only what dzbuild wrote goes; a folder it emptied goes too, one holding the site's own files stays.
-    """
+    """Remove output paths (and cached pyramids) of images and pages that no longer exist: only what
+    dzbuild wrote; a folder it emptied goes too, one holding the site's own files stays."""
     stale = {rel for rel in before - now if not any(keep.startswith(rel + "/") for keep in now)}
     for rel in remove_stale(config.output, stale, set()):
         for cached in (tree(config) / rel, (tree(config) / rel).parent):

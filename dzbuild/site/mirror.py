@@ -125,12 +125,15 @@ def remove_empty_parents(output: Path, path: Path) -> None:
             return
 
 
-def sweep_output(output: Path, owned: set[str]) -> None:
-    """Remove the temporary names a killed build left beside the output paths dzbuild writes.
+def sweep_output(output: Path, owned: set[str], also=()) -> None:
+    """Remove the temporary names a killed build left beside the output paths dzbuild writes (and in
+    the folders ``also``: the cache, the control files' folders).
 
     Only the folders holding those paths are looked at, and only names dzbuild makes
     (``.NAME.partial-PID``) are removed: the site's own files are never touched.
     """
+    for folder in also:
+        sweep_partials(folder)
     folders = {output}
     for rel in owned:
         path = output / rel
