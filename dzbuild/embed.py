@@ -43,10 +43,10 @@ def render_embed(
     number = image.latest if version is None else version
     if number not in image.available:
         raise ValueError(f"{image.rel} has no published version v{number}")
-    thumb, width, height_px = image.thumbnail()  # "./..." from the image's folder: joined to url_prefix below
-    thumb = thumb.removeprefix("./").replace(f"/v{image.latest}/", f"/v{number}/", 1)
+    thumb, width, height_px = image.thumbnail()
+    thumb = thumb.replace(f"/v{image.latest}/", f"/v{number}/", 1)
     config = {
-        "tileSources": url_prefix + image.descriptor(number).removeprefix("./"),
+        "tileSources": url_prefix + image.descriptor(number),
         "script": _asset_url(viewer.script, viewer, root),
         "prefixUrl": _asset_url(viewer.images, viewer, root),
         "integrity": viewer.integrity,

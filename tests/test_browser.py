@@ -170,7 +170,7 @@ def test_the_version_picker_opens_an_older_version(site, server, browser):
     page, seen = open_page(browser, server + "harbour/")
     try:
         page.wait_for_selector('#viewer[data-state="loaded"]', timeout=30_000)
-        page.select_option("#version", "./dzi/v0/dzi.xml")
+        page.select_option("#version", "dzi/v0/dzi.xml")
         page.wait_for_function(
             "window.dzbuildViewer.world.getItemCount() === 1"
             " && window.dzbuildViewer.world.getItemAt(0).getFullyLoaded()"

@@ -65,7 +65,7 @@ def test_a_new_version_rebuilds_one_image_and_rewrites_only_what_changed(tmp_pat
     report = build(site)
     assert report.versions_built == 1 and report.built[0]["versions_built"] == [1]
     after = snapshot(site / "_site")
-    assert '"./dzi/v1/dzi.xml"' in (site / "_site" / "a" / "index.html").read_text()
+    assert '"dzi/v1/dzi.xml"' in (site / "_site" / "a" / "index.html").read_text()
     changed = {rel for rel in before if before[rel] != after.get(rel)}
     assert changed == {"a/index.html", "index.html", "_redirects", "_headers"} - {"_headers"}
     assert "a/dzi/v1/dzi.xml" in after and after["b/index.html"] == before["b/index.html"]
@@ -252,12 +252,12 @@ def test_versions_removed_from_the_cache_leave_the_output_and_the_version_picker
     site = make_site(tmp_path, images=("a",))
     add_v1(site, "a")
     build(site)
-    assert 'value="./dzi/v0/dzi.xml"' in (site / "_site" / "a" / "index.html").read_text()
+    assert 'value="dzi/v0/dzi.xml"' in (site / "_site" / "a" / "index.html").read_text()
     shutil.rmtree(site / ".dzbuild" / "tree" / "a" / "dzi" / "v0")  # what `dzbuild vacuum` does to a version
     build(site)
     assert not (site / "_site" / "a" / "dzi" / "v0").exists() and (site / "_site" / "a" / "dzi" / "v1").is_dir()
     page = (site / "_site" / "a" / "index.html").read_text()
-    assert 'value="./dzi/v0/dzi.xml"' not in page and '"./dzi/v1/dzi.xml"' in page
+    assert 'value="dzi/v0/dzi.xml"' not in page and '"dzi/v1/dzi.xml"' in page
 
 
 def test_github_pages_gets_a_nojekyll_marker(tmp_path):

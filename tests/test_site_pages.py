@@ -60,10 +60,10 @@ def test_image_page_opens_the_latest_version_by_its_versioned_url():
     page = parse(html)
     scripts = [attrs for tag, attrs in page.tags if tag == "script" and "src" in attrs]
     assert scripts == [{"src": "../../_dzbuild/openseadragon/6/openseadragon.min.js"}]
-    assert '"./dzi/v2/dzi.xml"' in page.scripts[0] and '"../../_dzbuild/openseadragon/6/images/"' in page.scripts[0]
+    assert '"dzi/v2/dzi.xml"' in page.scripts[0] and '"../../_dzbuild/openseadragon/6/images/"' in page.scripts[0]
     assert '{"showNavigator": false}' in page.scripts[0]
     options = [attrs["value"] for tag, attrs in page.tags if tag == "option"]
-    assert options == ["./dzi/v0/dzi.xml", "./dzi/v1/dzi.xml", "./dzi/v2/dzi.xml"]
+    assert options == ["dzi/v0/dzi.xml", "dzi/v1/dzi.xml", "dzi/v2/dzi.xml"]
 
 
 def test_cdn_mode_adds_the_integrity_hash():
@@ -171,14 +171,14 @@ def test_the_viewer_format_says_what_the_page_opens():
     image = ImageInfo("a", 1500, 1000, 256, "jpg", 2, formats=(fmt,), viewer=fmt)
     _, html = renderer().image_page(image)
     page = parse(html)
-    assert '{"type": "example", "url": "./tiled/v1/props.xml", "width": 1500}' in page.scripts[0]
+    assert '{"type": "example", "url": "tiled/v1/props.xml", "width": 1500}' in page.scripts[0]
     assert "JSON.parse(picker.value)" in page.scripts[0]
     options = [json.loads(attrs["value"]) for tag, attrs in page.tags if tag == "option"]
-    assert [o["url"] for o in options] == ["./tiled/v0/props.xml", "./tiled/v1/props.xml"]
+    assert [o["url"] for o in options] == ["tiled/v0/props.xml", "tiled/v1/props.xml"]
     assert [attrs["href"] for tag, attrs in page.tags if tag == "a" and attrs.get("class") == "meta"] == [
         "./tiled/v1/props.xml"
     ]
-    assert image.thumbnail() == ("./tiled/v1/t/8/0-0.jpg", 188, 125)  # the home's path of the one-tile level
+    assert image.thumbnail() == ("tiled/v1/t/8/0-0.jpg", 188, 125)  # the home's path of the one-tile level
 
 
 def test_a_dzi_viewer_page_keeps_the_plain_url_picker():

@@ -70,7 +70,6 @@ class DeepZoom(SphinxDirective):
 
     def _thumbnail_figure(self, info: ImageInfo, key: str, version: int | None) -> nodes.figure:
         thumb, _, _ = info.thumbnail()
-        thumb = thumb.removeprefix("./")
         number = info.latest if version is None else version
         path = _cache(self.env.app) / "tree" / IMAGES / key / thumb.replace(f"/v{info.latest}/", f"/v{number}/", 1)
         uri = "/" + Path(os.path.relpath(path, self.env.srcdir)).as_posix()  # "/" means from srcdir to Sphinx

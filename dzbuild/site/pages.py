@@ -51,10 +51,9 @@ class ImageInfo:
         return self.versions - 1
 
     def descriptor(self, version: int | None = None, fmt=None) -> str:
-        """The versioned descriptor URL of ``fmt`` (default: the viewer's), relative to the image's folder
-        (``./`` first, as every relative URL here)."""
+        """The versioned descriptor URL of ``fmt`` (default: the viewer's), relative to the image's folder."""
         fmt = fmt or self.viewer
-        return f"./{fmt.name}/v{self.latest if version is None else version}/{fmt.descriptor}"
+        return f"{fmt.name}/v{self.latest if version is None else version}/{fmt.descriptor}"
 
     def tile_source(self, version: int | None = None):
         """What OpenSeadragon's ``tileSources`` gets for a version: the viewer format says."""
@@ -67,7 +66,7 @@ class ImageInfo:
         level = max(level for level in grid.levels if grid.tile_count(level) == 1)
         width, height = grid.level_size(level)
         home = self.formats[0]
-        return f"./{home.name}/v{self.latest}/{home.tile_path(grid, Tile(level, 0, 0), self.format)}", width, height
+        return f"{home.name}/v{self.latest}/{home.tile_path(grid, Tile(level, 0, 0), self.format)}", width, height
 
 
 @dataclass
@@ -140,7 +139,8 @@ class Renderer:
         thumb, _, _ = image.thumbnail()
         versions = [{"number": n, "url": _option(image.tile_source(n))} for n in image.available]
         return self.render(
-            "image.html", image.rel, image=image, versions=versions, thumbnail=thumb, tile_source=image.tile_source()
+            "image.html", image.rel, image=image, versions=versions, thumbnail=dot_relative(thumb),
+            tile_source=image.tile_source(),
         )
 
     def collection_page(self, collection: CollectionInfo) -> tuple[str, bytes]:
@@ -194,8 +194,8 @@ def _item(folder: str, image: ImageInfo) -> dict:
         "key": image.rel,
         "title": image.title,
         "url": base + "/",
-        "dzi": base + image.descriptor(fmt=deep_zoom())[1:],  # collections show their members' Deep Zoom images
-        "thumbnail": base + thumb[1:],
+        "dzi": f"{base}/{image.descriptor(fmt=deep_zoom())}",  # collections show their members' Deep Zoom images
+        "thumbnail": f"{base}/{thumb}",
         "thumb_width": width,
         "thumb_height": height,
         "width": image.width,

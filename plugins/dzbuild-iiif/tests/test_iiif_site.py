@@ -25,7 +25,7 @@ def test_viewer_pages_open_iiif_and_every_tile_is_served(tmp_path):
     )
     build_site(site, progress="quiet", jobs=1)
     output = site / "_site"
-    assert '"./iiif/v0/info.json"' in (output / "wide" / "index.html").read_text(encoding="utf-8")
+    assert '"iiif/v0/info.json"' in (output / "wide" / "index.html").read_text(encoding="utf-8")
     assert json.loads((output / "wide" / "iiif" / "v0" / "info.json").read_text())["id"] == "/wide/iiif/v0"
     try:
         report = open_site_page(output, "wide/")
