@@ -13,7 +13,7 @@ from ..io.lock import locked
 from ..run.select import check_paths, default_executor, open_executor, workers_of
 from .formats import DEFAULT_FORMATS, resolve_formats
 from .published import check_published
-from .sources import check_output_place, folder_seal, version_dirs
+from .sources import folder_seal, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import STATE_DIR, VACUUM_JOURNAL, State
 
@@ -109,8 +109,7 @@ def build_pyramid(
     dest = Path(dest) if dest is not None else default_dest(image_dir)
     spec = load_spec(image_dir, options.spec_defaults)  # 1. the strict description of the image
     options = options._replace(formats=resolve_formats(options.formats))  # the home format first
-    sources = version_dirs(image_dir)  # 2. v0/, v1/... (names only)
-    check_output_place(image_dir, dest)
+    sources = version_dirs(image_dir, dest)  # 2. v0/, v1/... (names only); dest is none of them
     with locked(dest), ExitStack() as stack:  # the pool (if any) closes before the lock is released
         if options.rebuild:
             _check_formats(spec, options)  # a rebuild that cannot start must not discard the output first

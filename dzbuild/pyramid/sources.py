@@ -93,8 +93,13 @@ def version_number(name: str) -> int | None:
     return int(digits)
 
 
-def version_dirs(image_dir: Path) -> list[Path]:
-    """The ``v{n}`` folders in order; a gap in the numbers is an error naming the missing one."""
+def version_dirs(image_dir: Path, dest: Path | None = None) -> list[Path]:
+    """The ``v{n}`` folders in order; a gap in the numbers is an error naming the missing one.
+
+    With ``dest`` (the output), also refuse an output that would write into the sources.
+    """
+    if dest is not None:
+        check_output_place(image_dir, dest)
     found: dict[int, Path] = {}
     try:
         entries = list(os.scandir(image_dir))
