@@ -49,7 +49,7 @@ def test_pyramid_resampler_rebuild_dest_storage_format_base_url_jobs_json(tmp_pa
     area = tree_bytes(dest / "dzi")
     refused = dzbuild(*args, "--resampler", "dct", ok=False)  # published versions keep their resampler...
     assert refused.returncode == 4 and "'area' resampler" in refused.stderr
-    dzbuild(*args, "--resampler", "dct", "--rebuild", "-j", "2")  # ...unless every version is recomputed
+    dzbuild(*args, "--resampler", "dct", "--rebuild", "-j", "2", "--executor", "fork")  # ...unless all is recomputed
     assert record(dest, 0)["resampler"] == "dct" and tree_bytes(dest / "dzi") != area
     assert not any(p.stat().st_nlink > 1 for p in (dest / "dzi").rglob("*.jpg"))  # --storage copy
     assert check_dest(dest, deep=True, root=tmp_path) == []
@@ -66,7 +66,7 @@ def test_site_build_rebuild_progress_jobs_json_and_the_less_used_keys(tmp_path):
     assert (out / "_headers").is_file() and not (out / "_redirects").exists()  # redirects_file = false
     quiet = dzbuild("build", site, "--progress", "quiet")
     assert quiet.stderr == "" and "up to date" in quiet.stdout
-    again = json.loads(dzbuild("build", site, "--rebuild", "--json", "-j", "1").stdout)
+    again = json.loads(dzbuild("build", site, "--rebuild", "--json", "-j", "1", "--executor", "inline").stdout)
     assert again["versions_built"] == 1 and again["tiles_computed"] == 10
     assert dzbuild("build", site, "--progress", "bar").stdout.endswith("s)\n")  # no terminal: no bar drawn
 
@@ -77,7 +77,8 @@ def test_collection_dest_storage_jobs(tmp_path):
         make_image_dir(folder / "photos", w, h, 64, seed=i)
     (folder / "collection.toml").write_text('name = "trip"\nimages = ["photos/*"]\n')
     dest = tmp_path / "dzc"
-    summary = json.loads(dzbuild("collection", folder, "--dest", dest, "--storage", "copy", "-j", "1", "--json").stdout)
+    args = ["collection", folder, "--dest", dest, "--storage", "copy", "-j", "1", "--executor", "inline", "--json"]
+    summary = json.loads(dzbuild(*args).stdout)
     assert summary["collection"]["versions_built"] == [0]
     assert (dest / "v0" / "trip.dzc").is_file() and not (folder / "dest").exists()
     assert all(p.stat().st_nlink == 1 for p in (dest / "v0").rglob("*.jpg"))
