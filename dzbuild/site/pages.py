@@ -15,6 +15,7 @@ from urllib.parse import quote
 from ..grid import Grid, Tile
 from ..pyramid.formats import deep_zoom
 from ..pyramid.spec import PyramidSpec
+from .changes import changes_url
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGE = "index.html"
@@ -125,10 +126,22 @@ class Renderer:
 
     def image_page(self, image: ImageInfo) -> tuple[str, bytes]:
         thumb, _, _ = image.thumbnail()
-        versions = [{"number": n, "url": _option(image.tile_source(n))} for n in image.available]
-        return self.render(
-            "image.html", image.rel, image=image, versions=versions, thumbnail=thumb, tile_source=image.tile_source()
-        )
+        versions = [
+            {"number": n, "url": _option(image.tile_source(n)), "source": image.tile_source(n),
+             "changes": changes_url(n) if n else None}
+            for n in image.available
+        ]  # fmt: skip
+        common = self._common(image.rel)
+        page = {  # what dzbuild-image.js reads
+            "title": image.title,
+            "width": image.width,
+            "height": image.height,
+            "tileSize": image.tile_size,
+            "versions": versions,
+            "prefixUrl": common["osd"]["images"],
+            "options": self.site["viewer_options"],
+        }
+        return self.render("image.html", image.rel, image=image, versions=versions, thumbnail=thumb, page=page)
 
     def collection_page(self, collection: CollectionInfo) -> tuple[str, bytes]:
         items = [_item(collection.path, image) for image in collection.members]
@@ -136,8 +149,21 @@ class Renderer:
 
     def index_page(self, images: list[ImageInfo], collections: list[CollectionInfo]) -> tuple[str, bytes]:
         entries = [_item("", image) for image in images]
-        groups = [{"collection": c, "url": url_path(c.path) + "/", "count": len(c.members)} for c in collections]
+        groups = [
+            {
+                "collection": c,
+                "url": url_path(c.path) + "/",
+                "count": len(c.members),
+                "thumbnails": [_item("", image) for image in c.members[: _mosaic_size(len(c.members))]],
+            }
+            for c in collections
+        ]
         return self.render("index.html", "", images=entries, collections=groups)
+
+
+def _mosaic_size(members: int) -> int:
+    """How many member thumbnails a collection's card shows: a full 2x2 or 2x1 mosaic, or one."""
+    return 4 if members >= 4 else 2 if members >= 2 else members
 
 
 def _item(folder: str, image: ImageInfo) -> dict:
