@@ -16,7 +16,7 @@
     homeButton: "Show the whole image",
     fullPageButton: "Full screen",
   };
-  const KEYS = "Arrow keys or W A S D pan, + and - zoom, 0 shows the whole image";
+  const KEYS = "Arrow keys or W A S D pan, = and - zoom, 0 shows the whole image";
 
   function create(element, dziUrl, settings) {
     const viewer = OpenSeadragon(Object.assign({
