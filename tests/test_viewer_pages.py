@@ -408,3 +408,33 @@ def test_the_collection_page_draws_no_black_blocks_and_a_neat_gallery(visit):
         " return [r.x, r.y, r.width]; })"
     )
     assert len(figures) == 3 and len({round(f[1]) for f in figures}) == 1 and len({round(f[2]) for f in figures}) == 1
+
+
+# -- The partial other templates and embeds reuse ------------------------------------------------------------------
+
+EMBED = """{% extends "base.html" %}{% import "_viewer.html" as dzv with context %}
+{% block head %}<style>.dzv { height: 300px; }</style>{% endblock %}
+{% block main %}{{ dzv.box("../harbour/dzi/v1/dzi.xml", "Harbour <1>", id="one") }}
+{{ dzv.box("../gallery/reef/dzi/v0/dzi.xml", "Reef") }}{% endblock %}
+{% block scripts %}{{ dzv.scripts() }}{% endblock %}
+"""
+
+
+def test_the_viewer_partial_mounts_every_box_of_a_page(visit, site, tmp_path):
+    from dzbuild.site.assets import install_viewer
+    from dzbuild.site.pages import BUILTIN_TEMPLATES, Renderer
+
+    (tmp_path / "embed.html").write_text(EMBED)
+    assets, _ = install_viewer(load_config(site))
+    settings = {"title": "Embeds", "viewer_options": {"drawer": "canvas"}}
+    renderer = Renderer([tmp_path, BUILTIN_TEMPLATES], settings, assets)
+    rel, html = renderer.render("embed.html", "embed")
+    (site / "_site" / rel).parent.mkdir(exist_ok=True)
+    (site / "_site" / rel).write_bytes(html)
+    v = visit("embed/")
+    v.page.wait_for_function("Array.from(document.querySelectorAll('.dzv')).every(e => e.dataset.state === 'loaded')")
+    assert v.js("document.getElementById('one').getAttribute('aria-label')") == "Harbour <1>"
+    assert v.js("Array.from(document.querySelectorAll('.dzv')).map(e => e.dzbuildViewer.world.getItemCount())") == [1, 1]
+    tiles = [url for _, url in v.tiles()]
+    assert any("/harbour/dzi/v1/dzi_files/" in u for u in tiles) and any("/reef/dzi/v0/dzi_files/" in u for u in tiles)
+    assert all(status == 200 for status, _ in v.tiles())
