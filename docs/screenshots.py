@@ -88,7 +88,8 @@ def save(png: bytes, path: Path) -> Path:
     pixels = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
     small = cv2.resize(pixels, SAVED, interpolation=cv2.INTER_AREA).astype(np.int16)
     for step in STEPS:
-        stepped = np.clip(small // step * step + step // 2, 0, 255).astype(np.uint8) if step > 1 else small.astype(np.uint8)
+        stepped = np.clip(small // step * step + step // 2, 0, 255) if step > 1 else small
+        stepped = stepped.astype(np.uint8)
         encoded = cv2.imencode(".png", stepped, [cv2.IMWRITE_PNG_COMPRESSION, 9])[1].tobytes()
         if len(encoded) <= LIMIT:
             break

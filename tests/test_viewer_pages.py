@@ -1,161 +1,20 @@
-"""The viewer pages as a visitor meets them, in headless Chromium (Debian's) driven by Playwright.
+"""The image page, the index, the collection page and the viewer partial, as a visitor meets them.
 
-The example site, plus a v2 of ``harbour`` that retouches two more tiles, is built into a
-temporary folder and served on 127.0.0.1. Every page must raise no console error and get every
-request answered (tiles included) with 200. Skipped without Playwright, Chromium or OpenSeadragon
-outside CI (``CI=true`` fails instead), like tests/test_browser.py.
-
-The site asks OpenSeadragon for its canvas drawer: Chromium here renders WebGL in software, which
-made the two-viewer pages load several times slower; test_browser.py keeps the default drawer.
+Headless Chromium through Playwright; the site, the server and the checks every visit gets are in
+viewerpages.py.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import importlib.util
-import os
-import re
-import threading
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
+import viewerpages
+from viewerpages import box, shown_version, view_of
 
-from dzbuild.grid import Tile
-from dzbuild.pyramid.spec import load_spec
-from dzbuild.pyramid.state import State
-from dzbuild.pyramid.tiling import write_tiles
-from dzbuild.site.assets import find_openseadragon
-from dzbuild.site.build import build_site
 from dzbuild.site.config import load_config
-from dzbuild.testing import synthetic_image
-from dzbuild.testing.viewer import CHROMIUM_ARGS
 
-CHROMIUM = "/usr/bin/chromium"
-REPO = Path(__file__).resolve().parents[1]
-V2_TILES = [(3, 2), (5, 3)]  # harbour is 1500 x 1000 in 256 px tiles: 6 x 4 base tiles
-LOADED = "(id) => document.getElementById(id).dataset.state === 'loaded'"
-
-
-def missing(reason: str):
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason}; CI must provide it (see .ci/run)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("viewerpages") / "site"
-    spec = importlib.util.spec_from_file_location("example_generate", REPO / "example_site" / "generate.py")
-    generate = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(generate)
-    generate.generate(root)
-    config = root / "dzbuild.toml"
-    config.write_text(config.read_text() + 'options = { drawer = "canvas" }\n')  # inside [viewer], the last table
-    harbour = load_spec(root / "harbour")
-    top = harbour.grid.max_level
-    picture = synthetic_image(harbour.width, harbour.height, seed=70)
-    write_tiles(root / "harbour" / "v2", picture, harbour, [Tile(top, c, r) for c, r in V2_TILES])
-    if find_openseadragon(load_config(root)) is None:
-        missing("OpenSeadragon is not installed (run `npm ci` in the repository)")
-    report = build_site(root, progress="quiet")
-    assert report.images == 4 and not report.warnings
-    return root
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    handler = functools.partial(Quiet, directory=str(site / "_site"))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("Playwright for Python is not installed (pip install playwright)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-class Visit:
-    """One page and everything that went wrong on it: console errors, page errors, failed requests."""
-
-    def __init__(self, browser, url: str, width=1280, height=900, scheme="light") -> None:
-        self.page = browser.new_page(viewport={"width": width, "height": height}, color_scheme=scheme)
-        self.problems: list[str] = []
-        self.responses: list[tuple[int, str]] = []
-        self.page.on("console", lambda m: m.type == "error" and self.problems.append(f"console: {m.text}"))
-        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        self.page.on("requestfailed", lambda request: self.problems.append(f"failed: {request.url}"))
-        self.page.on("response", self._response)
-        self.page.goto(url)
-
-    def _response(self, response) -> None:
-        self.responses.append((response.status, response.url))
-        if response.status != 200 and not (response.status == 304 and "_files/" not in response.url):
-            self.problems.append(f"HTTP {response.status}: {response.url}")
-
-    def wait_loaded(self, *ids: str) -> None:
-        for element in ids or ("viewer",):
-            self.page.wait_for_function(f"({LOADED})({element!r})", timeout=60_000)
-
-    def js(self, expression: str):
-        return self.page.evaluate(expression)
-
-    def close(self) -> None:
-        self.page.close()
-        assert self.problems == []
-
-    def tiles(self) -> list[tuple[int, str]]:
-        return [(status, url) for status, url in self.responses if "_files/" in url]
-
-
-@pytest.fixture
-def visit(browser, server):
-    opened: list[Visit] = []
-
-    def open_(path: str, **kwargs) -> Visit:
-        opened.append(Visit(browser, server + path, **kwargs))
-        return opened[-1]
-
-    yield open_
-    for one in opened:
-        one.close()
-
-
-def view_of(v: Visit, which: str = "a") -> dict:
-    return v.js(
-        f"(() => {{ const vp = dzbuildImage.viewers.{which}.viewport, c = vp.getCenter(true);"
-        " return {x: c.x, y: c.y / dzbuildImage.aspect, z: vp.getZoom(true)}; })()"
-    )
-
-
-def shown_version(v: Visit, which: str = "a") -> str:
-    url = v.js(f"dzbuildImage.viewers.{which}.world.getItemAt(0).source.tilesUrl")  # dzi/v{n}/dzi_files/
-    return re.search(r"(?:^|/)dzi/(v[0-9]+)/dzi_files/$", url).group(1)
-
-
-def box(v: Visit, selector: str) -> dict:
-    return v.page.locator(selector).first.bounding_box()
+browser, server, site, visit = viewerpages.browser, viewerpages.server, viewerpages.site, viewerpages.visit  # fixtures
 
 
 # -- The image page -----------------------------------------------------------------------------------------
@@ -254,119 +113,6 @@ def test_light_and_dark_follow_the_system(visit):
     assert sum(light) > 600 and sum(dark) < 150
 
 
-# -- Compare ---------------------------------------------------------------------------------------------------
-
-
-def test_side_by_side_viewports_move_together(visit):
-    v = visit("harbour/#v=2&with=0&mode=side")
-    v.wait_loaded("viewer", "viewer-b")
-    left, right = box(v, "#viewer-b"), box(v, "#viewer")
-    assert right["x"] >= left["x"] + left["width"] and abs(left["width"] - right["width"]) <= 2
-    before = view_of(v)
-    v.page.mouse.move(left["x"] + left["width"] / 3, left["y"] + left["height"] / 3)
-    for _ in range(3):  # zoom in on the left one
-        v.page.mouse.wheel(0, -120)
-        v.page.wait_for_timeout(100)
-    v.page.wait_for_function(f"dzbuildImage.viewers.b.viewport.getZoom(true) > {before['z'] * 1.5}")
-    v.page.wait_for_timeout(1500)  # the animation ends
-    a, b = view_of(v, "a"), view_of(v, "b")
-    assert a == pytest.approx(b, abs=1e-9) and a["z"] > before["z"] * 1.5
-    x, y = right["x"] + right["width"] / 2, right["y"] + right["height"] / 2
-    v.page.mouse.move(x, y)
-    v.page.mouse.down()
-    v.page.mouse.move(x - 150, y - 80, steps=8)  # drag the right one
-    v.page.mouse.up()
-    v.page.wait_for_timeout(1500)
-    moved_a, moved_b = view_of(v, "a"), view_of(v, "b")
-    assert moved_a == pytest.approx(moved_b, abs=1e-9) and moved_a["x"] > a["x"]
-    assert (shown_version(v, "a"), shown_version(v, "b")) == ("v2", "v0")
-
-
-def stage_pixels(v: Visit):
-    png = v.page.locator("#stage").screenshot()
-    return cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR).astype(np.int16)
-
-
-def test_the_swipe_shows_one_version_left_of_the_divider_and_the_other_right(visit):
-    # centred on v1's retouched corner (pixels 40..220 x 40..200 of tile 0, 0), which v0 does not have
-    v = visit("harbour/#v=1&with=0&mode=swipe&split=0.5&x=0.0867&y=0.12&z=5")
-    v.wait_loaded("viewer", "viewer-b")
-    v.page.wait_for_timeout(500)
-    split = stage_pixels(v)
-    divider = v.page.get_by_role("slider")
-    divider.focus()
-    v.page.keyboard.press("End")  # the divider at the right: all v0
-    v.page.wait_for_timeout(300)
-    only_v0 = stage_pixels(v)
-    v.page.keyboard.press("Home")  # at the left: all v1
-    v.page.wait_for_timeout(300)
-    only_v1 = stage_pixels(v)
-    width = split.shape[1]
-    left, right = slice(0, width // 2 - 20), slice(width // 2 + 20, width)
-    body = slice(40, split.shape[0])  # below the version labels
-
-    def diff(a, b):
-        return float(np.abs(a - b).mean())
-
-    assert diff(only_v0[body, left], only_v1[body, left]) > 10 and diff(only_v0[body, right], only_v1[body, right]) > 10
-    assert diff(split[body, left], only_v0[body, left]) < 1.5
-    assert diff(split[body, right], only_v1[body, right]) < 1.5
-    assert divider.get_attribute("aria-valuenow") == "0"
-    stage = box(v, "#stage")  # dragging the handle moves it
-    v.page.mouse.move(stage["x"] + 2, stage["y"] + stage["height"] / 2)
-    v.page.mouse.down()
-    v.page.mouse.move(stage["x"] + stage["width"] / 4, stage["y"] + stage["height"] / 2, steps=5)
-    v.page.mouse.up()
-    assert abs(int(divider.get_attribute("aria-valuenow")) - 25) <= 1
-    v.page.wait_for_function("location.hash.includes('split=0.25')")
-
-
-def expected_outline(site: Path, older: int, newer: int) -> set[tuple[int, int, int, int, int, int]]:
-    """(col, row, x, y, width, height) of the base tiles v{newer}'s record gives to versions above ``older``."""
-    grid = load_spec(site / "harbour").grid
-    base = State.owners_of(State(site / ".dzbuild" / "tree" / "harbour").record(newer))[grid.max_level]
-    cols = grid.tile_counts(grid.max_level).width
-    tiles = [Tile(grid.max_level, i % cols, i // cols) for i, owner in enumerate(base) if owner > older]
-    return {(t.col, t.row, *grid.tile_bounds(t)) for t in tiles}
-
-
-def drawn_outline(v: Visit, which: str) -> set[tuple[int, ...]]:
-    rects = v.js(
-        f"Array.from(dzbuildImage.viewers.{which}.element.querySelectorAll('svg.changed-tiles rect')).map(r =>"
-        " [r.dataset.col, r.dataset.row, r.getAttribute('x'), r.getAttribute('y'), r.getAttribute('width'),"
-        " r.getAttribute('height')].map(Number))"
-    )
-    return {tuple(r) for r in rects}
-
-
-@pytest.mark.parametrize("older,newer", [(0, 2), (1, 2), (0, 1)])
-def test_the_overlay_outlines_exactly_the_tiles_the_records_give(visit, site, older, newer):
-    v = visit(f"harbour/#v={newer}&with={older}&mode=side&changes=1")
-    v.wait_loaded("viewer", "viewer-b")
-    expected = expected_outline(site, older, newer)
-    assert expected and len(expected) == {(0, 2): 3, (1, 2): 2, (0, 1): 1}[(older, newer)]
-    for which in ("a", "b"):
-        v.page.wait_for_function(f"dzbuildImage.viewers.{which}.element.querySelector('svg.changed-tiles')")
-        assert drawn_outline(v, which) == expected
-    # the outline lies over the image: its box is the image's box on screen
-    placed = v.js(
-        "(() => { const viewer = dzbuildImage.viewers.a, svg = viewer.element.querySelector('svg.changed-tiles');"
-        " const s = svg.getBoundingClientRect(), e = viewer.element.getBoundingClientRect();"
-        " const r = viewer.viewport.viewportToViewerElementRectangle(viewer.world.getItemAt(0).getBounds(true));"
-        " return [s.x - e.x, s.y - e.y, s.width, s.height, r.x, r.y, r.width, r.height]; })()"
-    )
-    assert placed[:4] == pytest.approx(placed[4:], abs=1.0)
-
-
-def test_the_overlay_of_one_version_shows_what_it_changed(visit, site):
-    v = visit("harbour/#v=1&changes=1")
-    v.wait_loaded()
-    v.page.wait_for_function("dzbuildViewer.element.querySelector('svg.changed-tiles rect')")
-    assert drawn_outline(v, "a") == expected_outline(site, 0, 1) == {(0, 0, 0, 0, 256, 256)}
-    v.page.uncheck("#changes")
-    v.page.wait_for_function("!dzbuildViewer.element.querySelector('svg.changed-tiles')")
-
-
 # -- The index and the collection -------------------------------------------------------------------------------
 
 
@@ -434,7 +180,8 @@ def test_the_viewer_partial_mounts_every_box_of_a_page(visit, site, tmp_path):
     v = visit("embed/")
     v.page.wait_for_function("Array.from(document.querySelectorAll('.dzv')).every(e => e.dataset.state === 'loaded')")
     assert v.js("document.getElementById('one').getAttribute('aria-label')") == "Harbour <1>"
-    assert v.js("Array.from(document.querySelectorAll('.dzv')).map(e => e.dzbuildViewer.world.getItemCount())") == [1, 1]
+    counts = v.js("Array.from(document.querySelectorAll('.dzv')).map(e => e.dzbuildViewer.world.getItemCount())")
+    assert counts == [1, 1]
     tiles = [url for _, url in v.tiles()]
     assert any("/harbour/dzi/v1/dzi_files/" in u for u in tiles) and any("/reef/dzi/v0/dzi_files/" in u for u in tiles)
     assert all(status == 200 for status, _ in v.tiles())

@@ -163,7 +163,7 @@ class Renderer:
 
 def _mosaic_size(members: int) -> int:
     """How many member thumbnails a collection's card shows: a full 2x2 or 2x1 mosaic, or one."""
-    return 4 if members >= 4 else 2 if members >= 2 else members
+    return 4 if members >= 4 else min(2, members)
 
 
 def _item(folder: str, image: ImageInfo) -> dict:

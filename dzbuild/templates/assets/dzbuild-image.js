@@ -78,8 +78,12 @@
   // -- Applying a state ---------------------------------------------------------------------------------
   function apply(next, push) {
     state = next;
-    ui.version && (ui.version.value = versions.get(state.v).dzi);
-    if (ui.compare) { ui.compare.value = state.with === null ? "" : String(state.with); }
+    leader = viewers.a;  // a view from the URL is set on a; b follows
+    if (ui.version) { ui.version.value = versions.get(state.v).dzi; }
+    if (ui.compare) {
+      ui.compare.value = state.with === null ? "" : String(state.with);
+      Array.from(ui.compare.options).forEach(function (o) { o.disabled = o.value === String(state.v); });
+    }
     if (ui.mode) { ui.mode.value = state.mode; }
     if (ui.changes) { ui.changes.checked = state.changes; }
     if (ui.tools) { ui.tools.hidden = state.with === null; }
