@@ -66,7 +66,7 @@ def photograph(output: Path, target: Path) -> list[Path]:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             for name, path, scheme, _ in SHOTS:
-                page = browser.new_page(viewport=dict(zip(("width", "height"), WINDOW)), color_scheme=scheme)
+                page = browser.new_page(viewport={"width": WINDOW[0], "height": WINDOW[1]}, color_scheme=scheme)
                 page.goto(base + path)
                 page.wait_for_function(
                     "Array.from(document.querySelectorAll('.viewer[data-state]')).every(e => e.dataset.state"

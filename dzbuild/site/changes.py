@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 
 from ..grid import Grid
+from ..io.files import write_if_changed
 from ..pyramid.state import State
-from .mirror import write_if_changed
 
 CHANGES_DIR = "changes"
 
