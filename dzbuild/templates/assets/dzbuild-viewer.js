@@ -67,7 +67,8 @@
 
   // OpenSeadragon's buttons are divs with a tooltip: give each a role, a name and the keyboard.
   function nameControls(viewer, label) {
-    viewer.canvas.setAttribute("role", "img");
+    viewer.canvas.setAttribute("role", "application");  // it takes the keys below
+    viewer.canvas.setAttribute("aria-roledescription", "zoomable image");
     viewer.canvas.setAttribute("aria-label", label + ". " + KEYS);
     Object.keys(BUTTONS).forEach(function (key) {
       const button = viewer[key];
