@@ -189,3 +189,14 @@ def test_the_viewer_partial_mounts_every_box_of_a_page(visit, site, tmp_path):
     tiles = [url for _, url in v.tiles()]
     assert any("/harbour/dzi/v1/dzi_files/" in u for u in tiles) and any("/reef/dzi/v0/dzi_files/" in u for u in tiles)
     assert all(status == 200 for status, _ in v.tiles())
+
+
+def test_the_full_screen_button_shows_both_compared_versions_full_screen(visit):
+    v = visit("harbour/#v=2&with=0&mode=side", width=1000, height=700)
+    v.wait_loaded("viewer", "viewer-b")
+    v.page.get_by_role("button", name="Full screen").first.click()
+    v.page.wait_for_function("document.fullscreenElement && document.fullscreenElement.id === 'stage'")
+    stage = box(v, "#stage")
+    assert (stage["x"], stage["y"], stage["width"], stage["height"]) == (0, 0, 1000, 700)
+    v.page.get_by_role("button", name="Full screen").first.click()
+    v.page.wait_for_function("!document.fullscreenElement")
