@@ -79,7 +79,7 @@
   function apply(next, push) {
     state = next;
     leader = viewers.a;  // a view from the URL is set on a; b follows
-    if (ui.version) { ui.version.value = versions.get(state.v).dzi; }
+    if (ui.version) { ui.version.value = versions.get(state.v).url; }
     if (ui.compare) {
       ui.compare.value = state.with === null ? "" : String(state.with);
       Array.from(ui.compare.options).forEach(function (o) { o.disabled = o.value === String(state.v); });
@@ -101,10 +101,10 @@
   }
 
   function show(viewer, number) {
-    const url = versions.get(number).dzi;
-    if (viewer.dzbuildUrl === url) { return; }
-    viewer.dzbuildUrl = url;
-    viewer.open(url);
+    const version = versions.get(number);  // url: the picker's value; source: what OpenSeadragon opens
+    if (viewer.dzbuildUrl === version.url) { return; }
+    viewer.dzbuildUrl = version.url;
+    viewer.open(version.source);
     viewer.addOnceHandler("open", function () {
       if (state.view) { setView(viewer, state.view); } else if (viewer !== viewers.a) { copyView(viewers.a, viewer); }
     });
@@ -229,7 +229,7 @@
   }
   if (ui.version) {
     ui.version.addEventListener("change", function () {
-      const chosen = config.versions.find(function (v) { return v.dzi === ui.version.value; });
+      const chosen = config.versions.find(function (v) { return v.url === ui.version.value; });
       edit({v: chosen.number}, true);
     });
   }
