@@ -158,6 +158,8 @@ def test_the_collection_page_draws_no_black_blocks_and_a_neat_gallery(visit):
         " return [r.x, r.y, r.width]; })"
     )
     assert len(figures) == 3 and len({round(f[1]) for f in figures}) == 1 and len({round(f[2]) for f in figures}) == 1
+    names = v.js("Array.from(document.querySelectorAll('#viewer [role=button]')).map(b => b.ariaLabel)")
+    assert names == ["Zoom in", "Zoom out", "Show the whole image", "Full screen"]
 
 
 # -- The partial other templates and embeds reuse ------------------------------------------------------------------
