@@ -151,7 +151,8 @@ def test_index_page_thumbnails_and_links(site, server, browser, tmp_path):
     finally:
         page.close()
     assert [status for status, _ in seen if not 200 <= status < 400] == []
-    assert len(sizes) == 5 and all(width > 0 and done for width, done in sizes)
+    # the collection's card (a mosaic of its first two members' thumbnails), then the five image cards
+    assert len(sizes) == 2 + 5 and all(width > 0 and done for width, done in sizes)
     from urllib.parse import unquote
 
     assert [unquote(link) for link in links] == [

@@ -111,6 +111,8 @@ def browser_page(site, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         unavailable(f"no Chromium at {CHROMIUM} (set DZBUILD_CHROMIUM)")
     shutil.copytree(OSD_BUILD, site["root"] / "osd")
+    # dzbuild-viewer.js (names the buttons), where a site build copies it
+    shutil.copytree(TEMPLATES / "assets", site["root"] / "_dzbuild" / "assets")
     handler = functools.partial(QuietHandler, directory=str(site["root"]))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -59,17 +59,37 @@ def test_image_page_opens_the_latest_version_by_its_versioned_url():
     assert rel == "maps/harbour/index.html"
     page = parse(html)
     scripts = [attrs for tag, attrs in page.tags if tag == "script" and "src" in attrs]
-    assert scripts == [{"src": "../../_dzbuild/openseadragon/6/openseadragon.min.js"}]
-    assert '"dzi/v2/dzi.xml"' in page.scripts[0] and '"../../_dzbuild/openseadragon/6/images/"' in page.scripts[0]
-    assert '{"showNavigator": false}' in page.scripts[0]
+    assert scripts == [
+        {"src": "../../_dzbuild/openseadragon/6/openseadragon.min.js"},
+        {"src": "../../_dzbuild/assets/dzbuild-viewer.js"},
+        {"src": "../../_dzbuild/assets/dzbuild-image.js"},
+    ]
+    settings = page_settings(page)
+    assert [v["source"] for v in settings["versions"]][-1] == "dzi/v2/dzi.xml"  # the last is the one opened
+    assert [v["url"] for v in settings["versions"]] == ["dzi/v0/dzi.xml", "dzi/v1/dzi.xml", "dzi/v2/dzi.xml"]
+    assert settings["prefixUrl"] == "../../_dzbuild/openseadragon/6/images/"
+    assert settings["options"] == {"showNavigator": False}
+    assert (settings["width"], settings["height"], settings["tileSize"]) == (1500, 1000, 256)
+    assert [v["changes"] for v in settings["versions"]] == [None, "changes/v1.json", "changes/v2.json"]
+    selects = {attrs["id"]: attrs for tag, attrs in page.tags if tag == "select"}
+    assert all(attrs.get("aria-label") for attrs in selects.values()) and set(selects) == {"version", "compare", "mode"}
     options = [attrs["value"] for tag, attrs in page.tags if tag == "option"]
-    assert options == ["dzi/v0/dzi.xml", "dzi/v1/dzi.xml", "dzi/v2/dzi.xml"]
+    assert options[:3] == ["dzi/v0/dzi.xml", "dzi/v1/dzi.xml", "dzi/v2/dzi.xml"]  # then "compare with" and modes
+    assert options[3:] == ["", "0", "1", "2", "swipe", "side"]
+
+
+def page_settings(page: Tags) -> dict:
+    """The JSON the image page's script reads (``<script type="application/json" id="dzbuild-image">``)."""
+    inline = [attrs for tag, attrs in page.tags if tag == "script" and "src" not in attrs]
+    assert inline == [{"type": "application/json", "id": "dzbuild-image"}] and len(page.scripts) == 1
+    return json.loads(page.scripts[0])
 
 
 def test_cdn_mode_adds_the_integrity_hash():
     cdn = ViewerAssets("https://cdn.example/osd.min.js", "https://cdn.example/images/", "sha384-abc")
     _, html = renderer(viewer=cdn).image_page(ImageInfo("a", 10, 10, 8, "jpg", 1))
-    (script,) = [attrs for tag, attrs in parse(html).tags if tag == "script" and "src" in attrs]
+    script, *ours = [attrs for tag, attrs in parse(html).tags if tag == "script" and "src" in attrs]
+    assert ours == [{"src": "../_dzbuild/assets/dzbuild-viewer.js"}, {"src": "../_dzbuild/assets/dzbuild-image.js"}]
     assert script == {"src": "https://cdn.example/osd.min.js", "integrity": "sha384-abc", "crossorigin": "anonymous"}
 
 
@@ -107,8 +127,10 @@ def test_values_inside_scripts_are_json_that_cannot_close_the_script():
     ):
         scripts = parse(html).scripts
         assert scripts and not any("</script>" in s or "<b>" in s or "<x>" in s for s in scripts)
-    (script,) = parse(site.image_page(ImageInfo("a", 9, 9, 8, "jpg", 1))[1]).scripts
-    passed = re.search(r"\}, (\{.*?\})\);", script, re.DOTALL).group(1)
+    page = parse(site.image_page(ImageInfo("a", 9, 9, 8, "jpg", 1))[1])
+    assert page_settings(page)["options"] == options
+    (collection_script,) = parse(site.collection_page(CollectionInfo("c", "c", "c", None, []))[1]).scripts
+    passed = re.search(r"\}, (\{.*?\})\);", collection_script, re.DOTALL).group(1)
     assert json.loads(passed) == options
 
 
@@ -116,7 +138,8 @@ def test_index_lists_images_with_their_thumbnail_tile_and_links_collections():
     images = [ImageInfo("harbour", 1500, 1000, 256, "jpg", 2), ImageInfo("g/reef", 640, 960, 256, "png", 1)]
     _, html = renderer().index_page(images, [CollectionInfo("g", "Gallery", "g", "v0/g.dzc", images[1:])])
     page = parse(html)
-    imgs = [attrs for tag, attrs in page.tags if tag == "img"]
+    collection_thumb, *imgs = [attrs for tag, attrs in page.tags if tag == "img"]
+    assert collection_thumb["src"] == "./g/reef/dzi/v0/dzi_files/8/0_0.png"  # its only member's thumbnail
     assert imgs[0]["src"] == "./harbour/dzi/v1/dzi_files/8/0_0.jpg" and (imgs[0]["width"], imgs[0]["height"]) == (
         "188",
         "125",
@@ -137,6 +160,16 @@ def test_a_site_template_folder_overrides_single_templates(tmp_path):
     assert "custom a&lt;b" in html.decode() and "<!doctype html>" in html.decode()
     _, index = renderer(dirs=[tmp_path, BUILTIN_TEMPLATES]).index_page([], [])
     assert "No images yet" in index.decode()
+
+
+def test_a_collection_card_shows_a_mosaic_of_its_first_members():
+    members = [ImageInfo(f"g/{n}", 300, 200, 256, "jpg", 1) for n in "abcde"]
+    counts = {}
+    for count in (0, 1, 2, 3, 4, 5):
+        _, html = renderer().index_page([], [CollectionInfo("g", "G", "g", "v0/g.dzc", members[:count])])
+        counts[count] = [attrs["src"] for tag, attrs in parse(html).tags if tag == "img"]
+    assert {count: len(srcs) for count, srcs in counts.items()} == {0: 0, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4}
+    assert counts[5] == [f"./g/{n}/dzi/v0/dzi_files/8/0_0.jpg" for n in "abcd"]
 
 
 def test_relative_urls():
@@ -171,11 +204,14 @@ def test_the_viewer_format_says_what_the_page_opens():
     image = ImageInfo("a", 1500, 1000, 256, "jpg", 2, formats=(fmt,), viewer=fmt)
     _, html = renderer().image_page(image)
     page = parse(html)
-    assert '{"type": "example", "url": "tiled/v1/props.xml", "width": 1500}' in page.scripts[0]
-    assert "JSON.parse(picker.value)" in page.scripts[0]
-    options = [json.loads(attrs["value"]) for tag, attrs in page.tags if tag == "option"]
+    versions = page_settings(page)["versions"]
+    assert versions[-1]["source"] == {"type": "example", "url": "tiled/v1/props.xml", "width": 1500}
+    # the picker's values are the sources as JSON; the page opens the source whose value is chosen
+    assert [v["url"] for v in versions] == [json.dumps(v["source"], sort_keys=True) for v in versions]
+    picker = [attrs["value"] for tag, attrs in page.tags if tag == "option"][:2]  # then the compare menu
+    options = [json.loads(value) for value in picker]
     assert [o["url"] for o in options] == ["tiled/v0/props.xml", "tiled/v1/props.xml"]
-    assert [attrs["href"] for tag, attrs in page.tags if tag == "a" and attrs.get("class") == "meta"] == [
+    assert [attrs["href"] for tag, attrs in page.tags if tag == "a" and "meta" in attrs.get("class", "")] == [
         "./tiled/v1/props.xml"
     ]
     assert image.thumbnail() == ("tiled/v1/t/8/0-0.jpg", 188, 125)  # the home's path of the one-tile level
@@ -183,5 +219,5 @@ def test_the_viewer_format_says_what_the_page_opens():
 
 def test_a_dzi_viewer_page_keeps_the_plain_url_picker():
     _, html = renderer().image_page(ImageInfo("a", 1500, 1000, 256, "jpg", 2))
-    script = parse(html).scripts[0]
-    assert "viewer.open(picker.value)" in script and "JSON.parse" not in script
+    versions = page_settings(parse(html))["versions"]
+    assert [(v["url"], v["source"]) for v in versions] == [("dzi/v0/dzi.xml",) * 2, ("dzi/v1/dzi.xml",) * 2]

@@ -25,6 +25,7 @@ from ..pyramid.spec import load_spec
 from ..pyramid.state import STATE_DIR
 from . import collections as colls
 from .assets import copy_theme_assets, install_viewer
+from .changes import write_changes
 from .config import SiteConfig, load_config
 from .datafile import write_data_file
 from .headers import render_headers, site_rules
@@ -174,6 +175,7 @@ def build_image(config: SiteConfig, image, report: SiteReport, progress: Progres
     count = result.published_before + len(result.versions)
     formats = tuple(registry().get("format", name) for name in config.formats)  # in build order: the home first
     available = tuple(sorted(n for n in map(version_number, os.listdir(dest / formats[0].name)) if n is not None))
+    write_changes(dest, config.output / image.rel, spec.grid, available)  # the compare view's overlay
     viewer = registry().get("format", config.viewer.format)
     return ImageInfo(
         image.rel, spec.width, spec.height, spec.tile_size, spec.format, count,

@@ -16,6 +16,7 @@ from ..errors import ConfigError
 from ..grid import Grid, Tile
 from ..pyramid.formats import deep_zoom
 from ..pyramid.spec import PyramidSpec
+from .changes import changes_url
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGE = "index.html"
@@ -137,9 +138,23 @@ class Renderer:
 
     def image_page(self, image: ImageInfo) -> tuple[str, bytes]:
         thumb, _, _ = image.thumbnail()
-        versions = [{"number": n, "url": _option(image.tile_source(n))} for n in image.available]
+        versions = [
+            {"number": n, "url": _option(image.tile_source(n)), "source": image.tile_source(n),
+             "changes": changes_url(n) if n else None}
+            for n in image.available
+        ]  # fmt: skip
+        common = self._common(image.rel)
+        page = {  # what dzbuild-image.js reads
+            "title": image.title,
+            "width": image.width,
+            "height": image.height,
+            "tileSize": image.tile_size,
+            "versions": versions,
+            "prefixUrl": common["osd"]["images"],
+            "options": self.site["viewer_options"],
+        }
         return self.render(
-            "image.html", image.rel, image=image, versions=versions, thumbnail=dot_relative(thumb),
+            "image.html", image.rel, image=image, versions=versions, thumbnail=dot_relative(thumb), page=page,
             tile_source=image.tile_source(),
         )
 
@@ -150,7 +165,13 @@ class Renderer:
     def index_page(self, images: list[ImageInfo], collections: list[CollectionInfo]) -> tuple[str, bytes]:
         entries = [_item("", image) for image in images]
         groups = [
-            {"collection": c, "url": relative_url("", c.path) + "/", "count": len(c.members)} for c in collections
+            {
+                "collection": c,
+                "url": relative_url("", c.path) + "/",
+                "count": len(c.members),
+                "thumbnails": [_item("", image) for image in c.members[: _mosaic_size(len(c.members))]],
+            }
+            for c in collections
         ]
         return self.render("index.html", "", images=entries, collections=groups)
 
@@ -184,6 +205,11 @@ def template_error(exc: Exception, template: str, searchpath: list[str]) -> Conf
     )
     message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else f"{type(exc).__name__}: {exc}"
     return ConfigError(f"{line}template error: {message}", where)
+
+
+def _mosaic_size(members: int) -> int:
+    """How many member thumbnails a collection's card shows: a full 2x2 or 2x1 mosaic, or one."""
+    return 4 if members >= 4 else min(2, members)
 
 
 def _item(folder: str, image: ImageInfo) -> dict:
