@@ -8,21 +8,18 @@ when Playwright, Chromium or OpenSeadragon (``npm ci``) is missing; in CI (``CI=
 
 from __future__ import annotations
 
-import functools
-import http.server
 import importlib.util
-import threading
 from pathlib import Path
 
 import pytest
+from viewerpages import chromium
 
 from dzbuild.site.assets import find_openseadragon
 from dzbuild.site.build import build_site
 from dzbuild.site.config import load_config
 from dzbuild.testing import unavailable as missing
-from dzbuild.testing.viewer import CHROMIUM_ARGS  # the flags this closed network needs
+from dzbuild.testing.viewer import serve_folder
 
-CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[1]
 EVIL = "odd <script>alert(1)<script> & co"  # one folder name: a file name cannot hold "/"
 VIEWER_PAGES = ["harbour/", "gallery/", "gallery/dunes/", "gallery/reef/", "gallery/orchard/", "odd/"]
@@ -48,33 +45,14 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(site):
-    handler = functools.partial(Quiet, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+    with serve_folder(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("Playwright for Python is not installed (pip install playwright)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def open_page(browser, url: str):

@@ -7,11 +7,8 @@ Chromium; without them it is skipped with the reason.
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
@@ -25,7 +22,11 @@ from dzbuild.collection.sprites import collection_sprites
 from dzbuild.grid import Grid
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.testing import unavailable
-from dzbuild.testing.viewer import CHROMIUM_ARGS  # the flags this closed network needs
+from dzbuild.testing.viewer import (  # CHROMIUM_ARGS: what this closed network needs
+    CHROMIUM_ARGS,
+    start_server,
+    stop_server,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "dzbuild" / "templates"
@@ -113,9 +114,7 @@ def browser_page(site, tmp_path_factory):
     shutil.copytree(OSD_BUILD, site["root"] / "osd")
     # dzbuild-viewer.js (names the buttons), where a site build copies it
     shutil.copytree(TEMPLATES / "assets", site["root"] / "_dzbuild" / "assets")
-    handler = functools.partial(QuietHandler, directory=str(site["root"]))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = start_server(site["root"])
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1000, "height": 800}, device_scale_factor=1)
@@ -124,12 +123,7 @@ def browser_page(site, tmp_path_factory):
         base = f"http://127.0.0.1:{server.server_address[1]}"
         yield {"page": page, "responses": responses, "base": base, "shots": tmp_path_factory.mktemp("screenshots")}
         browser.close()
-    server.shutdown()
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+    stop_server(server)
 
 
 def test_zoomed_out_view_needs_a_handful_of_shared_tiles(browser_page, site):

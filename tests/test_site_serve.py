@@ -22,14 +22,13 @@ from pathlib import Path
 import pytest
 from hostrules import follow_redirect, parse_headers_file, parse_redirects_file, response_headers
 from sites import make_site
+from viewerpages import chromium
 
 from dzbuild.grid import Tile
 from dzbuild.pyramid.spec import load_spec
 from dzbuild.pyramid.tiling import write_tiles
 from dzbuild.site.serve import headers_for, parse_redirects, redirect_for, resolve
 from dzbuild.testing import synthetic_image
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 class Served:
@@ -230,27 +229,10 @@ def test_a_new_version_is_rebuilt_and_served(served):
     assert server.stop() == 0 and server.process.stderr.read() == ""
 
 
-def missing(reason: str):
-    """Skipped locally; in CI (``CI=true``) the browser is required, as in test_browser."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason}; CI must provide it (see .ci/run)")
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def browser():
-    if not Path(CHROMIUM).exists():
-        missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    try:
-        import playwright.sync_api as playwright_api
-    except ImportError:
-        missing("Playwright for Python is not installed (pip install playwright)")
-    from dzbuild.testing.viewer import CHROMIUM_ARGS
-
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_an_open_page_reloads_after_a_new_version_is_added(served, browser):

@@ -12,12 +12,9 @@ made the two-viewer pages load several times slower; test_browser.py keeps the d
 
 from __future__ import annotations
 
-import functools
-import http.server
 import importlib.util
-import os
 import re
-import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,18 +26,13 @@ from dzbuild.site.assets import find_openseadragon
 from dzbuild.site.build import build_site
 from dzbuild.site.config import load_config
 from dzbuild.testing import synthetic_image
-from dzbuild.testing.viewer import CHROMIUM_ARGS
+from dzbuild.testing import unavailable as missing  # fails in CI, skips elsewhere
+from dzbuild.testing.viewer import CHROMIUM_ARGS, serve_folder
 
 CHROMIUM = "/usr/bin/chromium"
 REPO = Path(__file__).resolve().parents[1]
 V2_TILES = [(3, 2), (5, 3)]  # harbour is 1500 x 1000 in 256 px tiles: 6 x 4 base tiles
 LOADED = "(id) => document.getElementById(id).dataset.state === 'loaded'"
-
-
-def missing(reason: str):
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason}; CI must provide it (see .ci/run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -65,23 +57,13 @@ def site(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(site):
-    handler = functools.partial(Quiet, directory=str(site / "_site"))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join(timeout=10)
+    with serve_folder(site / "_site") as url:
+        yield url
 
 
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def browser():
+@contextmanager
+def chromium():
+    """Debian's Chromium through Playwright, for the browser tests' fixtures; a missing tool fails in CI."""
     if not Path(CHROMIUM).exists():
         missing(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
@@ -90,8 +72,16 @@ def browser():
         missing("Playwright for Python is not installed (pip install playwright)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
 
 
 class Visit:

@@ -7,14 +7,11 @@ error and zooming in reaches the full-resolution level.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import socket
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .viewer import CHROMIUM_ARGS, ViewerUnavailable, _QuietHandler, find_chromium
+from .viewer import BrowserSession
 
 # Zooms viewer ``i`` of the page to its deepest level; once every tile in view is drawn, resolves to the
 # URL of the folder that holds that level's tiles.
@@ -59,55 +56,29 @@ class PageReport:
     osd_loads: int = 0  # how many times openseadragon.min.js was fetched
 
 
-class PageCheck:
+class PageCheck(BrowserSession):
     """Serve ``root`` on 127.0.0.1 and open its pages in one headless Chromium."""
 
     def __init__(self, root: Path, javascript: bool = True, port: int = 0) -> None:
-        self.root = Path(root)
+        super().__init__(root)
         self.port = port  # 0: any free port; a fixed one for sites that know their URL (Material's site_url)
         self.javascript = javascript
-        self._server = self._browser = self._playwright = None
         self.page = None
         self.report = PageReport()
 
     def __enter__(self) -> "PageCheck":
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            raise ViewerUnavailable("Playwright is not installed (pip install playwright)") from None
-        handler = functools.partial(_QuietHandler, directory=str(self.root))
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self._playwright = sync_playwright().start()
-        try:
-            self._browser = self._playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
-        except Exception as exc:
-            self.__exit__(None, None, None)
-            raise ViewerUnavailable(f"cannot start Chromium: {str(exc).splitlines()[0]}") from None
+        self._start()
         self.page = self._browser.new_page(java_script_enabled=self.javascript)
         self.page.on("response", self._record)
         self.page.on("pageerror", lambda e: self.report.errors.append(str(e)))
         self.page.on("console", self._console)
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        for closer in (self._browser, self._playwright):
-            if closer is not None:
-                (closer.close if closer is self._browser else closer.stop)()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-
     @staticmethod
     def free_port() -> int:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             return probe.getsockname()[1]
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     def visit(self, path: str, zoom: bool = True, timeout_ms: int = 30000) -> PageReport:
         """Load ``path`` (below the root); with ``zoom``, wait for its viewers and zoom each to the deepest level."""

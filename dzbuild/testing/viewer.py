@@ -13,8 +13,10 @@ import json
 import os
 import shutil
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
 OSD_SCRIPT = Path("node_modules") / "openseadragon" / "build" / "openseadragon" / "openseadragon.min.js"
@@ -109,43 +111,72 @@ def find_chromium() -> str | None:
     return os.environ.get("DZBUILD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-class OpenSeadragonCheck:
-    """Serve ``root`` on 127.0.0.1 and open tile sources from it in one headless browser."""
+def start_server(folder: Path, port: int = 0) -> http.server.ThreadingHTTPServer:
+    """Serve ``folder`` on 127.0.0.1 (``port`` 0: any free one) from a background thread, without logging."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def stop_server(server: http.server.ThreadingHTTPServer) -> None:
+    server.shutdown()  # returns once serve_forever has
+    server.server_close()
+
+
+@contextmanager
+def serve_folder(folder: Path, port: int = 0) -> Iterator[str]:
+    """Serve ``folder`` for the duration of a block; yields its base URL, ``http://127.0.0.1:PORT/``."""
+    server = start_server(folder, port)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        stop_server(server)
+
+
+class BrowserSession:
+    """One headless Chromium (through Playwright) and a quiet local server for ``root``: what every check needs."""
+
+    port = 0  # 0: any free port
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._server = self._browser = self._playwright = None
 
-    def __enter__(self) -> "OpenSeadragonCheck":
+    def _start(self) -> None:
         try:
             from playwright.sync_api import sync_playwright
         except ImportError:
             raise ViewerUnavailable("Playwright is not installed (pip install playwright)") from None
-        script = find_openseadragon()
-        shutil.copyfile(script, self.root / "_openseadragon.min.js")
-        handler = functools.partial(_QuietHandler, directory=str(self.root))
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = start_server(self.root, self.port)
         self._playwright = sync_playwright().start()
         try:
             self._browser = self._playwright.chromium.launch(executable_path=find_chromium(), args=CHROMIUM_ARGS)
-        except Exception as exc:  # no system Chromium and no Playwright download
+        except Exception as exc:  # noqa: BLE001 - no system Chromium and no Playwright download
             self.__exit__(None, None, None)
             raise ViewerUnavailable(f"cannot start Chromium: {str(exc).splitlines()[0]}") from None
-        return self
 
     def __exit__(self, *exc_info) -> None:
         for closer in (self._browser, self._playwright):
             if closer is not None:
                 (closer.close if closer is self._browser else closer.stop)()
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            stop_server(self._server)
 
     @property
     def base_url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+
+class OpenSeadragonCheck(BrowserSession):
+    """Serve ``root`` on 127.0.0.1 and open tile sources from it in one headless browser."""
+
+    def __enter__(self) -> "OpenSeadragonCheck":
+        script = find_openseadragon()
+        shutil.copyfile(script, self.root / "_openseadragon.min.js")
+        self._start()
+        return self
 
     def open(self, tile_source, timeout_ms: int = 30000) -> ViewerReport:
         """Open ``tile_source`` (a URL relative to the root, or a tile source object) and report."""
@@ -193,9 +224,7 @@ def open_site_page(output: Path, page: str, timeout_ms: int = 30000) -> ViewerRe
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise ViewerUnavailable("Playwright is not installed (pip install playwright)") from None
-    handler = functools.partial(_QuietHandler, directory=str(output))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = start_server(output)
     report = ViewerReport()
     try:
         with sync_playwright() as playwright:
@@ -214,8 +243,7 @@ def open_site_page(output: Path, page: str, timeout_ms: int = 30000) -> ViewerRe
             report.tile_urls = tab.evaluate(_PAGE_TILE_URLS)
             browser.close()
     finally:
-        server.shutdown()
-        server.server_close()
+        stop_server(server)
     return report
 
 
