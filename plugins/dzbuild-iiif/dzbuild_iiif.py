@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import json
 
-from dzbuild.errors import ConfigError
-from dzbuild.hookspecs import hookimpl
+from dzbuild.api import ConfigError, hookimpl
 
 CONTEXT = "http://iiif.io/api/image/3/context.json"
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"

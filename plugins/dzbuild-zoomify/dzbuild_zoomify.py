@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dzbuild.hookspecs import hookimpl
+from dzbuild.api import hookimpl
 
 PROPERTIES_FILE = "ImageProperties.xml"
 TILES_PER_GROUP = 256
