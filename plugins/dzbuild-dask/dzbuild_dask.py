@@ -16,6 +16,8 @@ import time
 
 from dzbuild.api import BuildError, ConfigError, DzbuildError, default_jobs, hookimpl
 
+dzbuild_api = "1.0"  # the dzbuild.api version this plugin is written for
+
 __version__ = "0.1.0"
 CANCEL_WAIT = 60.0  # seconds to wait for cancelled units that are running to stop writing
 

@@ -22,6 +22,8 @@ import json
 
 from dzbuild.api import ConfigError, hookimpl
 
+dzbuild_api = "1.0"  # the dzbuild.api version this plugin is written for
+
 CONTEXT = "http://iiif.io/api/image/3/context.json"
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 PROTOCOL = "http://iiif.io/api/image"

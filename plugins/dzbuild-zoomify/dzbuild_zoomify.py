@@ -23,6 +23,8 @@ from functools import lru_cache
 
 from dzbuild.api import hookimpl
 
+dzbuild_api = "1.0"  # the dzbuild.api version this plugin is written for
+
 PROPERTIES_FILE = "ImageProperties.xml"
 TILES_PER_GROUP = 256
 
