@@ -28,7 +28,10 @@ from .pyramid.spec import PyramidSpec
 from .run.forkpool import Executor as ForkExecutor
 from .run.forkpool import default_jobs
 from .run.inline import InlineExecutor
-from .site.pages import BUILTIN_TEMPLATES
+from .site.pages import BUILTIN_TEMPLATES as _BUILTIN_TEMPLATES
+
+BUILTIN_TEMPLATES: Path = _BUILTIN_TEMPLATES
+"""The folder of dzbuild's own page templates, searched after every plugin's (``register_template_dirs``)."""
 
 API_VERSION = "1.0"
 """The contract's version, ``MAJOR.MINOR``. A plugin may state the version it was written for
@@ -282,6 +285,3 @@ def protocol_members(protocol: type) -> tuple[str, ...]:
     own = [name for name in vars(protocol) if not name.startswith("_")]
     own += [name for name in vars(protocol).get("__annotations__", {}) if name not in own]
     return tuple(own)
-
-
-TemplateDir = Path  # what ``register_template_dirs`` registers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import os
@@ -643,15 +644,41 @@ def signature_text(fn) -> str:
     return f"{params}){returns}"
 
 
-@pytest.mark.parametrize("kind", sorted(plugins.KINDS))
-def test_every_protocol_is_documented_with_its_signatures(kind):
-    """docs/plugins.md shows each protocol member as the code declares it."""
-    _, protocol = plugins.KINDS[kind]
+def reference_script():
+    """``docs/plugin_reference.py``, which writes the guide's reference from the contract."""
+    spec = importlib.util.spec_from_file_location("plugin_reference", ROOT / "docs" / "plugin_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_plugin_reference_is_generated_from_the_contract():
+    script = reference_script()
     text = plugin_docs()
-    assert f"class {protocol.__name__}(Protocol)" in text
-    for member in api.protocol_members(protocol):
-        declared = vars(protocol).get(member)
-        if callable(declared):
-            assert f"def {member}({signature_text(declared)}" in text
-        else:
-            assert f"    {member}: {protocol.__annotations__[member]}" in text
+    assert text.count(script.MARK) == 1, "the guide marks where its generated reference starts"
+    assert text.split(script.MARK, 1)[1] == script.render().split(script.MARK, 1)[1], (
+        "docs/plugins.md is stale: run python docs/plugin_reference.py"
+    )
+
+
+def test_the_generated_reference_covers_every_hook_protocol_and_name():
+    reference = reference_script().render()
+    for name, fn in hook_specs():
+        assert f"### `{name}({', '.join(inspect.signature(fn).parameters)})`" in reference
+    protocols = set(api.CAPABILITIES) | {cap for caps in api.CAPABILITIES.values() for cap in caps}
+    for protocol in protocols | {api.Batch}:
+        assert f"\nclass {protocol.__name__}(Protocol):\n" in reference
+        for member in api.protocol_members(protocol):
+            assert re.search(rf"^    (def {member}\(|{member}: )", reference, re.MULTILINE), (protocol, member)
+    for name in api.__all__:
+        assert f"`{name}`" in reference, name
+
+
+def test_a_stale_reference_is_noticed(tmp_path, monkeypatch):
+    """The generator rewrites only what follows the mark: the walk-through prose stays as written."""
+    script = reference_script()
+    guide = tmp_path / "plugins.md"
+    guide.write_text(f"# Prose\n\nkept\n\n{script.MARK}\nold reference\n", encoding="utf-8")
+    monkeypatch.setattr(script, "GUIDE", guide)
+    assert script.main() == 0
+    assert guide.read_text(encoding="utf-8") == "# Prose\n\nkept\n\n" + script.render()
