@@ -1,8 +1,16 @@
 """Every hook dzbuild calls, in one place.
 
-Each hook is a registration callback in the style of ``llm``: dzbuild passes a ``register``
-function and a plugin calls it once per thing it provides. dzbuild's own resamplers, storages
-and formats are registered through these same hooks (see ``dzbuild/default_plugins``).
+Each ``register_*`` hook is a registration callback in the style of ``llm``: dzbuild passes a
+``register`` function and a plugin calls it once per thing it provides; dzbuild checks each
+object against its protocol in ``dzbuild.api`` then and there. dzbuild's own resamplers,
+storages, formats, executors and templates are registered through these same hooks (see
+``dzbuild/default_plugins``). An implementation may accept fewer arguments than its
+specification names.
+
+Names are unique per kind: a clash names both plugins and the hook. An exception other than a
+``DzbuildError`` raised inside any hook becomes a ``PluginError`` (exit code 5) naming the plugin
+and the hook; raise ``ConfigError`` for a mistake in the user's configuration, so they see exit
+code 2 and your message.
 """
 
 from __future__ import annotations
@@ -33,10 +41,7 @@ class VersionContext:
 def register_resamplers(register: Register) -> None:
     """Register resamplers that turn the encoded 2x2 children of a tile into the parent's pixels.
 
-    :param register: call ``register(resampler)`` with an object that has a unique ``name`` and a
-        ``parent(children, size, tile_size)`` method: ``children`` maps ``(dx, dy)`` to the child's
-        encoded bytes, ``size`` is the parent's ``(width, height)``; it returns a ``uint8`` BGR array.
-        The method must be deterministic: the same children always give the same pixels.
+    :param register: call ``register(resampler)`` once per ``Resampler`` (see ``dzbuild.api``).
     """
 
 
@@ -45,13 +50,10 @@ def register_resamplers(register: Register) -> None:
 
 @hookspec
 def register_storages(register: Register) -> None:
-    """Register storages that place tiles at their output paths.
+    """Register storages that place every published file at its output path.
 
-    :param register: call ``register(storage)`` with an object that has a unique ``name``, a
-        ``write(path, data)`` method for computed tiles and a ``link(target, path)`` method that
-        makes ``path`` serve the bytes of the existing physical file ``target``. An optional
-        ``link_into(target_dir, dest_dir, names)`` does the same for many files that keep their
-        names, which is most of every version; without it, ``link`` is called for each.
+    :param register: call ``register(storage)`` once per ``Storage``, with any of its optional
+        capabilities (``dzbuild.api.CAPABILITIES``).
     """
 
 
@@ -62,17 +64,8 @@ def register_storages(register: Register) -> None:
 def register_formats(register: Register) -> None:
     """Register output formats: where each tile of a version lives and which descriptor describes it.
 
-    :param register: call ``register(output_format)`` with an ``OutputFormat`` (see ``dzbuild.api``):
-        a unique ``name`` (the folder under ``dest/``), a ``descriptor`` (the file a viewer opens,
-        relative to a version), ``dirs(grid)`` (folders to create, relative to a version),
-        ``tile_path(grid, tile, ext)`` (a tile's path relative to a version, or None for a tile the
-        format does not use), ``descriptors(spec, grid, context)`` returning
-        ``{relative path: bytes}``, where ``context`` is a ``VersionContext``, and
-        ``viewer_source(descriptor_url, spec)`` (what OpenSeadragon opens, or None). An optional
-        ``check(spec, base_url)`` raises ``ConfigError`` for a build the format cannot serve (e.g.
-        no base URL for absolute links); it runs before anything is built or discarded. The first
-        format of a build holds the computed tiles, so it must give every tile a path (dzbuild's
-        CLI always puts ``dzi`` first).
+    :param register: call ``register(output_format)`` once per ``OutputFormat``, with any of its
+        optional capabilities (``dzbuild.api.CAPABILITIES``).
     """
 
 
@@ -83,10 +76,9 @@ def register_formats(register: Register) -> None:
 def register_executors(register: Register) -> None:
     """Register executor providers that run a build's work units.
 
-    :param register: call ``register(provider)`` with an ``ExecutorProvider`` (see ``dzbuild.api``):
-        a unique ``name`` (what ``--executor NAME`` or ``NAME://ADDRESS`` selects) and an
-        ``open(jobs, address)`` method returning an ``Executor``. dzbuild's own ``inline`` and
-        ``fork`` executors are registered through this hook.
+    :param register: call ``register(provider)`` once per ``ExecutorProvider``; the ``Executor``
+        its ``open`` returns is checked when it opens. dzbuild's own ``inline`` and ``fork``
+        executors are registered through this hook.
     """
 
 

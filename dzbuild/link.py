@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
-from .plugins import optional_member, registry
+from .api import HasAliases, LinksInto
+from .plugins import capability, registry
 
 # Which tiles a link pass places, and where their physical files are.
 #   owners:  per level, per tile (row-major), the version whose files hold it
@@ -52,8 +53,8 @@ def link_all(target, fmt, folder, placement: Placement) -> None:
 
 def tile_aliases(fmt, grid, ext: str) -> dict:
     """A format's second paths for some tiles (IIIF's ``full/max``): ``{tile: [path, ...]}``, often none."""
-    aliases = optional_member(fmt, "aliases")
-    return aliases(grid, ext) if aliases is not None else {}
+    aliasing = capability(fmt, HasAliases)
+    return aliasing.aliases(grid, ext) if aliasing is not None else {}
 
 
 def _published_base(target, folder, placement: Placement):
@@ -86,7 +87,8 @@ class LinkBatch:
 
     def __init__(self, storage) -> None:
         self.storage = storage
-        self.link_into = optional_member(storage, "link_into")
+        linking = capability(storage, LinksInto)
+        self.link_into = linking.link_into if linking is not None else None
         self.groups: dict[tuple[str, str], list[str]] = {}
 
     def link(self, target: str, path: str) -> None:

@@ -13,6 +13,7 @@ messages know which plugin did what), which is what ``DZBUILD_TRACE_HOOKS=1`` tr
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from dataclasses import dataclass, field
@@ -36,7 +37,6 @@ KINDS = {  # kind: (the hook that registers it, the protocol each registered obj
     "format": ("register_formats", api.OutputFormat),
     "executor": ("register_executors", api.ExecutorProvider),
 }
-OPTIONAL = {"storage": ("link_into",), "format": ("check", "aliases")}  # members a protocol names in its docstring only
 TEMPLATE_HOOK = "register_template_dirs"
 
 _manager: pluggy.PluginManager | None = None
@@ -59,26 +59,42 @@ class Registry:
     complete: bool = False  # True once entry-point plugins were loaded too
 
     def get(self, kind: str, name: str):
+        return self.entry(kind, name).obj
+
+    def entry(self, kind: str, name: str) -> Entry:
+        """The ``kind`` named ``name`` and the plugin that registered it."""
         entry = self.entries[kind].get(name)
         if entry is None and not self.complete:
-            return registry(complete=True).get(kind, name)
+            return registry(complete=True).entry(kind, name)
         if entry is None:
             known = ", ".join(sorted(self.entries[kind])) or "none"
             raise PluginError(f"no {kind} named {name!r} is installed (installed: {known})")
-        return entry.obj
+        return entry
+
+    def open_executor(self, name: str, jobs: int | None, address: str | None):
+        """Open an executor of the provider ``name``, checked like a registered object when it opens."""
+        entry = self.entry("executor", name)
+        executor = entry.obj.open(jobs, address)
+        problem = contract_problem(executor, api.Executor)
+        if problem:
+            hook = KINDS["executor"][0]
+            opened = f"whose open() returned an object {problem}"
+            raise PluginError(f"plugin {entry.plugin!r} registered an executor {name!r} in {hook} {opened}")
+        return executor
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.entries[kind])
 
 
-def optional_member(obj, member: str):
-    """A registered object's optional member (storage ``link_into``, format ``check``), or None.
+def capability(obj, protocol: type):
+    """``obj`` if it has the optional capability ``protocol`` (``api.HasManifest``...), else None.
 
-    The one place where dzbuild asks whether a plugin offers more than its protocol requires.
+    The one place where dzbuild asks whether a plugin's object offers more than its kind requires;
+    registration already refused an object with part of a capability, so having it is enough.
     """
-    if not any(member in members for members in OPTIONAL.values()):
-        raise ValueError(f"{member!r} is not an optional plugin member")
-    return getattr(obj, member, None)
+    if not any(protocol in capabilities for capabilities in api.CAPABILITIES.values()):
+        raise ValueError(f"{protocol.__name__} is not an optional capability of dzbuild.api")
+    return obj if isinstance(obj, protocol) else None
 
 
 def get_plugin_manager(entry_points: bool = True) -> pluggy.PluginManager:
@@ -168,6 +184,7 @@ def call_each(pm: pluggy.PluginManager, hook: str, make_kwargs=None, **kwargs) -
 
 
 def collect(pm: pluggy.PluginManager) -> Registry:
+    check_api_versions(pm)
     result = Registry()
     for kind, (hook, protocol) in KINDS.items():
         accept = _acceptor(result, kind, hook, protocol)
@@ -186,7 +203,7 @@ def _add_dir(dirs: list[Entry], folder, plugin: str) -> None:
 
 def _acceptor(result: Registry, kind: str, hook: str, protocol: type):
     def accept(obj, plugin: str) -> None:
-        problem = contract_problem(obj, kind, protocol)
+        problem = contract_problem(obj, protocol)
         if problem:
             raise PluginError(f"plugin {plugin!r} registered a {kind} in {hook} {problem}")
         previous = result.entries[kind].get(obj.name)
@@ -200,22 +217,74 @@ def _acceptor(result: Registry, kind: str, hook: str, protocol: type):
     return accept
 
 
-def contract_problem(obj, kind: str, protocol: type) -> str | None:
-    """What ``obj`` lacks to satisfy ``protocol`` ("without parent, name"), or None if nothing."""
-    members = api.protocol_members(protocol)
-    missing = [member for member in members if not hasattr(obj, member)]
+def contract_problem(obj, protocol: type) -> str | None:
+    """What keeps ``obj`` from being a ``protocol`` ("without parent, name"), or None if nothing.
+
+    Every capability ``obj`` has any member of must be complete too ("with manifest but without
+    manifest_document (HasManifest)"). Presence is read without calling properties, so an
+    executor that connects to its cluster on first use is not started by being checked.
+    """
+    problem = _members_problem(obj, protocol, api.protocol_members(protocol))
+    if problem:
+        return problem
+    for optional in api.CAPABILITIES.get(protocol, ()):
+        members = api.protocol_members(optional)
+        present = [member for member in members if _has(obj, optional, member)]
+        if not present:
+            continue
+        missing = [member for member in members if member not in present]
+        if missing:
+            return f"with {', '.join(present)} but without {', '.join(missing)} ({optional.__name__})"
+        problem = _members_problem(obj, optional, members)
+        if problem:
+            return f"{problem} ({optional.__name__})"
+    return None
+
+
+def _has(obj, protocol: type, member: str) -> bool:
+    """Whether ``obj`` has ``member`` of its own: a protocol's empty stub, inherited, does not count."""
+    try:
+        found = inspect.getattr_static(obj, member)
+    except AttributeError:
+        return False
+    return found is not vars(protocol).get(member, object())
+
+
+def _members_problem(obj, protocol: type, members: tuple[str, ...]) -> str | None:
+    missing = [member for member in members if not _has(obj, protocol, member)]
     if missing:
         return f"without {', '.join(missing)}"
-    declared = vars(protocol)
-    methods = [m for m in members if callable(declared.get(m))] + [m for m in OPTIONAL.get(kind, ()) if hasattr(obj, m)]
+    methods = [member for member in members if callable(vars(protocol).get(member))]
     not_callable = [member for member in methods if not callable(getattr(obj, member))]
     if not_callable:
         return f"whose {', '.join(not_callable)} cannot be called"
-    texts = [m for m in members if protocol.__annotations__.get(m) in ("str", str)]  # "str" under postponed annotations
+    annotations = vars(protocol).get("__annotations__", {})
+    texts = [m for m in members if annotations.get(m) in ("str", str)]  # "str" under postponed annotations
     if "name" in texts and not (isinstance(obj.name, str) and obj.name):
         return "with no name"
     bad = [member for member in texts if not (isinstance(getattr(obj, member), str) and getattr(obj, member))]
     return f"whose {', '.join(bad)} is not a non-empty string" if bad else None
+
+
+def api_problem(stated) -> str | None:
+    """Why a plugin that states ``dzbuild_api = stated`` cannot run against this ``api.API_VERSION``."""
+    have = tuple(int(part) for part in api.API_VERSION.split("."))
+    try:
+        major, minor = (int(part) for part in stated.split("."))
+    except (AttributeError, ValueError):
+        return f'states dzbuild_api = {stated!r}, which is not a "MAJOR.MINOR" string such as "{api.API_VERSION}"'
+    if major != have[0] or minor > have[1]:
+        return f"needs dzbuild plugin API {stated}, but this dzbuild provides API {api.API_VERSION}"
+    return None
+
+
+def check_api_versions(pm: pluggy.PluginManager) -> None:
+    """Refuse a plugin written for another major version of the contract, or a newer minor one."""
+    for name, plugin in pm.list_name_plugin():
+        stated = getattr(plugin, "dzbuild_api", None)  # a plugin module's own statement, not a registered object
+        problem = api_problem(stated) if stated is not None else None
+        if problem:
+            raise PluginError(f"plugin {name!r} {problem}")
 
 
 def describe() -> list[dict]:

@@ -54,11 +54,40 @@ def final(path: str) -> Path:
     return Path(*(PARTIAL.sub(r"\1", part) for part in Path(path).parts))
 
 
+ROOT = DIST.parent.parent
+
+
+def plugin_modules() -> list[Path]:
+    """Every module a plugin ships: under ``plugins/`` (found by globbing, so a new plugin is
+    covered too), dzbuild's built-in plugins and the test distribution. A plugin's own tests
+    drive dzbuild as a user does and are not part of what it ships."""
+    shipped = [path for path in (ROOT / "plugins").rglob("*.py") if not {"tests", "build"} & set(path.parts)]
+    return sorted(shipped) + sorted((ROOT / "dzbuild" / "default_plugins").glob("*.py")) + [DIST / f"{MODULE}.py"]
+
+
+def dzbuild_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and not node.level:  # "from dzbuild import api" imports dzbuild.api
+            names = [f"{node.module}.{alias.name}" for alias in node.names]
+            imported |= set(names) if node.module == "dzbuild" else {node.module}
+    return {name for name in imported if name.split(".")[0] == "dzbuild"}
+
+
 def test_the_plugins_import_nothing_of_dzbuild_but_its_api():
-    tree = ast.parse((DIST / f"{MODULE}.py").read_text(encoding="utf-8"))
-    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    assert {name for name in imported if name.split(".")[0] == "dzbuild"} == {"dzbuild.api"}
+    modules = plugin_modules()
+    folders = {path.parent.name for path in modules}
+    assert folders >= {"dzbuild-iiif", "dzbuild-zoomify", "dzbuild-dask", "default_plugins", DIST.name}
+    beyond = {str(path.relative_to(ROOT)): dzbuild_imports(path) - {"dzbuild.api"} for path in modules}
+    assert {name: imports for name, imports in beyond.items() if imports} == {}
+    assert all(dzbuild_imports(path) == {"dzbuild.api"} for path in modules if path.name != "__init__.py")
+
+
+def test_the_import_check_sees_an_internal_import(tmp_path):
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text("from dzbuild.api import hookimpl\nimport dzbuild.run.forkpool\nfrom dzbuild import api, errors")
+    assert dzbuild_imports(sneaky) == {"dzbuild.api", "dzbuild.run.forkpool", "dzbuild.errors"}
 
 
 def test_an_installed_distribution_is_listed_with_its_version_and_what_it_provides(plugin_env):
@@ -217,9 +246,10 @@ def test_the_plugin_guide_examples_run(tmp_path, monkeypatch):
     """docs/plugins.md: blocks starting ``# NAME.py`` are written as modules, the others run in order."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
-    blocks = python_blocks(GUIDE.read_text(encoding="utf-8"))[1:]  # the first shows the protocols
+    prose = GUIDE.read_text(encoding="utf-8").split("<!-- The reference below is generated", 1)[0]
+    blocks = python_blocks(prose)  # the generated reference shows the protocols, not examples
     modules = [block for block in blocks if re.match(r"# \w+\.py\n", block)]
-    assert len(modules) == 3 and len(blocks) == 6
+    assert len(modules) == 3 and len(blocks) == 7
     try:
         for number, block in enumerate(blocks):
             if block in modules:
@@ -270,3 +300,122 @@ def test_openseadragon_opens_the_plugin_format_from_its_viewer_source(tmp_path, 
     assert report.errors == [] and report.failed == [] and report.tile_urls
     assert all("/dzijson/v0/tiles/" in url and viewer.local_path(url).is_file() for url in report.tile_urls)
     assert report.home_ink > 0.3 and report.deep_ink > 0.3  # drawn, not blank
+
+
+# -- The contract's version -----------------------------------------------------------------------------
+
+
+def plugin_pyprojects() -> list[Path]:
+    return sorted((ROOT / "plugins").glob("*/pyproject.toml")) + [DIST / "pyproject.toml"]
+
+
+def test_every_plugin_distribution_bounds_the_dzbuild_it_runs_on():
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    import dzbuild
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    assert len(plugin_pyprojects()) >= 4
+    for path in plugin_pyprojects():
+        project = tomllib.loads(path.read_text(encoding="utf-8"))["project"]
+        requirements = [Requirement(text) for text in project["dependencies"]]
+        (dzbuild_req,) = [req for req in requirements if req.name == "dzbuild"]
+        operators = {spec.operator for spec in dzbuild_req.specifier}
+        assert operators == {">=", "<"}, f"{path}: dzbuild>=X,<Y, got {dzbuild_req}"
+        assert Version(dzbuild.__version__) in dzbuild_req.specifier, f"{path} excludes this dzbuild"
+
+
+FUTURE_PLUGIN = '''
+from dzbuild.api import hookimpl
+
+dzbuild_api = "{version}"
+
+
+class FutureFormat:
+    name = "future"
+    descriptor = "future.json"
+
+    def dirs(self, grid):
+        return []
+
+    def tile_path(self, grid, tile, ext):
+        return f"{{tile.level}}_{{tile.col}}_{{tile.row}}.{{ext}}"
+
+    def descriptors(self, spec, grid, context):
+        return {{self.descriptor: b"{{}}"}}
+
+    def viewer_source(self, descriptor_url, spec):
+        return None
+
+
+@hookimpl
+def register_formats(register):
+    register(FutureFormat())
+'''
+
+
+def install_throwaway_plugin(folder: Path, version: str) -> dict:
+    """A distribution whose module states ``dzbuild_api = version``, found through its entry point."""
+    (folder / "dzbuild_future.py").write_text(FUTURE_PLUGIN.format(version=version), encoding="utf-8")
+    dist_info = folder / "dzbuild_future-0.1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: dzbuild-future\nVersion: 0.1.0\n")
+    (dist_info / "entry_points.txt").write_text("[dzbuild]\nfuture = dzbuild_future\n")
+    return {**os.environ, "PYTHONPATH": str(folder)}
+
+
+@pytest.mark.parametrize("version", ["2.0", "1.9"])
+def test_a_plugin_written_for_a_newer_contract_is_refused_in_one_line(tmp_path, version):
+    from dzbuild.api import API_VERSION
+    from dzbuild.testing import make_image_folder
+
+    assert API_VERSION == "1.0"  # this test's newer versions are newer than it
+    env = install_throwaway_plugin(tmp_path, version)
+    make_image_folder(tmp_path / "photo", 300, 200, 128)
+    result = dzbuild(env, "pyramid", str(tmp_path / "photo"), "--format", "dzi", "--format", "future")
+    assert (result.returncode, result.stdout) == (5, "")
+    assert result.stderr == (
+        f"dzbuild: error: plugin 'future' needs dzbuild plugin API {version}, but this dzbuild provides API 1.0\n"
+    )
+    assert not (tmp_path / "photo" / "dest").exists()
+
+
+def test_a_plugin_written_for_this_contract_builds(tmp_path):
+    from dzbuild.testing import make_image_folder
+
+    env = install_throwaway_plugin(tmp_path, "1.0")
+    make_image_folder(tmp_path / "photo", 300, 200, 128)
+    result = dzbuild(env, "pyramid", str(tmp_path / "photo"), "--format", "dzi", "--format", "future")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "photo" / "dest" / "future" / "v0" / "future.json").read_bytes() == b"{}"
+
+
+@pytest.mark.parametrize(
+    ("stated", "problem"),
+    [
+        ("1.0", None),
+        ("0.9", "needs dzbuild plugin API 0.9, but this dzbuild provides API 1.0"),
+        ("1.1", "needs dzbuild plugin API 1.1, but this dzbuild provides API 1.0"),
+        ("1", 'states dzbuild_api = \'1\', which is not a "MAJOR.MINOR" string such as "1.0"'),
+        (1.0, 'states dzbuild_api = 1.0, which is not a "MAJOR.MINOR" string such as "1.0"'),
+    ],
+)
+def test_the_major_version_must_match_and_the_minor_be_at_most_this_one(stated, problem):
+    from dzbuild import plugins
+    from dzbuild.errors import PluginError
+    from dzbuild.testing import plugin_registered
+
+    module = type(sys)("dzbuild_stating")
+    module.dzbuild_api = stated
+    with plugin_registered(module, "stating"):
+        if problem is None:
+            assert "dzi" in plugins.registry().names("format")
+        else:
+            with pytest.raises(PluginError) as caught:
+                plugins.registry()
+            assert str(caught.value) == f"plugin 'stating' {problem}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import json
 import os
@@ -24,8 +25,8 @@ from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.site.build import build_site
 from dzbuild.testing import plugin_registered
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-PLUGIN_DOCS = README.parent / "docs" / "plugins.md"
+ROOT = Path(__file__).resolve().parent.parent
+PLUGIN_DOCS = ROOT / "docs" / "plugins.md"
 
 
 registered = plugin_registered  # for the duration of a block, exactly as an entry point would be
@@ -420,8 +421,13 @@ def test_every_protocol_member_is_required(kind):
     ("kind", "change", "problem"),
     [
         ("storage", {"write": "not a method"}, "whose write cannot be called"),
-        ("storage", {"link_into": 3}, "whose link_into cannot be called"),
-        ("format", {"check": None}, "whose check cannot be called"),
+        ("storage", {"link_into": 3}, "whose link_into cannot be called (LinksInto)"),
+        ("format", {"check": None}, "whose check cannot be called (ChecksBuilds)"),
+        (
+            "format",
+            {"manifest": "", "manifest_document": lambda self, *a: b""},
+            "whose manifest is not a non-empty string (HasManifest)",
+        ),
         ("format", {"name": ""}, "with no name"),
         ("resampler", {"name": 7}, "with no name"),
         ("format", {"descriptor": None}, "whose descriptor is not a non-empty string"),
@@ -437,13 +443,122 @@ def test_wrong_members_are_refused(kind, change, problem):
     assert str(caught.value) == f"plugin 'test-wrong' registered a {kind} in {hook} {problem}"
 
 
-def test_optional_members_are_looked_up_in_one_place():
-    storage, fmt = CopyStorage(), FlatFormat()
-    assert plugins.optional_member(storage, "link_into") is None  # a plain copy links nothing
-    assert plugins.optional_member(HardlinkStorage(), "link_into") is not None
-    assert plugins.optional_member(fmt, "check") is None
+def capability_cases():
+    """(kind, capability) for every optional capability of every registered kind."""
+    return [
+        (kind, optional)
+        for kind, (_, protocol) in sorted(plugins.KINDS.items())
+        for optional in api.CAPABILITIES[protocol]
+    ]
+
+
+def registering(hook: str, cls):
+    return type("Plugin", (), {hook: hookimpl(lambda self, register: register(cls()))})()
+
+
+@pytest.mark.parametrize(("kind", "optional"), capability_cases(), ids=lambda case: getattr(case, "__name__", case))
+def test_registration_refuses_part_of_a_capability(kind, optional):
+    """An object with some members of a capability must have all of them, each of the right sort."""
+    hook, protocol = plugins.KINDS[kind]
+    members = complete_object(optional)
+    whole = type("Whole", (), {**complete_object(protocol), **members})
+    with registered(registering(hook, whole), "test-whole"):
+        assert plugins.capability(plugins.registry().get(kind, "test-name"), optional) is not None
+    for kept in members:
+        partial = type("Partial", (), {**complete_object(protocol), kept: members[kept]})
+        missing = [member for member in members if member != kept]
+        with registered(registering(hook, partial), "test-partial"):
+            if not missing:  # a one-member capability cannot be partial: an uncallable method is refused instead
+                assert plugins.capability(plugins.registry().get(kind, "test-name"), optional) is not None
+                continue
+            with pytest.raises(PluginError) as caught:
+                plugins.registry()
+        expected = f"with {kept} but without {', '.join(missing)} ({optional.__name__})"
+        assert str(caught.value) == f"plugin 'test-partial' registered a {kind} in {hook} {expected}"
+
+
+def test_a_capability_declared_by_subclassing_must_still_be_implemented():
+    """Subclassing a protocol inherits its empty stubs; they do not count as the member."""
+
+    class Listing(FlatFormat, api.HasManifest):
+        manifest = "manifest.json"
+
+    with registered(registering("register_formats", Listing), "test-stub"):
+        with pytest.raises(PluginError) as caught:
+            plugins.registry()
+    assert str(caught.value) == (
+        "plugin 'test-stub' registered a format in register_formats"
+        " with manifest but without manifest_document (HasManifest)"
+    )
+
+
+def test_capabilities_are_asked_for_through_one_helper():
+    assert plugins.capability(CopyStorage(), api.LinksInto) is None  # a plain copy links nothing
+    assert plugins.capability(HardlinkStorage(), api.LinksInto) is not None
+    assert plugins.capability(FlatFormat(), api.ChecksBuilds) is None
     with pytest.raises(ValueError):
-        plugins.optional_member(fmt, "descriptors")  # required members are attributes, not optional lookups
+        plugins.capability(FlatFormat(), api.OutputFormat)  # a kind's own protocol is required, not optional
+
+
+class Provider:
+    """An executor provider whose executors are made by ``make``."""
+
+    name = "test-exec"
+
+    def __init__(self, make) -> None:
+        self.make = make
+
+    def open(self, jobs, address):
+        return self.make()
+
+
+class ExecutorPlugin:
+    def __init__(self, make) -> None:
+        self.make = make
+
+    @hookimpl
+    def register_executors(self, register):
+        register(Provider(self.make))
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"run": None}, "whose run cannot be called"),
+        ({"check_paths": "yes"}, "whose check_paths cannot be called (ChecksPaths)"),
+    ],
+)
+def test_an_executor_is_checked_when_it_opens(tmp_path, capsys, extra, problem):
+    from dzbuild.run.inline import InlineExecutor
+
+    broken = type("Broken", (InlineExecutor,), extra)
+    image_dir, _, _ = make_image_dir(tmp_path, 10, 10, 10)
+    with registered(ExecutorPlugin(broken), "test-exec-plugin"):
+        assert cli.main(["pyramid", str(image_dir), "--executor", "test-exec"]) == 5
+    message = (
+        "plugin 'test-exec-plugin' registered an executor 'test-exec' in register_executors"
+        f" whose open() returned an object {problem}"
+    )
+    assert capsys.readouterr().err == f"dzbuild: error: {message}\n"
+    assert not (image_dir / "dest" / "dzi").exists()
+
+
+def test_checking_an_executor_does_not_start_it():
+    """Presence is read without calling properties: a cluster that connects on first use stays idle."""
+    from dzbuild.run.inline import InlineExecutor
+
+    class Lazy(InlineExecutor):
+        @property
+        def jobs(self):
+            raise AssertionError("checked by calling jobs")
+
+        @property
+        def workers(self):
+            return None
+
+    with registered(ExecutorPlugin(Lazy), "test-lazy"):
+        executor = plugins.registry().open_executor("test-exec", None, None)
+    assert isinstance(executor, Lazy)
 
 
 def test_a_failing_hook_names_the_plugin_and_the_hook():
@@ -517,7 +632,6 @@ def test_every_hook_is_documented_with_its_signature(name):
     for param in params:
         assert f":param {param}:" in doc
     assert f"{name}({', '.join(params)})" in plugin_docs()
-    assert f"`{name}(" in README.read_text(encoding="utf-8")  # the README's list of hooks names it too
 
 
 def signature_text(fn) -> str:
@@ -530,15 +644,41 @@ def signature_text(fn) -> str:
     return f"{params}){returns}"
 
 
-@pytest.mark.parametrize("kind", sorted(plugins.KINDS))
-def test_every_protocol_is_documented_with_its_signatures(kind):
-    """docs/plugins.md shows each protocol member as the code declares it."""
-    _, protocol = plugins.KINDS[kind]
+def reference_script():
+    """``docs/plugin_reference.py``, which writes the guide's reference from the contract."""
+    spec = importlib.util.spec_from_file_location("plugin_reference", ROOT / "docs" / "plugin_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_plugin_reference_is_generated_from_the_contract():
+    script = reference_script()
     text = plugin_docs()
-    assert f"class {protocol.__name__}(Protocol)" in text
-    for member in api.protocol_members(protocol):
-        declared = vars(protocol).get(member)
-        if callable(declared):
-            assert f"def {member}({signature_text(declared)}" in text
-        else:
-            assert f"    {member}: {protocol.__annotations__[member]}" in text
+    assert text.count(script.MARK) == 1, "the guide marks where its generated reference starts"
+    assert text.split(script.MARK, 1)[1] == script.render().split(script.MARK, 1)[1], (
+        "docs/plugins.md is stale: run python docs/plugin_reference.py"
+    )
+
+
+def test_the_generated_reference_covers_every_hook_protocol_and_name():
+    reference = reference_script().render()
+    for name, fn in hook_specs():
+        assert f"### `{name}({', '.join(inspect.signature(fn).parameters)})`" in reference
+    protocols = set(api.CAPABILITIES) | {cap for caps in api.CAPABILITIES.values() for cap in caps}
+    for protocol in protocols | {api.Batch}:
+        assert f"\nclass {protocol.__name__}(Protocol):\n" in reference
+        for member in api.protocol_members(protocol):
+            assert re.search(rf"^    (def {member}\(|{member}: )", reference, re.MULTILINE), (protocol, member)
+    for name in api.__all__:
+        assert f"`{name}`" in reference, name
+
+
+def test_a_stale_reference_is_noticed(tmp_path, monkeypatch):
+    """The generator rewrites only what follows the mark: the walk-through prose stays as written."""
+    script = reference_script()
+    guide = tmp_path / "plugins.md"
+    guide.write_text(f"# Prose\n\nkept\n\n{script.MARK}\nold reference\n", encoding="utf-8")
+    monkeypatch.setattr(script, "GUIDE", guide)
+    assert script.main() == 0
+    assert guide.read_text(encoding="utf-8") == "# Prose\n\nkept\n\n" + script.render()

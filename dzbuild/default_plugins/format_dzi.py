@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from dzbuild.hookspecs import hookimpl
+from dzbuild.api import hookimpl
 
 DEEPZOOM_NS = "http://schemas.microsoft.com/deepzoom/2008"
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dzbuild.hookspecs import hookimpl
-from dzbuild.io import codec
+from dzbuild.api import blank_pixels, decode_tile, decode_tile_half, halve, hookimpl
 
 
 class AreaResampler:
@@ -12,17 +11,17 @@ class AreaResampler:
     name = "area"
 
     def parent(self, children: dict, size: tuple[int, int], tile_size: int):
-        decoded = {offset: codec.decode(data) for offset, data in children.items()}
+        decoded = {offset: decode_tile(data) for offset, data in children.items()}
         top_left = decoded[(0, 0)]
         right = decoded.get((1, 0))
         below = decoded.get((0, 1))
         width = top_left.shape[1] + (right.shape[1] if right is not None else 0)
         height = top_left.shape[0] + (below.shape[0] if below is not None else 0)
-        mosaic = codec.np().empty((height, width, 3), dtype="uint8")
+        mosaic = blank_pixels(width, height)
         for (dx, dy), pixels in decoded.items():
             x, y = dx * tile_size, dy * tile_size
             mosaic[y : y + pixels.shape[0], x : x + pixels.shape[1]] = pixels
-        return codec.halve(mosaic)
+        return halve(mosaic)
 
 
 class DctResampler(AreaResampler):
@@ -39,9 +38,9 @@ class DctResampler(AreaResampler):
             return super().parent(children, size, tile_size)
         half = tile_size // 2
         width, height = size
-        out = codec.np().empty((height, width, 3), dtype="uint8")
+        out = blank_pixels(width, height)
         for (dx, dy), data in children.items():
-            pixels = codec.decode_half(data)
+            pixels = decode_tile_half(data)
             x, y = dx * half, dy * half
             out[y : y + pixels.shape[0], x : x + pixels.shape[1]] = pixels
         return out

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dzbuild.api import hookimpl
-from dzbuild.site.pages import BUILTIN_TEMPLATES
+from dzbuild.api import BUILTIN_TEMPLATES, hookimpl
 
 
 @hookimpl

@@ -6,7 +6,7 @@ import errno
 import os
 import shutil
 
-from dzbuild.hookspecs import hookimpl
+from dzbuild.api import hookimpl
 
 
 def write_file(path: str, data: bytes) -> None:

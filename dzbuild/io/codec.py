@@ -215,4 +215,5 @@ def encode(pixels, fmt: str, quality: int) -> bytes:
 
 
 def blank(width: int, height: int):
+    """Black BGR pixels of ``width`` x ``height``, a canvas to paste decoded tiles into."""
     return np().zeros((height, width, 3), dtype="uint8")

@@ -15,9 +15,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..api import HasManifest
 from ..errors import DzbuildError
 from ..io.files import PARTIAL_MARK
 from ..io.lock import LOCK_NAME, lock_holder
+from ..plugins import capability
 from ..pyramid.sources import version_number
 from ..pyramid.spec import SPEC_FILE, PyramidSpec
 from ..pyramid.state import SOURCE_CACHE, STATE_DIR, State
@@ -210,7 +212,7 @@ class _Checker:
             return self.problem(self.dest, f"cannot be checked: {exc.message}")
         folders = [fmt.name for fmt in formats] + ([CORE_FOLDER.name] if spec.overlap else [])
         self._check_top(folders)
-        manifests = {fmt.name: {fmt.manifest} for fmt in formats if getattr(fmt, "manifest", None)}
+        manifests = {fmt.name: {fmt.manifest} for fmt in formats if capability(fmt, HasManifest)}
         for name in folders:  # beside the versions, only a manifest listing them (IIIF) may lie
             self._check_folders(self.dest / name, records, manifests.get(name, set()))
         for number, record in enumerate(records):

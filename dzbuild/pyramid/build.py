@@ -267,12 +267,13 @@ def _sticky_formats(options: BuildOptions, state: State) -> BuildOptions:
 
 def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:
     """Let each format refuse the build up front, not after the first format is already in place."""
-    from ..plugins import optional_member, registry
+    from ..api import ChecksBuilds
+    from ..plugins import capability, registry
 
     for name in options.formats:
-        check = optional_member(registry().get("format", name), "check")
-        if check is not None:
-            check(spec, options.base_url)
+        checking = capability(registry().get("format", name), ChecksBuilds)
+        if checking is not None:
+            checking.check(spec, options.base_url)
 
 
 def _check_unread_tiles(source, grid) -> None:

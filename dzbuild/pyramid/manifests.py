@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..hookspecs import VersionContext
+from ..api import HasManifest, VersionContext
 from ..io.files import write_if_changed
+from ..plugins import capability
 from .sources import version_number
 from .spec import PyramidSpec
 from .state import State
@@ -22,16 +23,15 @@ def write_manifests(dest: Path, spec: PyramidSpec, formats, base_url: str | None
     """Rewrite the manifest of each format that has one; return the paths written, relative to ``dest``."""
     written = []
     for fmt in formats:
-        name, make = getattr(fmt, "manifest", None), getattr(fmt, "manifest_document", None)
-        folder = dest / fmt.name
-        if not name or make is None or not folder.is_dir() or not base_url:  # a manifest names absolute URLs
+        listing, folder = capability(fmt, HasManifest), dest / fmt.name
+        if listing is None or not folder.is_dir() or not base_url:  # a manifest names absolute URLs
             continue
         url = f"{base_url.rstrip('/')}/{fmt.name}"
         numbers = sorted(n for n in map(version_number, os.listdir(folder)) if n is not None)
         versions = [VersionContext(n, f"{url}/v{n}") for n in numbers]
-        data = make(spec, spec.grid, versions, url, label) if versions else None
-        if data is not None and write_if_changed(folder / name, data):
-            written.append(f"{fmt.name}/{name}")
+        data = listing.manifest_document(spec, spec.grid, versions, url, label) if versions else None
+        if data is not None and write_if_changed(folder / listing.manifest, data):
+            written.append(f"{fmt.name}/{listing.manifest}")
     return written
 
 

@@ -17,6 +17,7 @@ from .workers import HEADER, exiting, fork_workers, kill, reap, reap_exited, wri
 
 
 def default_jobs() -> int:
+    """The workers a build uses when none is named: every core this process may run on."""
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ..api import ChecksPaths, ReportsWorkers
 from ..errors import ConfigError
+from ..plugins import capability, registry
 
 
 def default_executor(jobs: int | None) -> str:
@@ -20,19 +22,18 @@ def parse_executor(choice: str) -> tuple[str, str | None]:
 
 def open_executor(choice: str | None, jobs: int | None):
     """Open the executor ``choice`` names (None: the default) with ``jobs`` workers."""
-    from ..plugins import registry
-
     name, address = parse_executor(choice or default_executor(jobs))
-    return registry().get("executor", name).open(jobs, address)
+    return registry().open_executor(name, jobs, address)
 
 
 def check_paths(executor, read: list, write: list) -> None:
     """Let an executor whose workers run elsewhere check they see these folders, before any tile work."""
-    check = getattr(executor, "check_paths", None)
-    if check is not None:
-        check(read=read, write=write)
+    checking = capability(executor, ChecksPaths)
+    if checking is not None:
+        checking.check_paths(read=read, write=write)
 
 
 def workers_of(executor) -> int | None:
     """How many workers ``executor`` runs, for ``--json``; None when it never started (e.g. a cluster not needed)."""
-    return executor.workers if hasattr(executor, "workers") else executor.jobs
+    reporting = capability(executor, ReportsWorkers)
+    return reporting.workers if reporting is not None else executor.jobs

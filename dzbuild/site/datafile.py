@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..api import HasCollectionDocument
 from ..embed import EMBED_SCRIPT, render_embed
 from ..io.files import write_if_changed
+from ..plugins import capability
 from .pages import ImageInfo, url_path
 
 # Stand-ins for a page's alt text and caption in the rendered embed: letters only, so that
@@ -61,10 +63,8 @@ def image_entry(config, viewer, image: ImageInfo, formats: dict) -> dict:
     thumb, thumb_width, thumb_height = image.thumbnail()
     descriptors = {}
     for name, fmt in formats.items():
-        folder, descriptor = output / image.rel / name, getattr(fmt, "descriptor", None)
-        if descriptor is None:  # a format that names no descriptor cannot be opened by URL
-            continue
-        found = {str(n): f"{url}{name}/v{n}/{descriptor}" for n in image.available if (folder / f"v{n}").is_dir()}
+        folder = output / image.rel / name
+        found = {str(n): f"{url}{name}/v{n}/{fmt.descriptor}" for n in image.available if (folder / f"v{n}").is_dir()}
         if found:
             descriptors[name] = found
     entry = {
@@ -96,9 +96,9 @@ def collection_entry(base: str, group, formats: dict, output: Path) -> dict:
         "items": [member.rel for member in group.members],
     }
     for name, fmt in formats.items():  # a IIIF Collection of the members' manifests
-        file = getattr(fmt, "collection", None)
-        if file and (output / group.path / name / file).is_file():
-            entry["manifest"] = f"{url}{name}/{file}"
+        listing = capability(fmt, HasCollectionDocument)
+        if listing is not None and (output / group.path / name / listing.collection).is_file():
+            entry["manifest"] = f"{url}{name}/{listing.collection}"
     return entry
 
 

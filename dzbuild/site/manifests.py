@@ -7,16 +7,18 @@ the collection's folder (``COLLECTION/iiif/collection.json``) whenever its bytes
 
 from __future__ import annotations
 
+from ..api import HasCollectionDocument, HasManifest
 from ..io.files import write_if_changed
+from ..plugins import capability
 from .pages import url_path
 
 
 def manifest_of(formats: dict, output, rel: str) -> str | None:
     """The image's manifest path relative to its folder (``iiif/manifest.json``), if one was published."""
     for name, fmt in formats.items():
-        file = getattr(fmt, "manifest", None)
-        if file and (output / rel / name / file).is_file():
-            return f"{name}/{file}"
+        listing = capability(fmt, HasManifest)
+        if listing is not None and (output / rel / name / listing.manifest).is_file():
+            return f"{name}/{listing.manifest}"
     return None
 
 
@@ -34,8 +36,8 @@ def write_collection_manifests(config, groups, formats: dict) -> tuple[set[str],
     base = config.base_url.rstrip("/") + "/"
     owned, written = set(), 0
     for name, fmt in formats.items():
-        file, make = getattr(fmt, "collection", None), getattr(fmt, "collection_document", None)
-        if not file or make is None:
+        listing = capability(fmt, HasCollectionDocument)
+        if listing is None:
             continue
         for group in groups:
             members = [
@@ -45,8 +47,8 @@ def write_collection_manifests(config, groups, formats: dict) -> tuple[set[str],
             ]
             if not members:
                 continue
-            rel = f"{group.path}/{name}/{file}"
-            document = make(base + url_path(f"{group.path}/{name}"), group.title, members)
+            rel = f"{group.path}/{name}/{listing.collection}"
+            document = listing.collection_document(base + url_path(f"{group.path}/{name}"), group.title, members)
             written += write_if_changed(config.output / rel, document)
             owned.add(rel)
     return owned, written

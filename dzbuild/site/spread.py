@@ -13,6 +13,8 @@ from __future__ import annotations
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from ..api import BuildsWholeImages
+from ..plugins import capability
 from ..pyramid.build import BuildOptions, build_pyramid
 from ..pyramid.sources import version_dirs
 from ..pyramid.spec import load_spec
@@ -88,7 +90,8 @@ def build_images(config, images, pool, tree: Path, build_one) -> list:
 
 def start_whole_images(config, images, pool, tree: Path) -> WholeImages:
     """Send each small image that has a version to build to the workers, if the executor asks for it."""
-    if not getattr(pool, "whole_images", False):
+    asking = capability(pool, BuildsWholeImages)
+    if asking is None or not asking.whole_images:
         return WholeImages(pool, {})
     tasks = {
         image.rel: (image.source, tree / image.rel, image_options(config, image.rel))

@@ -14,7 +14,9 @@ import os
 import sys
 import time
 
-from dzbuild.api import BuildError, ConfigError, DzbuildError, hookimpl
+from dzbuild.api import BuildError, ConfigError, DzbuildError, default_jobs, hookimpl
+
+dzbuild_api = "1.0"  # the dzbuild.api version this plugin is written for
 
 __version__ = "0.1.0"
 CANCEL_WAIT = 60.0  # seconds to wait for cancelled units that are running to stop writing
@@ -165,8 +167,6 @@ class DaskExecutor:
         return self._client
 
     def _local_cluster(self, distributed):
-        from dzbuild.run.forkpool import default_jobs
-
         terminal = sys.stderr.isatty() and _has_dashboard()
         self._cluster = distributed.LocalCluster(
             n_workers=self._requested or default_jobs(),

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 
-from dzbuild.errors import ConfigError
-from dzbuild.hookspecs import hookimpl
+from dzbuild.api import ConfigError, hookimpl
+
+dzbuild_api = "1.0"  # the dzbuild.api version this plugin is written for
 
 CONTEXT = "http://iiif.io/api/image/3/context.json"
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"

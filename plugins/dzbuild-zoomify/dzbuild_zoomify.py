@@ -21,7 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from dzbuild.hookspecs import hookimpl
+from dzbuild.api import hookimpl
+
+dzbuild_api = "1.0"  # the dzbuild.api version this plugin is written for
 
 PROPERTIES_FILE = "ImageProperties.xml"
 TILES_PER_GROUP = 256

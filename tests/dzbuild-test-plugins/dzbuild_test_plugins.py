@@ -13,6 +13,8 @@ import shutil
 
 from dzbuild.api import Grid, PyramidSpec, Tile, VersionContext, hookimpl
 
+dzbuild_api = "1.0"  # the dzbuild.api version this plugin is written for
+
 LOG = "DZBUILD_RECORDER_LOG"
 
 
