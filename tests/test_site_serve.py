@@ -27,7 +27,8 @@ from viewerpages import chromium
 from dzbuild.grid import Tile
 from dzbuild.pyramid.spec import load_spec
 from dzbuild.pyramid.tiling import write_tiles
-from dzbuild.site.serve import headers_for, parse_redirects, redirect_for, resolve
+from dzbuild.site.previewrules import headers_for, parse_header_rules, parse_redirects, redirect_for
+from dzbuild.site.servefiles import resolve
 from dzbuild.testing import synthetic_image
 
 
@@ -184,9 +185,11 @@ def test_resolve_refuses_dot_segments_and_links_out(tmp_path):
 
 def test_header_rules_join_and_redirects_fill_placeholders():
     text = "/a/*\n  Cache-Control: public\n  X-One: 1\n/a/b/*\n  Cache-Control: max-age=5\n/c/\n  X-Two: 2\n"
-    assert headers_for(text, "/a/b/c.jpg") == [("Cache-Control", "public, max-age=5"), ("X-One", "1")]
-    assert headers_for(text, "/c/") == [("X-Two", "2")] and headers_for(text, "/d") == []
-    redirects = parse_redirects("# a comment\n/x/:name/* /y/:name/:splat 301\n/old /new\n")
+    rules = parse_header_rules(text)
+    assert headers_for(rules, "/a/b/c.jpg") == [("Cache-Control", "public, max-age=5"), ("X-One", "1")]
+    assert headers_for(rules, "/c/") == [("X-Two", "2")] and headers_for(rules, "/d") == []
+    redirects, problems = parse_redirects("# a comment\n/x/:name/* /y/:name/:splat 301\n/old /new\n")
+    assert problems == []
     assert redirect_for(redirects, "/x/one/two/three.jpg") == ("/y/one/two/three.jpg", 301)
     assert redirect_for(redirects, "/old") == ("/new", 302) and redirect_for(redirects, "/oldx") is None
 
