@@ -218,6 +218,29 @@ def test_a_bad_redirect_line_does_not_break_other_requests(preview, output):
     assert preview.get("/")[0] == 200
 
 
+def test_header_lines_that_http_cannot_carry_are_skipped_with_one_warning_each(output, capsys):
+    (output / "_headers").write_text("/a/*\n  X-Party: \U0001f389\n  Bad Name: 1\n  X-Kept: caf\u00e9\n")
+    warnings: list[str] = []
+    server = InProcess(output, output.parent / "cache", warn=warnings.append).start()
+    try:
+        for _ in range(3):
+            status, headers, body = server.get("/a/tile.jpg")
+            assert (status, body) == (200, TILE) and headers["x-kept"] == "caf\u00e9"
+            assert "x-party" not in headers and not any(" " in name for name in headers)
+    finally:
+        server.stop()
+    assert [warning.split(": ", 1)[0] for warning in warnings] == [f"{output / '_headers'} line {n}" for n in (2, 3)]
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_redirect_to_a_non_ascii_target_is_percent_encoded(preview, output):
+    lines = "/cafe /caf\u00e9/menu?x=\u00e9t\u00e9#top 301  # a comment\n/enc /a%20b/ 302\n"
+    (output / "_redirects").write_text(lines, encoding="utf-8")
+    status, headers, _ = preview.get("/cafe")
+    assert (status, headers["location"]) == (301, "/caf%C3%A9/menu?x=%C3%A9t%C3%A9#top")
+    assert preview.get("/enc")[1]["location"] == "/a%20b/", "an escape already there stays as written"
+
+
 def test_serve_warns_once_at_start_about_a_redirect_line_it_skips(tmp_path):
     site = make_site(tmp_path, images=("a",))
     (site / "_site").mkdir()

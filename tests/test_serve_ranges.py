@@ -83,6 +83,14 @@ def test_several_ranges_or_a_range_that_does_not_parse_get_the_whole_file(previe
     assert headers["accept-ranges"] == "bytes"
 
 
+def test_a_range_with_if_range_gets_the_whole_file(preview):
+    """The preview sends no validators, so an ``If-Range`` can never match: the whole file, as RFC 9110 says."""
+    status, headers, body = preview.get(
+        "/a/pack.pmtiles", headers={"Range": "bytes=0-9", "If-Range": "Wed, 21 Oct 2015 07:28:00 GMT"}
+    )
+    assert (status, body) == (200, ARCHIVE) and "content-range" not in headers
+
+
 def test_a_whole_file_says_it_accepts_ranges(preview):
     status, headers, body = preview.get("/a/pack.pmtiles")
     assert status == 200 and body == ARCHIVE and headers["accept-ranges"] == "bytes"

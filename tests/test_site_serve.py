@@ -127,7 +127,8 @@ def test_resolve_refuses_dot_segments_and_links_out(tmp_path):
 
 def test_header_rules_join_and_redirects_fill_placeholders():
     text = "/a/*\n  Cache-Control: public\n  X-One: 1\n/a/b/*\n  Cache-Control: max-age=5\n/c/\n  X-Two: 2\n"
-    rules = parse_header_rules(text)
+    rules, problems = parse_header_rules(text)
+    assert problems == []
     assert headers_for(rules, "/a/b/c.jpg") == [("Cache-Control", "public, max-age=5"), ("X-One", "1")]
     assert headers_for(rules, "/c/") == [("X-Two", "2")] and headers_for(rules, "/d") == []
     redirects, problems = parse_redirects("# a comment\n/x/:name/* /y/:name/:splat 301\n/old /new\n")

@@ -1,9 +1,10 @@
 """The output's ``_headers`` and ``_redirects`` as the preview applies them, read again only when they change.
 
-A ``_redirects`` line the preview cannot apply the way the hosts would (two splats, a placeholder
-named twice, a status other than Cloudflare Pages' 200, 301, 302, 303, 307 and 308, a source
-that is not a path, a proxy to another origin) is skipped with one warning naming the file and
-the line, so one bad line never breaks the other requests.
+A line the preview cannot apply the way the hosts would is skipped with one warning naming the
+file and the line, so one bad line never breaks the other requests: in ``_redirects`` two splats,
+a placeholder named twice, a status other than Cloudflare Pages' 200, 301, 302, 303, 307 and 308,
+a source that is not a path, a proxy to another origin; in ``_headers`` a header name or value
+that HTTP cannot carry.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .servefiles import open_regular
 
 STATUSES = (200, 301, 302, 303, 307, 308)  # Cloudflare Pages' set; Netlify's 404/410 rewrites are not previewed
 PLACEHOLDER = re.compile(r":([A-Za-z]\w*)")
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # an HTTP field name (RFC 9110)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ def parse_redirects(text: str) -> tuple[list[Redirect], list[tuple[int, str]]]:
     """The lines that can be applied, and (line number, why) for those that cannot."""
     found, problems = [], []
     for number, raw in enumerate(text.splitlines(), 1):
-        fields = raw.split("#", 1)[0].split()
+        fields = raw.split()
+        comment = next((i for i, field in enumerate(fields) if field.startswith("#")), len(fields))
+        fields = fields[:comment]  # a comment starts a line or follows a space; /to#part keeps its #
         if not fields:
             continue
         try:
@@ -94,8 +98,35 @@ def redirect_for(redirects: list[Redirect], path: str) -> tuple[str, int] | None
 HeaderRule = tuple[re.Pattern, list[tuple[str, str]]]
 
 
-def parse_header_rules(text: str) -> list[HeaderRule]:
-    return [(rule_regex(rule.path), rule.headers) for rule in parse_rules(text)]
+def parse_header_rules(text: str) -> tuple[list[HeaderRule], list[tuple[int, str]]]:
+    """The rules, and (line number, why) for each header line that HTTP cannot carry (left out)."""
+    lines, problems = text.splitlines(), []
+    for number, raw in enumerate(lines, 1):
+        why = _header_line_problem(raw)
+        if why:
+            problems.append((number, why))
+            lines[number - 1] = ""
+    return [(rule_regex(rule.path), rule.headers) for rule in parse_rules("\n".join(lines))], problems
+
+
+def _header_line_problem(raw: str) -> str | None:
+    line = raw.strip()
+    if not raw[:1].isspace() or ":" not in line or line.startswith(("#", "!")):
+        return None  # a path, a comment, a detach line or nothing: parse_rules' business
+    name, _, value = line.partition(":")
+    if not TOKEN.fullmatch(name.strip()):
+        return f"{name.strip()!r} is not an HTTP header name"
+    if not value.strip().isprintable() or not _latin1(value):
+        return f"the value of {name.strip()} holds characters an HTTP header cannot carry"
+    return None
+
+
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def headers_for(rules: list[HeaderRule], path: str) -> list[tuple[str, str]]:
@@ -124,30 +155,30 @@ class ControlFiles:
         return self._rules(self.headers_file, parse_header_rules)
 
     def redirects(self) -> list[Redirect]:
-        return self._rules(self.redirects_file, self._redirects_warning_once)
+        return self._rules(self.redirects_file, parse_redirects)
 
     def load(self) -> None:
         """Read both files now (at start and after a rebuild), so their warnings come out at once."""
         self.headers()
         self.redirects()
 
-    def _redirects_warning_once(self, text: str) -> list[Redirect]:
-        found, problems = parse_redirects(text)
-        for number, why in problems:
-            message = f"{self.redirects_file} line {number}: {why}; the preview skips this line"
-            if message not in self._warned:
-                self._warned.add(message)
-                self.warn(message)
-        return found
-
-    def _rules(self, path: Path, parse: Callable[[str], list]) -> list:
+    def _rules(self, path: Path, parse: Callable[[str], tuple[list, list[tuple[int, str]]]]) -> list:
         with self._lock:
             signature = _signature(path)
             cached = self._cache.get(path)
             if cached is None or cached[0] != signature:
-                cached = (signature, parse(_read_text(path)) if signature else [])
+                found, problems = parse(_read_text(path)) if signature else ([], [])
+                cached = (signature, found)
                 self._cache[path] = cached
+                self._warn_once(path, problems)
             return cached[1]
+
+    def _warn_once(self, path: Path, problems: list[tuple[int, str]]) -> None:
+        for number, why in problems:
+            message = f"{path} line {number}: {why}; the preview skips this line"
+            if message not in self._warned:
+                self._warned.add(message)
+                self.warn(message)
 
 
 def _signature(path: Path) -> tuple | None:

@@ -19,7 +19,7 @@ import re
 import threading
 from pathlib import Path
 from typing import BinaryIO, Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .byteranges import RangeNotSatisfiable, requested_range
 from .previewrules import ControlFiles, headers_for, redirect_for
@@ -32,6 +32,7 @@ RELOAD_SCRIPT = (
     's.addEventListener("reload",function(){{s.close();location.reload();}});}})();</script>'
 )
 CHUNK = 1 << 20
+URL_SAFE = "/:?#[]@!$&'()*+,;=%~"  # reserved characters and escapes stay as the target wrote them
 
 
 class LiveReload:
@@ -136,8 +137,9 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
             page = self._with_reload(opened.read())
             kind += "; charset=utf-8"
         size = len(page) if page is not None else os.fstat(opened.fileno()).st_size
+        ranged = self.command == "GET" and "If-Range" not in self.headers  # no validators here to match
         try:
-            part = requested_range(self.headers.get("Range"), size) if self.command == "GET" else None
+            part = requested_range(self.headers.get("Range"), size) if ranged else None
         except RangeNotSatisfiable:
             return self._error(416, [("Content-Range", f"bytes */{size}"), ("Accept-Ranges", "bytes")])
         start, length = (part.start, part.length) if part is not None else (0, size)
@@ -200,7 +202,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
 
     def _redirect(self, location: str, status: int) -> None:
         self.send_response(status)
-        self.send_header("Location", location)
+        self.send_header("Location", quote(location, safe=URL_SAFE))  # a non-ASCII target, percent-encoded
         self.send_header("Content-Length", "0")
         self.end_headers()
 
