@@ -270,6 +270,12 @@ def test_head_on_the_live_stream_sends_headers_only(preview):
     assert rest == b"" and time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize("since", ["9" * 5000, "-1", "x", "1e9", "%00"])
+def test_the_live_stream_takes_any_since(preview, since):
+    status, headers, body = preview.get(f"/_dzbuild/live?since={since}", "HEAD")
+    assert (status, body) == (200, b"") and headers["content-type"] == "text/event-stream"
+
+
 def test_a_busy_server_queues_150_connections_at_once(output, capsys):
     """Not yet accepting (as when every handler is busy): the kernel still completes 150 handshakes."""
     server = InProcess(output, output.parent / "cache")

@@ -50,6 +50,9 @@ def partial(preview, header: str, path: str = "/a/pack.pmtiles"):
         ("bytes=0-16383", 0, SIZE),  # past the end: up to the end
         ("Bytes=10-19", 10, 20),  # the unit in another case
         ("bytes= 10-19 ", 10, 20),  # spaces around the range
+        ("bytes=0-" + "9" * 5000, 0, SIZE),  # more digits than Python converts to an int
+        ("bytes=-" + "9" * 5000, 0, SIZE),
+        ("bytes=" + "0" * 5000 + "1-", 1, SIZE),
     ],
 )
 def test_a_single_range_is_answered_with_206_and_exactly_those_bytes(preview, header, start, stop):
@@ -61,7 +64,9 @@ def test_a_single_range_is_answered_with_206_and_exactly_those_bytes(preview, he
     assert headers["access-control-allow-origin"] == "*", "the _headers rules apply to partial answers too"
 
 
-@pytest.mark.parametrize("header", [f"bytes={SIZE}-", f"bytes={SIZE}-{SIZE + 10}", "bytes=99999-", "bytes=-0"])
+@pytest.mark.parametrize(
+    "header", [f"bytes={SIZE}-", f"bytes={SIZE}-{SIZE + 10}", "bytes=99999-", "bytes=-0", "bytes=" + "9" * 5000 + "-"]
+)
 def test_a_range_past_the_end_is_416_with_the_size(preview, header):
     status, headers, body = partial(preview, header)
     assert status == 416 and headers["content-range"] == f"bytes */{SIZE}"

@@ -12,6 +12,7 @@ import re
 from typing import NamedTuple
 
 SPEC = re.compile(r"bytes=[ \t]*([0-9]*)-([0-9]*)[ \t]*", re.IGNORECASE)
+BEYOND = 1 << 64  # any position written with more digits than this has is past every file
 
 
 class ByteRange(NamedTuple):
@@ -41,14 +42,20 @@ def requested_range(header: str | None, size: int) -> ByteRange | None:
     if not first and not last:
         return None
     if not first:  # bytes=-N: the last N bytes
-        suffix = int(last)
+        suffix = position(last)
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiable
         return ByteRange(max(0, size - suffix), size)
-    start = int(first)
-    if last and int(last) < start:
+    start = position(first)
+    if last and position(last) < start:
         return None  # invalid: ignored, the whole file
     if start >= size:
         raise RangeNotSatisfiable
-    stop = size if not last else min(size, int(last) + 1)
+    stop = size if not last else min(size, position(last) + 1)
     return ByteRange(start, stop)
+
+
+def position(digits: str) -> int:
+    """A byte position; thousands of digits (past Python's int conversion limit) mean past the end."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) < 20 else BEYOND

@@ -178,7 +178,8 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
     def _live(self, body: bool) -> None:
         """Server-sent events: a ``reload`` event once a build newer than the page's is published."""
         query = urlsplit(self.path).query
-        since = int(m.group(1)) if (m := re.search(r"since=(\d+)", query)) else self.server.live.generation
+        found = re.search(r"since=([0-9]{1,18})(?![0-9])", query)  # a longer number is no build of ours
+        since = int(found.group(1)) if found else self.server.live.generation
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
