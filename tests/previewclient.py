@@ -47,10 +47,10 @@ def raw_exchange(port: int, data: bytes, timeout: float = 5) -> bytes:
 
 
 class InProcess:
-    """A ``PreviewServer`` on ``output`` (base ``/``), started in this process."""
+    """A ``PreviewServer`` on ``output`` (at ``base``), started in this process."""
 
-    def __init__(self, output: Path, cache: Path, **options) -> None:
-        self.server = PreviewServer(0, output, cache, "/", **options)
+    def __init__(self, output: Path, cache: Path, base: str = "/", **options) -> None:
+        self.server = PreviewServer(0, output, cache, base, **options)
         self.port = self.server.server_address[1]
         self.url = self.server.url
 

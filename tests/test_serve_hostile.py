@@ -74,6 +74,19 @@ def test_the_control_files_are_never_served(preview, path, method):
     assert status in (403, 404) and no_control_bytes(body)
 
 
+def test_the_control_files_are_never_served_below_a_base_path(output, capsys):
+    server = InProcess(output, output.parent / "cache", base="/zoom/").start()
+    try:
+        assert server.get("/zoom/a/tile.jpg")[2] == TILE
+        for spelling in CONTROL_SPELLINGS:
+            path = spelling.replace("http://127.0.0.1/", "http://127.0.0.1/zoom/") if "://" in spelling else spelling
+            status, _, body = server.get("/zoom" + path if "://" not in path else path)
+            assert status in (403, 404) and no_control_bytes(body), path
+    finally:
+        server.stop()
+    assert "Traceback" not in capsys.readouterr().err
+
+
 def test_a_link_to_a_control_file_does_not_serve_it(preview, output):
     os.symlink(output / "_headers", output / "a" / "rules.txt")
     os.symlink("../_redirects", output / "a" / "relative")
