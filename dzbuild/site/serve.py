@@ -79,8 +79,8 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         if path[len(base) :] == LIVE_PATH:
             return self._live(body)
         redirect = redirect_for(self.server.rules.redirects(), path)
-        if redirect is not None and redirect[1] != 200:
-            return self._redirect(*redirect)
+        if redirect is not None and redirect[1] != 200:  # a target written with non-ASCII: percent-encoded
+            return self._redirect(quote(redirect[0], safe=URL_SAFE), redirect[1])
         if redirect is not None:  # a 200 rewrite: serve the target's file under this URL
             path = urlsplit(redirect[0]).path
         self._send_file(path, body)
@@ -203,7 +203,7 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
 
     def _redirect(self, location: str, status: int) -> None:
         self.send_response(status)
-        self.send_header("Location", quote(location, safe=URL_SAFE))  # a non-ASCII target, percent-encoded
+        self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
