@@ -110,7 +110,8 @@ class Preview:
         self.server.rules.load()
 
     def _report(self, report: SiteReport, first: bool = False) -> None:
-        work = f"{report.versions_built} versions built ({report.tiles_computed} tiles computed)"
+        versions = f"{report.versions_built} version{'' if report.versions_built == 1 else 's'}"
+        work = f"{versions} built ({report.tiles_computed} tiles computed)"
         what = "built" if first else "rebuilt"
         self._say(f"{what} {report.site}: {work if report.versions_built else 'no new version'}"
                   f" in {report.seconds:.2f} s")
