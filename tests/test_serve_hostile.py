@@ -197,6 +197,8 @@ BAD_REDIRECTS = [
     ("/odd /a/tile.jpg 999", "status '999'"),
     ("/odd2 /a/tile.jpg abc", "status 'abc'"),
     ("/odd3 /a/tile.jpg 404", "status '404'"),
+    ("/odd4 /a/tile.jpg " + "3" * 5000, "status '33333"),  # more digits than Python converts to an int
+    ("/odd5 /a/tile.jpg 0301", "status '0301'"),
     ("/proxy https://example.org/x 200", "another origin"),
     ("/lonely", "without a target"),
     ("/many /fields here 301 extra", "5 fields"),
@@ -221,6 +223,7 @@ def test_redirect_lines_that_cannot_be_applied_are_skipped_with_one_warning_each
     assert len(warnings) == len(BAD_REDIRECTS), warnings
     for number, (warning, (_, why)) in enumerate(zip(warnings, BAD_REDIRECTS, strict=True), 1):
         assert warning.startswith(f"{output / '_redirects'} line {number}: ") and why in warning, warning
+        assert len(warning) < len(str(output)) + 200, "a warning stays one short line"
     assert "Traceback" not in capsys.readouterr().err
 
 

@@ -44,7 +44,7 @@ def parse_redirect(fields: list[str]) -> Redirect:
     source, target = fields[:2]
     status = _status(fields[2]) if len(fields) > 2 else 302
     if not source.startswith("/"):
-        raise RedirectProblem(f"the source {source!r} is not a path")
+        raise RedirectProblem(f"the source {_shown(source)} is not a path")
     if status == 200 and "://" in target:
         raise RedirectProblem("a 200 rewrite to another origin (a proxy)")
     names = PLACEHOLDER.findall(source) + ["splat"] * source.count("*")
@@ -62,9 +62,14 @@ def parse_redirect(fields: list[str]) -> Redirect:
 
 def _status(text: str) -> int:
     code = text.rstrip("!")  # Netlify's "force" mark; the preview always applies the rule
-    if not (code.isascii() and code.isdigit()) or int(code) not in STATUSES:
-        raise RedirectProblem(f"status {text!r} is not one of {', '.join(map(str, STATUSES))}")
+    if code not in map(str, STATUSES):
+        raise RedirectProblem(f"status {_shown(text)} is not one of {', '.join(map(str, STATUSES))}")
     return int(code)
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """A field quoted in a warning, shortened: the warning stays one readable line."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
 def parse_redirects(text: str) -> tuple[list[Redirect], list[tuple[int, str]]]:
@@ -115,7 +120,7 @@ def _header_line_problem(raw: str) -> str | None:
         return None  # a path, a comment, a detach line or nothing: parse_rules' business
     name, _, value = line.partition(":")
     if not TOKEN.fullmatch(name.strip()):
-        return f"{name.strip()!r} is not an HTTP header name"
+        return f"{_shown(name.strip())} is not an HTTP header name"
     if not value.strip().isprintable() or not _latin1(value):
         return f"the value of {name.strip()} holds characters an HTTP header cannot carry"
     return None
