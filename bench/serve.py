@@ -127,13 +127,12 @@ def page_times(page, number: int) -> tuple[float | None, float | None]:
 
 def repetition(server: Server, image: BenchImage, site: Path, number: int, page) -> dict:
     if page is not None:
-        page.goto(f"{server.url}big/")
-        page.wait_for_timeout(300)  # its event stream connected
+        with page.expect_response(lambda response: "_dzbuild/live" in response.url):  # its event stream is open
+            page.goto(f"{server.url}big/")
     stream = urllib.request.urlopen(f"{server.url}_dzbuild/live", timeout=120)  # connected: waits for the next build
     found: dict = {}
     listener = threading.Thread(target=wait_for_reload, args=(stream, found))
-    listener.start()
-    time.sleep(0.2)
+    listener.start()  # urlopen returned with the headers: the stream already counts from this build
     landed = land_patch(image, site, number)
     listener.join(timeout=120)
     times = {"event": found["event"] - landed}

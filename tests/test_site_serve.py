@@ -6,82 +6,25 @@ are compared with what ``_headers`` gives, read by the independent host model in
 
 from __future__ import annotations
 
-import http.client
 import os
-import queue
-import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 from hostrules import follow_redirect, parse_headers_file, parse_redirects_file, response_headers
+from previewclient import Served
 from sites import make_site
 from viewerpages import chromium
 
 from dzbuild.grid import Tile
 from dzbuild.pyramid.spec import load_spec
 from dzbuild.pyramid.tiling import write_tiles
-from dzbuild.site.serve import headers_for, parse_redirects, redirect_for, resolve
+from dzbuild.site.previewrules import headers_for, parse_header_rules, parse_redirects, redirect_for
+from dzbuild.site.servefiles import resolve
 from dzbuild.testing import synthetic_image
-
-
-class Served:
-    """A ``dzbuild serve`` process; ``url`` is read from its first lines."""
-
-    def __init__(self, site: Path, *args: str) -> None:
-        command = [sys.executable, "-m", "dzbuild", "serve", str(site), "--port", "0", "-j", "2", *args]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines: list[str] = []
-        self._queue: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-        line = self.wait_for_line(" at http://127.0.0.1:")  # printed once the watcher is in place
-        self.url = re.search(r" at (http://127\.0\.0\.1:\d+/) ", line).group(1)
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            self._queue.put(line)
-        self._queue.put("")  # the end
-
-    def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-        """A raw request: the path goes out exactly as written (no client-side normalisation)."""
-        host, port = self.url.split("//")[1].rstrip("/").split(":")
-        connection = http.client.HTTPConnection(host, int(port), timeout=10)
-        connection.putrequest(method, path, skip_accept_encoding=True)
-        connection.endheaders()
-        response = connection.getresponse()
-        body = response.read()
-        connection.close()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-
-    def wait_for_line(self, text: str, timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self._queue.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            assert line, f"serve ended: {self.lines} {self.process.stderr.read()}"
-            self.lines.append(line)
-            if text in line:
-                return line
-        raise AssertionError(f"no line with {text!r} in {timeout} s: {self.lines}")
-
-    def stop(self) -> int:
-        """SIGTERM, as a service manager stops it; the exit code (0: a clean stop)."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
 
 
 @pytest.fixture
@@ -184,9 +127,12 @@ def test_resolve_refuses_dot_segments_and_links_out(tmp_path):
 
 def test_header_rules_join_and_redirects_fill_placeholders():
     text = "/a/*\n  Cache-Control: public\n  X-One: 1\n/a/b/*\n  Cache-Control: max-age=5\n/c/\n  X-Two: 2\n"
-    assert headers_for(text, "/a/b/c.jpg") == [("Cache-Control", "public, max-age=5"), ("X-One", "1")]
-    assert headers_for(text, "/c/") == [("X-Two", "2")] and headers_for(text, "/d") == []
-    redirects = parse_redirects("# a comment\n/x/:name/* /y/:name/:splat 301\n/old /new\n")
+    rules, problems = parse_header_rules(text)
+    assert problems == []
+    assert headers_for(rules, "/a/b/c.jpg") == [("Cache-Control", "public, max-age=5"), ("X-One", "1")]
+    assert headers_for(rules, "/c/") == [("X-Two", "2")] and headers_for(rules, "/d") == []
+    redirects, problems = parse_redirects("# a comment\n/x/:name/* /y/:name/:splat 301\n/old /new\n")
+    assert problems == []
     assert redirect_for(redirects, "/x/one/two/three.jpg") == ("/y/one/two/three.jpg", 301)
     assert redirect_for(redirects, "/old") == ("/new", 302) and redirect_for(redirects, "/oldx") is None
 
@@ -218,7 +164,7 @@ def test_a_new_version_is_rebuilt_and_served(served):
     site, server = served
     add_v1(site)
     line = server.wait_for_line("rebuilt")
-    assert "1 versions built" in line
+    assert "1 version built" in line
     status, _, body = server.get("/a/")
     assert status == 200 and b"dzi/v1/dzi.xml" in body
     assert server.get("/a/latest/dzi.xml")[1]["location"] == "/a/dzi/v1/dzi.xml"
@@ -238,10 +184,10 @@ def browser():
 def test_an_open_page_reloads_after_a_new_version_is_added(served, browser):
     site, server = served
     page = browser.new_page()
-    page.goto(server.url + "a/")
+    with page.expect_response(lambda response: "_dzbuild/live" in response.url):  # its event stream is open
+        page.goto(server.url + "a/")
     assert "dzi/v1/dzi.xml" not in page.content()
     page.evaluate("window.beforeTheRebuild = true")
-    page.wait_for_timeout(300)  # the page's event stream is connected
     add_v1(site)
     page.wait_for_function("() => document.documentElement.outerHTML.includes('dzi/v1/dzi.xml')", timeout=60_000)
     assert page.evaluate("window.beforeTheRebuild === undefined"), "the page was reloaded, not patched"

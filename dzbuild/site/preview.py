@@ -21,10 +21,13 @@ from .serve import PreviewServer
 STEP_MS = 30  # a change batch ends once the files are quiet this long
 
 
-def open_server(config: SiteConfig, port: int) -> PreviewServer:
+def open_server(config: SiteConfig, port: int, warn=lambda message: None) -> PreviewServer:
     """Bind 127.0.0.1:``port`` first, so a taken port is a one-line error before any build."""
     try:
-        return PreviewServer(port, config.output, config.cache, config.base_path)
+        return PreviewServer(
+            port, config.output, config.cache, config.base_path,
+            headers_file=config.headers_file, redirects_file=config.redirects_file, warn=warn,
+        )  # fmt: skip
     except OSError as exc:
         raise ConfigError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}; choose another --port") from None
 
@@ -33,10 +36,13 @@ class Preview:
     """One site, built, served and rebuilt on every change."""
 
     def __init__(self, root: Path | str, port: int = 8000, jobs: int | None = None, out=sys.stdout) -> None:
+        if not Path(root).is_dir():
+            what = "no such folder" if not Path(root).exists() else "not a folder"
+            raise ConfigError(f"{what}: dzbuild serve needs the site's root folder (the one with dzbuild.toml)", root)
         self.config = load_config(root)
         self.jobs = jobs if jobs is not None else self.config.jobs
         self.out = out
-        self.server = open_server(self.config, port)
+        self.server = open_server(self.config, port, warn=lambda message: self._say(f"warning: {message}"))
         self.pool = Executor(self.jobs)
         self.stop_event = threading.Event()
 
@@ -45,6 +51,7 @@ class Preview:
         try:
             self.pool.prewarm(self.pool.jobs)  # before any thread starts: fork a quiet process
             self._report(self.build(), first=True)
+            self.server.rules.load()  # a _redirects line the preview must skip is said once, now
             self.server.start()
             self.watch()
         finally:
@@ -100,9 +107,11 @@ class Preview:
             return
         for message in linked.warnings:
             self._say(f"warning: {message}")
+        self.server.rules.load()
 
     def _report(self, report: SiteReport, first: bool = False) -> None:
-        work = f"{report.versions_built} versions built ({report.tiles_computed} tiles computed)"
+        versions = f"{report.versions_built} version{'' if report.versions_built == 1 else 's'}"
+        work = f"{versions} built ({report.tiles_computed} tiles computed)"
         what = "built" if first else "rebuilt"
         self._say(f"{what} {report.site}: {work if report.versions_built else 'no new version'}"
                   f" in {report.seconds:.2f} s")

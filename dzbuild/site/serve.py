@@ -2,11 +2,11 @@
 
 It answers with the ``_headers`` rules and the ``_redirects`` lines of the output applied (every
 matching header rule, values of one header joined, as Cloudflare Pages does), so caching and the
-``latest`` aliases behave as they will once deployed. It serves the output folder and nothing
-else: a path with a ``.`` or ``..`` segment (percent-encoded or not) is refused, and a symbolic
-link is followed only when it ends inside the output or dzbuild's cache (a version the preview
-has published but not yet linked into the output is read from the cache). Served HTML pages get a
-small script that reloads them after each rebuild (server-sent events); files on disk never do.
+``latest`` aliases behave as they will once deployed. It serves the output's regular files and
+nothing else (``servefiles`` says which file a URL names); a version the preview has published
+but not yet linked into the output is read from the cache. A single ``Range`` is answered with
+206, as nginx and Netlify do, so packs read by range can be tried locally. Served HTML pages get
+a small script that reloads them after each rebuild (server-sent events); files on disk never do.
 A preview, not a production server: one machine, 127.0.0.1 only.
 """
 
@@ -17,19 +17,22 @@ import mimetypes
 import os
 import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from typing import BinaryIO, Callable
+from urllib.parse import quote, unquote, urlsplit
 
-from .headers import parse_rules, rule_regex
+from .byteranges import RangeNotSatisfiable, requested_range
+from .previewrules import ControlFiles, headers_for, redirect_for
+from .servefiles import CONTROL_FILES, file_identities, identity, names_control_file, open_regular, resolve
 
 LIVE_PATH = "_dzbuild/live"  # below dzbuild's own folder of the output: never a file
-CONTROL_FILES = ("_headers", "_redirects")  # read by the host, never served
 TYPES = {".dzi": "application/xml", ".dzc": "application/xml", ".xml": "application/xml", ".webp": "image/webp"}
 RELOAD_SCRIPT = (
     '<script>(function(){{var s=new EventSource("{url}?since={generation}");'
     's.addEventListener("reload",function(){{s.close();location.reload();}});}})();</script>'
 )
+CHUNK = 1 << 20
+URL_SAFE = "/:?#[]@!$&'()*+,;=%~"  # reserved characters and escapes stay as the target wrote them
 
 
 class LiveReload:
@@ -57,64 +60,8 @@ class LiveReload:
             return self.generation
 
 
-@dataclass(frozen=True)
-class Redirect:
-    pattern: re.Pattern
-    target: str
-    status: int
-
-
-def parse_redirects(text: str) -> list[Redirect]:
-    """``FROM TO [STATUS]`` lines; ``*`` in FROM becomes ``:splat`` in TO, ``:name`` one segment."""
-    found = []
-    for raw in text.splitlines():
-        fields = raw.split("#", 1)[0].split()
-        if len(fields) < 2:
-            continue
-        status = int(fields[2]) if len(fields) > 2 and fields[2].isdigit() else 302
-        pattern = "(?P<splat>.*)".join(re.escape(part) for part in fields[0].split("*"))
-        pattern = re.sub(r":([A-Za-z]\w*)", r"(?P<\1>[^/]+)", pattern)
-        found.append(Redirect(re.compile(f"^{pattern}$"), fields[1], status))
-    return found
-
-
-def redirect_for(redirects: list[Redirect], path: str) -> tuple[str, int] | None:
-    """The first line matching ``path``: its target with the captured parts filled in, and its status."""
-    for redirect in redirects:
-        match = redirect.pattern.match(path)
-        if match:
-            target = redirect.target
-            for name, value in sorted(match.groupdict().items(), key=lambda item: -len(item[0])):
-                target = target.replace(f":{name}", value)
-            return target, redirect.status
-    return None
-
-
-def headers_for(text: str, path: str) -> list[tuple[str, str]]:
-    """Every rule of a ``_headers`` file that matches ``path`` applies; one header's values are joined."""
-    merged: dict[str, tuple[str, list[str]]] = {}
-    for rule in parse_rules(text):
-        if rule_regex(rule.path).match(path):
-            for name, value in rule.headers:
-                merged.setdefault(name.lower(), (name, []))[1].append(value)
-    return [(name, ", ".join(values)) for name, values in merged.values()]
-
-
-def resolve(output: Path, allowed: tuple[Path, ...], rel: str) -> Path | None:
-    """The file or folder that the decoded URL path ``rel`` (below the output) names, or None if refused."""
-    parts = rel.split("/")
-    if any(part in (".", "..") or "\\" in part or "\0" in part for part in parts):
-        return None
-    candidate = output.joinpath(*[part for part in parts if part])
-    real = os.path.realpath(candidate)
-    roots = [os.path.realpath(root) for root in allowed]
-    if not any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
-        return None  # a symbolic link leading out of the output and the cache
-    return candidate
-
-
 class PreviewHandler(http.server.BaseHTTPRequestHandler):
-    """GET and HEAD on the output folder; ``server`` carries ``output``, ``allowed``, ``base`` and ``live``."""
+    """GET and HEAD on the output folder; ``server`` is the ``PreviewServer`` (paths, rules, live reload)."""
 
     server_version = "dzbuild-preview"
     protocol_version = "HTTP/1.1"
@@ -130,12 +77,12 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         if not path.startswith(base):
             return self._error(404)
         if path[len(base) :] == LIVE_PATH:
-            return self._live()
-        redirect = redirect_for(parse_redirects(self._control("_redirects")), path)
-        if redirect is not None and redirect[1] != 200:
-            return self._redirect(*redirect)
+            return self._live(body)
+        redirect = redirect_for(self.server.rules.redirects(), path)
+        if redirect is not None and redirect[1] != 200:  # a target written with non-ASCII: percent-encoded
+            return self._redirect(quote(redirect[0], safe=URL_SAFE), redirect[1])
         if redirect is not None:  # a 200 rewrite: serve the target's file under this URL
-            path = redirect[0]
+            path = urlsplit(redirect[0]).path
         self._send_file(path, body)
 
     def _send_file(self, path: str, body: bool) -> None:
@@ -146,31 +93,31 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         target = resolve(self.server.output, self.server.allowed, rel) if path.startswith(self.server.base) else None
         if target is None:
             return self._error(403)
-        if rel in CONTROL_FILES:
+        if names_control_file(rel):
             return self._error(404)
-        if not target.exists():
-            target = self._being_linked(rel)
-            if target is None:
-                return self._error(404)
-        if target.is_dir():
-            if not path.endswith("/"):
-                return self._redirect(path + "/", 301)
-            target = target / "index.html"
-            if not target.is_file():
-                return self._error(404)
-        data = target.read_bytes()
-        kind = TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        if kind == "text/html":
-            data = self._with_reload(data)
-            kind += "; charset=utf-8"
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers_for(self._control("_headers"), path):
-            self.send_header(name, value)
-        self.end_headers()
-        if body:
-            self.wfile.write(data)
+        try:
+            if target.is_dir():
+                if not path.endswith("/"):
+                    return self._redirect(path + "/", 301)
+                target = target / "index.html"
+            opened = self._open(target, rel)
+        except OSError:  # missing, a name longer than the file system allows, a socket
+            return self._error(404)
+        if opened is None:  # a FIFO or a device: never read
+            return self._error(403)
+        with opened:
+            if identity(opened) in file_identities(self.server.control_files):
+                return self._error(404)  # another name of a control file (a link, another case)
+            self._send_opened(opened, target, path, body)
+
+    def _open(self, target: Path, rel: str) -> BinaryIO | None:
+        try:
+            return open_regular(target)
+        except FileNotFoundError:
+            pending = self._being_linked(rel)
+            if pending is None:
+                raise
+            return open_regular(pending)
 
     def _being_linked(self, rel: str) -> Path | None:
         """A file of a version published in the cache but not yet linked into the output.
@@ -181,8 +128,46 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         """
         if any(part.startswith(".") for part in rel.split("/")):
             return None
-        candidate = resolve(self.server.pending, self.server.allowed, rel)
-        return candidate if candidate is not None and candidate.is_file() else None
+        return resolve(self.server.pending, self.server.allowed, rel)
+
+    def _send_opened(self, opened: BinaryIO, target: Path, path: str, body: bool) -> None:
+        kind = TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        page = None
+        if kind == "text/html":
+            page = self._with_reload(opened.read())
+            kind += "; charset=utf-8"
+        size = len(page) if page is not None else os.fstat(opened.fileno()).st_size
+        ranged = self.command == "GET" and "If-Range" not in self.headers  # no validators here to match
+        try:
+            part = requested_range(self.headers.get("Range"), size) if ranged else None
+        except RangeNotSatisfiable:
+            return self._error(416, [("Content-Range", f"bytes */{size}"), ("Accept-Ranges", "bytes")])
+        start, length = (part.start, part.length) if part is not None else (0, size)
+        self.send_response(206 if part is not None else 200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(length))
+        self.send_header("Accept-Ranges", "bytes")
+        if part is not None:
+            self.send_header("Content-Range", part.content_range(size))
+        for name, value in headers_for(self.server.rules.headers(), path):
+            self.send_header(name, value)
+        self.end_headers()
+        if not body:
+            return
+        if page is not None:
+            self.wfile.write(page[start : start + length])
+        else:
+            self._copy(opened, start, length)
+
+    def _copy(self, opened: BinaryIO, start: int, length: int) -> None:
+        opened.seek(start)
+        while length > 0:
+            chunk = opened.read(min(length, CHUNK))
+            if not chunk:  # the file shrank meanwhile: the client sees a short answer, then the end
+                self.close_connection = True
+                return
+            self.wfile.write(chunk)
+            length -= len(chunk)
 
     def _with_reload(self, page: bytes) -> bytes:
         script = RELOAD_SCRIPT.format(url=self.server.base + LIVE_PATH, generation=self.server.live.generation)
@@ -190,15 +175,18 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         at = len(page) if at < 0 else at
         return page[:at] + script.encode() + page[at:]
 
-    def _live(self) -> None:
+    def _live(self, body: bool) -> None:
         """Server-sent events: a ``reload`` event once a build newer than the page's is published."""
         query = urlsplit(self.path).query
-        since = int(m.group(1)) if (m := re.search(r"since=(\d+)", query)) else self.server.live.generation
+        found = re.search(r"since=([0-9]{1,18})(?![0-9])", query)  # a longer number is no build of ours
+        since = int(found.group(1)) if found else self.server.live.generation
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.close_connection = True
+        if not body:  # HEAD: the headers a GET would start with, and no stream
+            return
         try:
             self.wfile.write(b"retry: 500\n\n")
             self.wfile.flush()
@@ -213,23 +201,19 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         except OSError:  # the page went away
             return
 
-    def _control(self, name: str) -> str:
-        try:
-            return (self.server.output / name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return ""
-
     def _redirect(self, location: str, status: int) -> None:
         self.send_response(status)
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def _error(self, status: int) -> None:
+    def _error(self, status: int, headers: list[tuple[str, str]] = ()) -> None:
         data = f"{status} {http.HTTPStatus(status).phrase}\n".encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in headers:
+            self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
@@ -239,9 +223,13 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
 
 
 class PreviewServer(http.server.ThreadingHTTPServer):
-    """Bound at construction (so a taken port fails before any build); ``serve_forever`` in a thread."""
+    """Bound at construction (so a taken port fails before any build); ``serve_forever`` in a thread.
+
+    ``warn`` hears each ``_redirects`` line the preview has to skip, once.
+    """
 
     daemon_threads = True
+    request_queue_size = 1024  # a page opening with a hundred tiles at once: no connection waits for a retry
 
     def handle_error(self, request, client_address) -> None:
         """A page that went away mid-answer (a reload, a closed tab) is not worth a traceback."""
@@ -250,9 +238,16 @@ class PreviewServer(http.server.ThreadingHTTPServer):
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 
-    def __init__(self, port: int, output: Path, cache: Path, base: str) -> None:
+    def __init__(
+        self, port: int, output: Path, cache: Path, base: str,
+        headers_file: Path | None = None, redirects_file: Path | None = None,
+        warn: Callable[[str], None] = lambda message: None,
+    ) -> None:  # fmt: skip
         self.output, self.allowed, self.base = output, (output, cache), base
         self.pending = cache / "tree"  # the site build's pyramids, laid out as the output is
+        headers_file, redirects_file = headers_file or output / "_headers", redirects_file or output / "_redirects"
+        self.control_files = (*(output / name for name in CONTROL_FILES), headers_file, redirects_file)
+        self.rules = ControlFiles(headers_file, redirects_file, warn)
         self.live = LiveReload()
         super().__init__(("127.0.0.1", port), PreviewHandler)
 
