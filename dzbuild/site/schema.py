@@ -1,0 +1,273 @@
+"""Every key of the site configuration, declared once: these dataclasses are the schema.
+
+Each key is a dataclass field made by ``key()``, carrying its TOML type, its default, its check,
+one line of documentation and an example. Reading a file (``tables.read_table``), the error
+messages (a wrong type, an unknown key and the closest known one) and the reference page
+(``configdoc``, committed as ``docs/configuration.md``) are derived from these fields, as mkdocs
+derives its own from ``config_options``. A new key is one field here, and nothing else to keep in
+step. Checks that need several keys or the file system stay in ``config.check_values``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Callable
+
+from ..errors import ConfigError
+from ..pyramid.formats import DEEP_ZOOM, DEFAULT_FORMATS
+from ..pyramid.spec import TILE_FORMATS
+from .hostlimits import HOSTS
+from .paths import base_url_problem
+
+KEY = "dzbuild.key"  # the field metadata that makes a field a configuration key
+TABLE = "dzbuild.table"  # ... or a table of keys
+
+OPENSEADRAGON_MODES = ("local", "cdn")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # the collection engine's rule: it names files
+
+
+@dataclass(frozen=True)
+class Key:
+    """How one key is read from TOML and described on the reference page."""
+
+    doc: str  # one line, Markdown
+    toml: tuple[type, ...]  # the TOML types accepted
+    default: object  # as it would be written in the file; None: not set
+    example: object  # a value that works, shown on the reference page and driven by the tests
+    check: Callable[[object], str | None] | None = None  # the problem, worded to follow the key's name
+    shown: str | None = None  # the default in words, when dzbuild works it out ("every core")
+    load: str = "value"  # "value" as read (lists become tuples), "path" below the site root, or "control"
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of keys in the file (``[viewer]``), or an array of tables (``[[collections]]``)."""
+
+    name: str  # its name in the file
+    array: bool = False
+
+    @property
+    def heading(self) -> str:
+        return f"[[{self.name}]]" if self.array else f"[{self.name}]"
+
+
+def key(default, doc: str, example, *, toml=None, check=None, choices=None, shown=None, load="value", required=False):
+    """A dataclass field that is a configuration key; its Python default follows from ``default``.
+
+    ``choices`` is the usual check (one of these strings). A ``path`` with a default (the output)
+    is required in Python: only the site root gives it meaning. A ``control`` file is ``True``
+    (in the output), a path or ``false`` in the file; a configuration built in code writes none.
+    """
+    if choices is not None:
+        check = one_of(choices)
+    kinds = toml if isinstance(toml, tuple) else (toml or type(default),)
+    spec = Key(doc, kinds, default, example, check, shown, load, required)
+    meta = {KEY: spec}
+    if required or (load == "path" and default is not None):
+        return field(metadata=meta)
+    if load == "control":
+        return field(default=None, metadata=meta)
+    if isinstance(default, (list, dict)):
+        made = tuple if isinstance(default, list) else dict
+        return field(default_factory=lambda: made(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def table(factory, name: str, *, array: bool = False):
+    """A dataclass field holding a table of keys (its own dataclass, whose docstring describes it)."""
+    return field(default_factory=tuple if array else factory, metadata={TABLE: Table(name, array)})
+
+
+def keys_of(cls) -> dict[str, Key]:
+    """The keys a table's dataclass declares, in order."""
+    return {f.name: f.metadata[KEY] for f in fields(cls) if KEY in f.metadata}
+
+
+def tables_of(cls) -> dict[str, tuple[str, Table, type]]:
+    """The tables a dataclass holds: file name -> (field name, table, dataclass of its keys)."""
+    found = {}
+    for f in fields(cls):
+        if TABLE in f.metadata:
+            spec = f.metadata[TABLE]
+            found[spec.name] = (f.name, spec, TABLE_CLASSES[spec.name])
+    return found
+
+
+# -- Checks: each returns what is wrong, worded to follow the key's quoted name -------------------
+
+
+def one_of(choices) -> Callable[[object], str | None]:
+    def check(value):
+        return None if value in choices else f"must be one of {', '.join(choices)}, got {value!r}"
+
+    return check
+
+
+def at_least(low: int) -> Callable[[object], str | None]:
+    def check(value):
+        return None if value >= low else f"must be at least {low}, got {value}"
+
+    return check
+
+
+def _between_1_and_100(value) -> str | None:
+    return None if 1 <= value <= 100 else f"must be between 1 and 100, got {value}"
+
+
+def _some_formats(value) -> str | None:
+    return None if value else "must name at least one format"
+
+
+def _executor(value) -> str | None:
+    from ..run.select import parse_executor
+
+    try:
+        parse_executor(value)
+    except ConfigError as exc:
+        return f": {exc.message}"
+    return None
+
+
+def _safe_name(value) -> str | None:
+    return None if SAFE_NAME.match(value) else f"must be letters, digits, '.', '_' or '-', got {value!r}"
+
+
+def _some_images(value) -> str | None:
+    return None if value else "must list at least one image folder or glob"
+
+
+# -- The schema ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TileDefaults:
+    """``[tiles]``: defaults for the ``pyramid.json`` files that omit them; a value in the file wins."""
+
+    format: str | None = key(
+        None, "tile format of images whose `pyramid.json` names none", "png", toml=str, choices=TILE_FORMATS
+    )
+    quality: int | None = key(
+        None, "JPEG/WebP quality of images whose `pyramid.json` names none; changing it later changes published"
+        " versions, which dzbuild refuses (exit 4)", 90, toml=int, check=_between_1_and_100,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ViewerConfig:
+    """``[viewer]``: how the pages load OpenSeadragon and which format they open."""
+
+    openseadragon: str = key(
+        "local", "`local`: copy OpenSeadragon into the output, so pages work offline; `cdn`: load it from jsDelivr"
+        " with a Subresource Integrity hash", "cdn", choices=OPENSEADRAGON_MODES,
+    )  # fmt: skip
+    openseadragon_dir: Path | None = key(
+        None, "a folder holding `openseadragon.min.js` and `images/`, copied instead of the bundled copy",
+        "vendor/openseadragon", toml=str, shown="the bundled copy", load="path",
+    )  # fmt: skip
+    cdn_url: str | None = key(
+        None, "another OpenSeadragon script URL for `openseadragon = \"cdn\"`; `cdn_integrity` is then required",
+        "https://cdn.example/openseadragon.min.js", toml=str, shown="the pinned jsDelivr URL",
+    )  # fmt: skip
+    cdn_integrity: str | None = key(
+        None, "the Subresource Integrity hash of `cdn_url` (`sha384-...`)", "sha384-" + "A" * 64, toml=str,
+        shown="the pinned version's",
+    )  # fmt: skip
+    options: dict = key(
+        {}, "OpenSeadragon options for every viewer, passed through as JSON", {"showNavigator": False}
+    )
+    format: str = key(
+        DEEP_ZOOM, "which of `formats` the image pages open; it must be one OpenSeadragon can open", "zoomify"
+    )
+
+
+@dataclass(frozen=True)
+class CollectionConfig:
+    """``[[collections]]``: a Deep Zoom collection of image folders (or a folder's ``collection.toml``)."""
+
+    name: str = key(None, "the collection's name: letters, digits, `.`, `_`, `-`", "maps", toml=str,
+                    check=_safe_name, required=True)  # fmt: skip
+    images: tuple[str, ...] = key(
+        None, "image folders or globs (`*` within a folder name, `**` across folders), in order", ["maps/*"],
+        toml=list, check=_some_images, required=True,
+    )  # fmt: skip
+    path: str = key(None, "the collection's output folder", "gallery/maps", toml=str, shown="the name")
+    title: str = key(None, "the collection page's title", "Old maps", toml=str, shown="the name")
+    tile_size: int = key(256, "tile size of the collection's shared tiles", 128, check=at_least(1))
+    max_level: int = key(8, "the highest level of shared tiles (thumbnails of 2^level pixels)", 7, check=at_least(0))
+    quality: int = key(85, "JPEG quality of the shared tiles", 80, check=_between_1_and_100)
+    base: str = ""  # where the globs are rooted, relative to the source root (posix, "" for the root)
+    declared_in: str = ""
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """The top level of ``dzbuild.toml`` (or ``[tool.dzbuild]``); paths are relative to the site root."""
+
+    root: Path
+    file: Path | None  # the file it came from; None when the site has no configuration
+    source: Path = key(
+        ".", "folder searched for images; hidden folders, `node_modules/`, the output and the cache are skipped",
+        "content", load="path",
+    )  # fmt: skip
+    output: Path = key("_site", "the folder to deploy", "public/zoom", load="path")
+    cache: Path = key(".dzbuild", "pyramids and build state; keep it between builds, never deploy it", ".cache/dz",
+                      load="path")  # fmt: skip
+    templates: Path | None = key(
+        None, "a folder of templates that override dzbuild's own", "theme", toml=str, load="path"
+    )
+    title: str = key("Deep Zoom images", "the index page's title", "My scans")
+    base_url: str = key(
+        "/", "where the output folder is served, a URL path or an http(s) URL: prefixes the `_headers` and"
+        " `_redirects` paths, and is the base URL formats such as IIIF need", "https://example.org/zoom/",
+        check=base_url_problem,
+    )  # fmt: skip
+    storage: str = key("hardlink", "how unchanged tiles are placed: `hardlink`, `symlink` or `copy`", "copy")
+    resampler: str | None = key(
+        None, "how parent tiles are made: `dct` or `area`", "area", toml=str, shown='"dct"'
+    )
+    formats: tuple[str, ...] = key(
+        list(DEFAULT_FORMATS), "output formats; one must give a path to every tile (`dzi`), and it is built first",
+        ["dzi", "zoomify"], check=_some_formats,
+    )  # fmt: skip
+    jobs: int | None = key(None, "worker processes (`--jobs` overrides it)", 1, toml=int, check=at_least(1),
+                           shown="every core")  # fmt: skip
+    executor: str | None = key(
+        None, "where work units run: `fork`, `inline`, or a plugin's such as `dask` or `\"dask://HOST:8786\"`"
+        " (`--executor` overrides it)", "inline", toml=str, check=_executor, shown='"fork"',
+    )  # fmt: skip
+    host: str = key("cloudflare-pages", "whose limits to check", "netlify", choices=tuple(HOSTS))
+    headers_file: Path | None = key(
+        True, "`true`: `OUTPUT/_headers`; a path (e.g. the deploy root above the output); `false`: none",
+        "_headers", toml=(str, bool), load="control",
+    )  # fmt: skip
+    redirects_file: Path | None = key(
+        True, "the same for `_redirects`", False, toml=(str, bool), load="control"
+    )
+    data_file: Path | None = key(
+        None, "a JSON file listing every image and collection with its URLs, for a site generator's data folder;"
+        " never a file dzbuild reads or writes otherwise", "data/dzbuild.json", toml=str, load="path",
+    )  # fmt: skip
+    tile_defaults: dict = table(dict, "tiles")  # the values given, by key
+    viewer: ViewerConfig = table(ViewerConfig, "viewer")
+    collections: tuple[CollectionConfig, ...] = table(CollectionConfig, "collections", array=True)
+
+    @property
+    def base_path(self) -> str:
+        """The URL path of the output folder, with a leading and a trailing slash."""
+        path = self.base_url.split("://", 1)[1].partition("/")[2] if "://" in self.base_url else self.base_url
+        return "/" + path.strip("/") + "/" if path.strip("/") else "/"
+
+
+TABLE_CLASSES = {"tiles": TileDefaults, "viewer": ViewerConfig, "collections": CollectionConfig}
+
+
+def declared_keys() -> dict[str, Key]:
+    """Every key by the name its errors use: ``source``, ``viewer.format``, ``collections[].name``."""
+    found = {name: spec for name, spec in keys_of(SiteConfig).items()}
+    for name, (_, spec, cls) in tables_of(SiteConfig).items():
+        prefix = f"{name}[]." if spec.array else f"{name}."
+        found.update({prefix + k: v for k, v in keys_of(cls).items()})
+    return found
