@@ -144,7 +144,7 @@ def _some_images(value) -> str | None:
 
 @dataclass(frozen=True)
 class TileDefaults:
-    """``[tiles]``: defaults for the ``pyramid.json`` files that omit them; a value in the file wins."""
+    """Defaults for the ``pyramid.json`` files that omit ``format`` or ``quality``; a value in the file wins."""
 
     format: str | None = key(
         None, "tile format of images whose `pyramid.json` names none", "png", toml=str, choices=TILE_FORMATS
@@ -157,22 +157,22 @@ class TileDefaults:
 
 @dataclass(frozen=True)
 class ViewerConfig:
-    """``[viewer]``: how the pages load OpenSeadragon and which format they open."""
+    """How the viewer pages load OpenSeadragon and which format they open."""
 
     openseadragon: str = key(
         "local", "`local`: copy OpenSeadragon into the output, so pages work offline; `cdn`: load it from jsDelivr"
         " with a Subresource Integrity hash", "cdn", choices=OPENSEADRAGON_MODES,
     )  # fmt: skip
     openseadragon_dir: Path | None = key(
-        None, "a folder holding `openseadragon.min.js` and `images/`, copied instead of the bundled copy",
-        "vendor/openseadragon", toml=str, shown="the bundled copy", load="path",
+        None, "a folder holding `openseadragon.min.js` and `images/`, copied instead of the copy dzbuild finds",
+        "vendor/openseadragon", toml=str, load="path",
     )  # fmt: skip
     cdn_url: str | None = key(
         None, "another OpenSeadragon script URL for `openseadragon = \"cdn\"`; `cdn_integrity` is then required",
         "https://cdn.example/openseadragon.min.js", toml=str, shown="the pinned jsDelivr URL",
     )  # fmt: skip
     cdn_integrity: str | None = key(
-        None, "the Subresource Integrity hash of `cdn_url` (`sha384-...`)", "sha384-" + "A" * 64, toml=str,
+        None, "the Subresource Integrity hash of `cdn_url` (`sha384-...`)", "sha384-AAAA", toml=str,
         shown="the pinned version's",
     )  # fmt: skip
     options: dict = key(
@@ -185,7 +185,12 @@ class ViewerConfig:
 
 @dataclass(frozen=True)
 class CollectionConfig:
-    """``[[collections]]``: a Deep Zoom collection of image folders (or a folder's ``collection.toml``)."""
+    """A Deep Zoom collection of image folders; a folder's ``collection.toml`` declares one with the same keys.
+
+    In a ``collection.toml`` (or ``collection.json``) the name defaults to the folder's, ``images``
+    are relative to that folder (default ``["**"]``: every image below it) and its page is that
+    folder's ``index.html``.
+    """
 
     name: str = key(None, "the collection's name: letters, digits, `.`, `_`, `-`", "maps", toml=str,
                     check=_safe_name, required=True)  # fmt: skip
@@ -195,7 +200,9 @@ class CollectionConfig:
     )  # fmt: skip
     path: str = key(None, "the collection's output folder", "gallery/maps", toml=str, shown="the name")
     title: str = key(None, "the collection page's title", "Old maps", toml=str, shown="the name")
-    tile_size: int = key(256, "tile size of the collection's shared tiles", 128, check=at_least(1))
+    tile_size: int = key(
+        256, "tile size of the collection's shared tiles; at least 2^`max_level`", 512, check=at_least(1)
+    )
     max_level: int = key(8, "the highest level of shared tiles (thumbnails of 2^level pixels)", 7, check=at_least(0))
     quality: int = key(85, "JPEG quality of the shared tiles", 80, check=_between_1_and_100)
     base: str = ""  # where the globs are rooted, relative to the source root (posix, "" for the root)
@@ -204,7 +211,7 @@ class CollectionConfig:
 
 @dataclass(frozen=True)
 class SiteConfig:
-    """The top level of ``dzbuild.toml`` (or ``[tool.dzbuild]``); paths are relative to the site root."""
+    """The top level of ``dzbuild.toml`` (or of ``[tool.dzbuild]`` in ``pyproject.toml``)."""
 
     root: Path
     file: Path | None  # the file it came from; None when the site has no configuration
@@ -226,7 +233,7 @@ class SiteConfig:
     )  # fmt: skip
     storage: str = key("hardlink", "how unchanged tiles are placed: `hardlink`, `symlink` or `copy`", "copy")
     resampler: str | None = key(
-        None, "how parent tiles are made: `dct` or `area`", "area", toml=str, shown='"dct"'
+        None, "how parent tiles are made: `dct` or `area`", "area", toml=str, shown='`"dct"`'
     )
     formats: tuple[str, ...] = key(
         list(DEFAULT_FORMATS), "output formats; one must give a path to every tile (`dzi`), and it is built first",
@@ -236,9 +243,12 @@ class SiteConfig:
                            shown="every core")  # fmt: skip
     executor: str | None = key(
         None, "where work units run: `fork`, `inline`, or a plugin's such as `dask` or `\"dask://HOST:8786\"`"
-        " (`--executor` overrides it)", "inline", toml=str, check=_executor, shown='"fork"',
+        " (`--executor` overrides it)", "inline", toml=str, check=_executor, shown='`"fork"`',
     )  # fmt: skip
-    host: str = key("cloudflare-pages", "whose limits to check", "netlify", choices=tuple(HOSTS))
+    host: str = key(
+        "cloudflare-pages", "where the output is deployed: whose limits to check (`github-pages` also gets a"
+        " `.nojekyll`)", "github-pages", choices=tuple(HOSTS),
+    )  # fmt: skip
     headers_file: Path | None = key(
         True, "`true`: `OUTPUT/_headers`; a path (e.g. the deploy root above the output); `false`: none",
         "_headers", toml=(str, bool), load="control",
