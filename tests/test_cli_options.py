@@ -18,7 +18,7 @@ from typing import Callable
 import cv2
 import pytest
 from imagedirs import add_version, base, make_image_dir, tree_bytes
-from sites import add_image, make_site
+from sites import FAKE_OSD, add_image, make_site
 
 from dzbuild.maintain.check import check_dest
 from dzbuild.site.configdoc import toml_value
@@ -179,8 +179,8 @@ def test_serve_port_and_jobs(tmp_path):
 
 
 # -- Every configuration key, taken from the declaration ----------------------------------------
-# Each declared key is set to its declared example in a real site and built by a real process; what
-# the key changed is then checked. A new key fails here until its effect is written down below.
+# Each declared key is set to its declared example in a real site, built by a real process, and what
+# the key changed is checked. A new key fails here until its effect is written down below.
 
 
 @dataclass(frozen=True)
@@ -188,14 +188,35 @@ class Effect:
     """What a key's example does to a built site; ``prepare`` makes the site ready for it first."""
 
     check: Callable[[Path, dict], None]  # (site, the --json summary)
-    prepare: Callable[[Path], None] = lambda site: None
-    extra: str = ""  # other keys the example needs, in the same table
+    prepare: Callable[[Path], None]
+    extra: str = ""  # other keys of the same table the example needs
 
 
-def page_settings(page: Path) -> list:
-    """Every JSON document a page carries in a script element (its viewer settings)."""
+EFFECTS: dict[str, Effect] = {}
+NEEDS = {"viewer.format": 'formats = ["dzi", "zoomify"]\n'}  # top-level keys a table's example needs
+COLLECTION = {"name": '"c"', "images": '["maps/*"]'}  # the collection a collection's key is tried in
+CDN_URL, INTEGRITY = "https://cdn.example/openseadragon.min.js", "sha384-AAAA"
+
+
+def effect(name: str, prepare: Callable[[Path], None] = lambda site: None, extra: str = ""):
+    """Register the decorated function as the check of what ``name``'s declared example does."""
+
+    def register(check):
+        EFFECTS[name] = Effect(check, prepare, extra)
+        return check
+
+    return register
+
+
+def page_settings(page: Path) -> list[str]:
+    """Every string in the JSON documents a page carries in script elements (its viewer settings)."""
     found = re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page.read_text(), re.S)
-    return [json.loads(text) for text in found]
+    return [text for document in found for text in strings_in(json.loads(document))]
+
+
+def page_options(page: Path) -> list:
+    found = re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', page.read_text(), re.S)
+    return [json.loads(document).get("options") for document in found]
 
 
 def strings_in(value) -> list[str]:
@@ -207,6 +228,7 @@ def strings_in(value) -> list[str]:
 
 
 def scripts(page: Path) -> list[dict]:
+    """The attributes of every script element of a page."""
     return [dict(re.findall(r'(\w+)="([^"]*)"', tag)) for tag in re.findall(r"<script [^>]*>", page.read_text())]
 
 
@@ -214,126 +236,216 @@ def title_of(page: Path) -> str:
     return re.search(r"<title>(.*?)</title>", page.read_text(), re.S).group(1)
 
 
-def move_image(site: Path, rel: str) -> None:
-    (site / rel).parent.mkdir(parents=True, exist_ok=True)
-    (site / "a").rename(site / rel)
+def dzc(site: Path, path: str, name: str = "c") -> str:
+    return (site / "_site" / path / "v0" / f"{name}.dzc").read_text()
 
 
-def spec_without(site: Path, *keys: str, fmt: str = "jpg") -> None:
-    """Image ``p`` whose pyramid.json omits ``keys``, so the site's [tiles] defaults apply."""
-    add_image(site, "p", fmt=fmt)
-    spec = json.loads((site / "p" / "pyramid.json").read_text())
-    (site / "p" / "pyramid.json").write_text(json.dumps({k: v for k, v in spec.items() if k not in keys}))
+def image_without(*keys: str, fmt: str = "jpg") -> Callable[[Path], None]:
+    """Add image ``p`` whose pyramid.json omits ``keys``, so that the site's [tiles] defaults apply."""
+
+    def prepare(site: Path) -> None:
+        add_image(site, "p", fmt=fmt)
+        spec = json.loads((site / "p" / "pyramid.json").read_text())
+        (site / "p" / "pyramid.json").write_text(json.dumps({k: v for k, v in spec.items() if k not in keys}))
+
+    return prepare
 
 
-def vendor_openseadragon(site: Path) -> None:
+def move_image_to_content(site: Path) -> None:
+    (site / "content").mkdir()
+    (site / "a").rename(site / "content" / "a")
+
+
+def add_theme(site: Path) -> None:
+    (site / "theme" / "assets").mkdir(parents=True)
+    (site / "theme" / "assets" / "site.css").write_text("body { color: teal }\n")
+
+
+def add_vendored_openseadragon(site: Path) -> None:
     folder = site / "vendor" / "openseadragon"
     (folder / "images").mkdir(parents=True)
     (folder / "openseadragon.min.js").write_text("/* vendored */\n")
     (folder / "images" / "home_rest.png").write_text("png")
 
 
-def theme(site: Path) -> None:
-    (site / "theme" / "assets").mkdir(parents=True)
-    (site / "theme" / "assets" / "site.css").write_text("body { color: teal }\n")
+@effect("source", prepare=move_image_to_content)
+def source_is_searched_for_images(site, summary):
+    assert summary["images"] == 1 and (site / "_site/a/dzi/v0/dzi.xml").is_file()
 
 
-def tiles_of(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*.jpg")]
+@effect("output")
+def output_is_where_the_site_goes(site, summary):
+    assert (site / "public/zoom/a/index.html").is_file() and not (site / "_site").exists()
 
 
-def dzc(site: Path, path: str, name: str = "c") -> str:
-    return (site / "_site" / path / "v0" / f"{name}.dzc").read_text()
+@effect("cache")
+def cache_holds_the_pyramids_and_state(site, summary):
+    assert (site / ".cache/dz/tree/a/.dzbuild/v0.json").is_file() and not (site / ".dzbuild").exists()
 
 
-OUT = "_site/a"
-CDN = '[viewer]\nopenseadragon = "cdn"\n'
-COLLECTION = '[[collections]]\nname = "c"\nimages = ["maps/*"]\n'
-EFFECTS = {
-    "source": Effect(lambda site, s: (site / OUT / "dzi" / "v0" / "dzi.xml").is_file() or pytest.fail("not built"),
-                     prepare=lambda site: move_image(site, "content/a")),
-    "output": Effect(lambda site, s: assert_all((site / "public/zoom/a/index.html").is_file(),
-                                                not (site / "_site").exists())),
-    "cache": Effect(lambda site, s: assert_all((site / ".cache/dz/tree/a/.dzbuild/v0.json").is_file(),
-                                               not (site / ".dzbuild").exists())),
-    "templates": Effect(lambda site, s: assert_all((site / "_site/_dzbuild/assets/site.css").is_file()), theme),
-    "title": Effect(lambda site, s: assert_all(title_of(site / "_site/index.html") == "My scans")),
-    "base_url": Effect(lambda site, s: assert_all("/zoom/a/dzi/v*" in (site / "_site/_headers").read_text())),
-    "storage": Effect(lambda site, s: assert_all(
-        tiles_of(site / OUT), all(p.stat().st_nlink == 1 and not p.is_symlink() for p in tiles_of(site / OUT)))),
-    "resampler": Effect(lambda site, s: assert_all(record(site / ".dzbuild/tree/a", 0)["resampler"] == "area")),
-    "formats": Effect(lambda site, s: assert_all((site / OUT / "zoomify/v0/ImageProperties.xml").is_file())),
-    "jobs": Effect(lambda site, s: assert_all(s["workers"] == 1)),
-    "executor": Effect(lambda site, s: assert_all(s["executor"] == "inline")),
-    "host": Effect(lambda site, s: assert_all((site / "_site/.nojekyll").is_file())),
-    "headers_file": Effect(lambda site, s: assert_all("/a/dzi/v*" in (site / "_headers").read_text(),
-                                                      not (site / "_site/_headers").exists())),
-    "redirects_file": Effect(lambda site, s: assert_all(not (site / "_site/_redirects").exists(),
-                                                        (site / "_site/_headers").is_file())),
-    "data_file": Effect(lambda site, s: assert_all(
-        json.loads((site / "data/dzbuild.json").read_text())["images"]["a"]["descriptor"] == "/a/dzi/v0/dzi.xml")),
-    "tiles.format": Effect(lambda site, s: assert_all('Format="png"' in (site / "_site/p/dzi/v0/dzi.xml").read_text()),
-                           prepare=lambda site: spec_without(site, "format", fmt="png")),
-    "tiles.quality": Effect(lambda site, s: assert_all(record(site / ".dzbuild/tree/p", 0)["spec"]["quality"] == 90),
-                            prepare=lambda site: spec_without(site, "quality")),
-    "viewer.openseadragon": Effect(lambda site, s: assert_all(any(
-        "cdn.jsdelivr.net" in tag.get("src", "") and tag.get("integrity") for tag in scripts(site / OUT / "index.html")
-    ))),
-    "viewer.openseadragon_dir": Effect(lambda site, s: assert_all(
-        "/* vendored */" in next((site / "_site/_dzbuild/openseadragon").rglob("openseadragon.min.js")).read_text()),
-        vendor_openseadragon),
-    "viewer.cdn_url": Effect(lambda site, s: assert_all(
-        {"src": "https://cdn.example/openseadragon.min.js", "integrity": "sha384-AAAA", "crossorigin": "anonymous"}
-        in scripts(site / OUT / "index.html")), extra='openseadragon = "cdn"\ncdn_integrity = "sha384-AAAA"\n'),
-    "viewer.cdn_integrity": Effect(lambda site, s: assert_all(
-        any(tag.get("integrity") == "sha384-AAAA" for tag in scripts(site / OUT / "index.html"))),
-        extra='openseadragon = "cdn"\ncdn_url = "https://cdn.example/openseadragon.min.js"\n'),
-    "viewer.options": Effect(lambda site, s: assert_all(
-        any(doc.get("options") == {"showNavigator": False} for doc in page_settings(site / OUT / "index.html")))),
-    "viewer.format": Effect(lambda site, s: assert_all(  # the page opens the Zoomify tiles, not the DZI
-        "zoomify/v0/" in strings_in(page_settings(site / OUT / "index.html")),
-        not any("dzi/" in text for text in strings_in(page_settings(site / OUT / "index.html"))))),
-    "collections[].name": Effect(lambda site, s: assert_all((site / "_site/maps/v0/maps.dzc").is_file())),
-    "collections[].images": Effect(lambda site, s: assert_all('Source="../../maps/a/dzi/v0/' in dzc(site, "c"))),
-    "collections[].path": Effect(lambda site, s: assert_all((site / "_site/gallery/maps/index.html").is_file())),
-    "collections[].title": Effect(lambda site, s: assert_all("Old maps" in title_of(site / "_site/c/index.html"))),
-    "collections[].tile_size": Effect(lambda site, s: assert_all('TileSize="512"' in dzc(site, "c"))),
-    "collections[].max_level": Effect(lambda site, s: assert_all('MaxLevel="7"' in dzc(site, "c"))),
-    "collections[].quality": Effect(lambda site, s: assert_all('Quality="0.8"' in dzc(site, "c"))),
-}
-NEEDS = {"viewer.format": 'formats = ["dzi", "zoomify"]\n'}  # top-level keys an example of a table needs
+@effect("templates", prepare=add_theme)
+def templates_override_and_add_assets(site, summary):
+    assert (site / "_site/_dzbuild/assets/site.css").read_text() == "body { color: teal }\n"
 
 
-def assert_all(*conditions) -> None:
-    assert all(conditions), conditions
+@effect("title")
+def title_names_the_index(site, summary):
+    assert title_of(site / "_site/index.html") == "My scans"
 
 
-def site_toml(name: str, spec, effect: Effect, osd: str) -> str:
-    """dzbuild.toml setting ``name`` to its declared example (a collection's keys inside one collection)."""
+@effect("base_url")
+def base_url_prefixes_the_headers(site, summary):
+    assert "\n/zoom/a/dzi/v*\n" in (site / "_site/_headers").read_text()
+
+
+@effect("storage")
+def storage_copy_copies_tiles(site, summary):
+    tiles = list((site / "_site/a/dzi").rglob("*.jpg"))
+    assert tiles and all(p.stat().st_nlink == 1 and not p.is_symlink() for p in tiles)
+
+
+@effect("resampler")
+def resampler_makes_the_parents(site, summary):
+    assert record(site / ".dzbuild/tree/a", 0)["resampler"] == "area"
+
+
+@effect("formats")
+def formats_are_published(site, summary):
+    assert (site / "_site/a/zoomify/v0/ImageProperties.xml").is_file()
+
+
+@effect("jobs")
+def jobs_is_the_worker_count(site, summary):
+    assert summary["workers"] == 1
+
+
+@effect("executor")
+def executor_runs_the_work(site, summary):
+    assert summary["executor"] == "inline"
+
+
+@effect("host")
+def host_github_pages_gets_nojekyll(site, summary):
+    assert (site / "_site/.nojekyll").is_file()
+
+
+@effect("headers_file")
+def headers_file_moves_headers(site, summary):
+    assert "\n/a/dzi/v*\n" in (site / "_headers").read_text() and not (site / "_site/_headers").exists()
+
+
+@effect("redirects_file")
+def redirects_file_false_writes_none(site, summary):
+    assert (site / "_site/_headers").is_file() and not (site / "_site/_redirects").exists()
+
+
+@effect("data_file")
+def data_file_lists_the_images(site, summary):
+    assert json.loads((site / "data/dzbuild.json").read_text())["images"]["a"]["descriptor"] == "/a/dzi/v0/dzi.xml"
+
+
+@effect("tiles.format", prepare=image_without("format", fmt="png"))
+def tiles_format_is_the_default_format(site, summary):
+    assert 'Format="png"' in (site / "_site/p/dzi/v0/dzi.xml").read_text()
+
+
+@effect("tiles.quality", prepare=image_without("quality"))
+def tiles_quality_is_the_default_quality(site, summary):
+    assert record(site / ".dzbuild/tree/p", 0)["spec"]["quality"] == 90
+
+
+@effect("viewer.openseadragon")
+def openseadragon_from_a_cdn(site, summary):
+    cdn = [tag for tag in scripts(site / "_site/a/index.html") if tag.get("src", "").startswith("https://cdn.jsdelivr")]
+    assert cdn and cdn[0]["integrity"].startswith("sha384-"), cdn
+
+
+@effect("viewer.openseadragon_dir", prepare=add_vendored_openseadragon)
+def openseadragon_dir_is_copied(site, summary):
+    (script,) = (site / "_site/_dzbuild/openseadragon").rglob("openseadragon.min.js")
+    assert script.read_text() == "/* vendored */\n"
+
+
+@effect("viewer.cdn_url", extra=f'openseadragon = "cdn"\ncdn_integrity = "{INTEGRITY}"\n')
+def cdn_url_is_loaded(site, summary):
+    assert {"src": CDN_URL, "integrity": INTEGRITY, "crossorigin": "anonymous"} in scripts(site / "_site/a/index.html")
+
+
+@effect("viewer.cdn_integrity", extra=f'openseadragon = "cdn"\ncdn_url = "{CDN_URL}"\n')
+def cdn_integrity_is_checked(site, summary):
+    assert any(tag.get("integrity") == INTEGRITY for tag in scripts(site / "_site/a/index.html"))
+
+
+@effect("viewer.options")
+def options_reach_the_viewer(site, summary):
+    assert {"showNavigator": False} in page_options(site / "_site/a/index.html")
+
+
+@effect("viewer.format")
+def format_is_what_the_page_opens(site, summary):
+    strings = page_settings(site / "_site/a/index.html")
+    assert "zoomify/v0/" in strings and not any("dzi/" in text for text in strings), strings
+
+
+@effect("collections[].name")
+def collection_name_names_its_files(site, summary):
+    assert (site / "_site/maps/v0/maps.dzc").is_file()
+
+
+@effect("collections[].images")
+def collection_images_are_its_members(site, summary):
+    assert 'Source="../../maps/a/dzi/v0/' in dzc(site, "c")
+
+
+@effect("collections[].path")
+def collection_path_is_its_folder(site, summary):
+    assert (site / "_site/gallery/maps/index.html").is_file() and (site / "_site/gallery/maps/v0/c.dzc").is_file()
+
+
+@effect("collections[].title")
+def collection_title_names_its_page(site, summary):
+    assert "Old maps" in title_of(site / "_site/c/index.html")
+
+
+@effect("collections[].tile_size")
+def collection_tile_size(site, summary):
+    assert 'TileSize="512"' in dzc(site, "c")
+
+
+@effect("collections[].max_level")
+def collection_max_level(site, summary):
+    assert 'MaxLevel="7"' in dzc(site, "c")
+
+
+@effect("collections[].quality")
+def collection_quality(site, summary):
+    assert 'Quality="0.8"' in dzc(site, "c")
+
+
+def site_toml(name: str, example, effect: Effect, osd: str) -> str:
+    """A dzbuild.toml setting ``name`` to ``example`` (a collection's key inside one collection)."""
     table, _, leaf = name.rpartition(".")
-    line = f"{leaf} = {toml_value(spec.example)}\n"
-    viewer = f'[viewer]\nopenseadragon_dir = "{osd}"\n'
-    if not table:
-        return line + viewer
-    if table == "collections[]":
-        body = [row for row in COLLECTION.splitlines(keepends=True)[1:] if not row.startswith(leaf + " ")]
-        return viewer + "[[collections]]\n" + "".join(body) + line
-    head = NEEDS.get(name, "")
+    line = f"{leaf} = {toml_value(example)}\n"
+    local = f'openseadragon_dir = "{osd}"\n'  # the stand-in, unless the key is about OpenSeadragon
     if table == "viewer":
-        extra = effect.extra + ("" if leaf in ("openseadragon", "openseadragon_dir") or "cdn" in effect.extra
-                                else f'openseadragon_dir = "{osd}"\n')
-        return head + "[viewer]\n" + line + extra
-    return head + viewer + f"[{table}]\n" + line
+        about_osd = leaf in ("openseadragon", "openseadragon_dir") or "cdn" in effect.extra
+        return NEEDS.get(name, "") + "[viewer]\n" + line + effect.extra + ("" if about_osd else local)
+    if table == "collections[]":
+        others = "".join(f"{k} = {v}\n" for k, v in COLLECTION.items() if k != leaf)
+        return "[viewer]\n" + local + "\n[[collections]]\n" + others + line
+    if table:
+        return f"[viewer]\n{local}\n[{table}]\n{line}"
+    return line + "\n[viewer]\n" + local
 
 
 @pytest.mark.parametrize("name", sorted(declared_keys()))
 def test_every_configuration_key_changes_a_real_build(tmp_path, name):
     """The key's declared example, built by ``dzbuild build``, does what the key says."""
-    spec = declared_keys()[name]
-    effect = EFFECTS.get(name) or pytest.fail(f"no effect of {name!r} written in EFFECTS: add one")
-    images = ("maps/a",) if name.startswith("collections[]") else ("a",)
-    site = make_site(tmp_path, images=images)
-    osd = (tmp_path / "fake-openseadragon" / "build" / "openseadragon").as_posix()
-    (site / "dzbuild.toml").write_text(site_toml(name, spec, effect, osd))
+    if name not in EFFECTS:
+        pytest.fail(f"{name!r} is declared but not driven: add its @effect to this file")
+    effect = EFFECTS[name]
+    site = make_site(tmp_path, images=("maps/a",) if name.startswith("collections[]") else ("a",))
+    osd = (tmp_path / FAKE_OSD / "build" / "openseadragon").as_posix()
+    (site / "dzbuild.toml").write_text(site_toml(name, declared_keys()[name].example, effect, osd))
     effect.prepare(site)
     effect.check(site, json.loads(dzbuild("build", site, "--json").stdout))

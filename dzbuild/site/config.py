@@ -67,9 +67,10 @@ def _loaded(cls, values: dict, root: Path, top: dict) -> dict:
         value = values[name]
         if spec.load == "path":
             value = (root / value).resolve() if value else None
-        elif spec.load == "control":  # true: the output's own _headers or _redirects; false: none
-            value = (root / top["output"]).resolve() / OWN_NAME[name] if value is True else value or None
-            value = (root / value).resolve() if isinstance(value, str) else value
+        elif spec.load == "control" and value is True:  # the output's own _headers or _redirects
+            value = (root / top["output"]).resolve() / OWN_NAME[name]
+        elif spec.load == "control":  # a path, or false for none
+            value = (root / value).resolve() if value else None
         elif isinstance(value, list):
             value = tuple(value)
         loaded[name] = value

@@ -62,8 +62,8 @@ def section(title: str, cls) -> list[str]:
 def render() -> str:
     """The whole page."""
     lines = [HEADER.rstrip("\n"), *section("Top level", SiteConfig)]
-    for _, spec, cls in tables_of(SiteConfig).values():
-        lines.extend(section(f"`{spec.heading}`", cls))
+    for spec in tables_of(SiteConfig).values():
+        lines.extend(section(f"`{spec.heading}`", spec.keys))
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ from typing import Callable
 from ..errors import ConfigError
 from ..pyramid.formats import DEEP_ZOOM, DEFAULT_FORMATS
 from ..pyramid.spec import TILE_FORMATS
+from ..run.select import parse_executor
 from .hostlimits import HOSTS
 from .paths import base_url_problem
 
@@ -47,6 +48,7 @@ class Table:
     """A table of keys in the file (``[viewer]``), or an array of tables (``[[collections]]``)."""
 
     name: str  # its name in the file
+    keys: type  # the dataclass declaring its keys
     array: bool = False
 
     @property
@@ -76,9 +78,13 @@ def key(default, doc: str, example, *, toml=None, check=None, choices=None, show
     return field(default=default, metadata=meta)
 
 
-def table(factory, name: str, *, array: bool = False):
-    """A dataclass field holding a table of keys (its own dataclass, whose docstring describes it)."""
-    return field(default_factory=tuple if array else factory, metadata={TABLE: Table(name, array)})
+def table(keys: type, name: str, *, array: bool = False, as_dict: bool = False):
+    """A dataclass field holding a table of keys, declared by the dataclass ``keys`` (whose docstring describes it).
+
+    ``array``: a tuple of them; ``as_dict``: only the values the file gives, by key.
+    """
+    factory = tuple if array else dict if as_dict else keys
+    return field(default_factory=factory, metadata={TABLE: Table(name, keys, array)})
 
 
 def keys_of(cls) -> dict[str, Key]:
@@ -86,14 +92,9 @@ def keys_of(cls) -> dict[str, Key]:
     return {f.name: f.metadata[KEY] for f in fields(cls) if KEY in f.metadata}
 
 
-def tables_of(cls) -> dict[str, tuple[str, Table, type]]:
-    """The tables a dataclass holds: file name -> (field name, table, dataclass of its keys)."""
-    found = {}
-    for f in fields(cls):
-        if TABLE in f.metadata:
-            spec = f.metadata[TABLE]
-            found[spec.name] = (f.name, spec, TABLE_CLASSES[spec.name])
-    return found
+def tables_of(cls) -> dict[str, Table]:
+    """The tables a dataclass holds, by their name in the file."""
+    return {f.metadata[TABLE].name: f.metadata[TABLE] for f in fields(cls) if TABLE in f.metadata}
 
 
 # -- Checks: each returns what is wrong, worded to follow the key's quoted name -------------------
@@ -122,8 +123,6 @@ def _some_formats(value) -> str | None:
 
 
 def _executor(value) -> str | None:
-    from ..run.select import parse_executor
-
     try:
         parse_executor(value)
     except ConfigError as exc:
@@ -260,7 +259,7 @@ class SiteConfig:
         None, "a JSON file listing every image and collection with its URLs, for a site generator's data folder;"
         " never a file dzbuild reads or writes otherwise", "data/dzbuild.json", toml=str, load="path",
     )  # fmt: skip
-    tile_defaults: dict = table(dict, "tiles")  # the values given, by key
+    tile_defaults: dict = table(TileDefaults, "tiles", as_dict=True)
     viewer: ViewerConfig = table(ViewerConfig, "viewer")
     collections: tuple[CollectionConfig, ...] = table(CollectionConfig, "collections", array=True)
 
@@ -271,13 +270,10 @@ class SiteConfig:
         return "/" + path.strip("/") + "/" if path.strip("/") else "/"
 
 
-TABLE_CLASSES = {"tiles": TileDefaults, "viewer": ViewerConfig, "collections": CollectionConfig}
-
-
 def declared_keys() -> dict[str, Key]:
     """Every key by the name its errors use: ``source``, ``viewer.format``, ``collections[].name``."""
-    found = {name: spec for name, spec in keys_of(SiteConfig).items()}
-    for name, (_, spec, cls) in tables_of(SiteConfig).items():
+    found = dict(keys_of(SiteConfig))
+    for name, spec in tables_of(SiteConfig).items():
         prefix = f"{name}[]." if spec.array else f"{name}."
-        found.update({prefix + k: v for k, v in keys_of(cls).items()})
+        found.update({prefix + k: v for k, v in keys_of(spec.keys).items()})
     return found

@@ -42,7 +42,7 @@ def read_table(data: dict, cls, where: str, path) -> dict:
     ``where`` prefixes the key in messages (``viewer.``, ``collections[0].``); a sub-table is
     left in the result as it was written, for its own reading.
     """
-    keys, tables = keys_of(cls), {name: spec.heading for name, (_, spec, _) in tables_of(cls).items()}
+    keys, tables = keys_of(cls), {name: spec.heading for name, spec in tables_of(cls).items()}
     for name in data:
         if name not in keys and name not in tables:
             raise ConfigError(unknown_key(name, data[name], where, keys, tables), path)
@@ -56,7 +56,7 @@ def read_table(data: dict, cls, where: str, path) -> dict:
         value = data[name]
         _check_type(value, spec.toml, f"{where}{name}", path)
         problem = spec.check(value) if spec.check else None
-        if problem:
+        if problem:  # "must be ..." follows the name after a space, ": ..." (a quoted reason) directly
             raise ConfigError(f"'{where}{name}'{'' if problem.startswith(':') else ' '}{problem}", path)
         result[name] = value
     return result
