@@ -417,8 +417,8 @@ CASES = [
          "'data_file' is inside the output folder of the image 'harbour'", "dzbuild.toml"),
     Case("data_file is in the cache", site('data_file = ".dzbuild/site.json"\n', build_first=True), CONFIG,
          "'data_file' must be a file outside the cache", "dzbuild.toml"),
-    Case("data_file is a device", site('data_file = "/dev/null"\n', build_first=True), CONFIG,
-         "'data_file' must be a regular file", "dzbuild.toml"),
+    Case("data_file links to a pyramid.json", lambda tmp: _data_file_link(tmp), CONFIG,
+         "'data_file' is inside the image folder", "dzbuild.toml"),
     Case("data_file is a FIFO", lambda tmp: _data_file_fifo(tmp), CONFIG, "'data_file' must be a regular file",
          "dzbuild.toml"),
     Case("a templates folder that does not exist", site('templates = "theme"\n', build_first=False), CONFIG,
@@ -451,6 +451,14 @@ CASES = [
     Case("collection.json nested 100,000 deep", collection_json(DEEP), CONFIG, "nested too deeply",
          "maps/collection.json"),
 ]
+
+
+def _data_file_link(tmp):
+    """A data file path that is a symbolic link into an image folder: the link's target is what would be written."""
+    args, watched = site('data_file = "data/dzbuild.json"\n', build_first=True)(tmp)
+    (Path(args[1]) / "data").mkdir()
+    (Path(args[1]) / "data" / "dzbuild.json").symlink_to("../harbour/pyramid.json")
+    return args, watched
 
 
 def _data_file_fifo(tmp):

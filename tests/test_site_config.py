@@ -308,7 +308,9 @@ def test_base_url_needs_a_real_host_and_port(tmp_path, base_url, ok):
         ({}, 'headers_file = "dzbuild.toml"', "'headers_file' must not be the site's configuration"),
         ({}, 'headers_file = "_site/_redirects"', "'headers_file' must not be a file dzbuild writes"),
         ({}, 'data_file = "_site/_headers"', "'data_file' must not be a file dzbuild writes"),
-        ({}, 'data_file = "_site"', "'data_file' must be a file outside the cache"),
+        ({}, 'data_file = "_site"', "'data_file' must be a file, not a folder"),
+        ({}, 'data_file = "/dev/null"', "'data_file' must be a regular file"),  # checked before anything is written
+        ({}, 'data_file = ".dzbuild/site.json"', "'data_file' must be a file outside the cache"),
         ({}, 'data_file = "d.json"\nredirects_file = "d.json"', "'redirects_file' and 'data_file' must be two files"),
     ],
 )

@@ -66,7 +66,9 @@ def check_paths(config, where) -> None:
 
 
 def _written_file_problem(config, key: str, path: Path) -> str | None:
-    if path.is_dir() or config.cache == path or config.cache in path.parents:
+    if path.is_dir():
+        return "must be a file, not a folder"
+    if config.cache == path or config.cache in path.parents:
         return "must be a file outside the cache"
     if path.exists() and not path.is_file():
         return "must be a regular file"
