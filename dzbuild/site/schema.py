@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Literal
 
 from ..errors import ConfigError
 from ..pyramid.formats import DEEP_ZOOM, DEFAULT_FORMATS
@@ -24,6 +24,10 @@ from .paths import base_url_problem
 
 KEY = "dzbuild.key"  # the field metadata that makes a field a configuration key
 TABLE = "dzbuild.table"  # ... or a table of keys
+
+# "value": as read (lists become tuples); "path": below the site root; "control": true (the
+# output's own file), a path below the site root, or false (none)
+Loaded = Literal["value", "path", "control"]
 
 OPENSEADRAGON_MODES = ("local", "cdn")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # the collection engine's rule: it names files
@@ -39,7 +43,7 @@ class Key:
     example: object  # a value that works, shown on the reference page and driven by the tests
     check: Callable[[object], str | None] | None = None  # the problem, worded to follow the key's name
     shown: str | None = None  # the default in words, when dzbuild works it out ("every core")
-    load: str = "value"  # "value" as read (lists become tuples), "path" below the site root, or "control"
+    load: Loaded = "value"
     required: bool = False
 
 
