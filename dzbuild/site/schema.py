@@ -60,7 +60,7 @@ class Table:
         return f"[[{self.name}]]" if self.array else f"[{self.name}]"
 
 
-def key(default, doc: str, example, *, toml=None, check=None, choices=None, shown=None, load="value", required=False):
+def key(default, doc: str, *, example, toml=None, check=None, choices=None, shown=None, load="value", required=False):
     """A dataclass field that is a configuration key; its Python default follows from ``default``.
 
     ``choices`` is the usual check (one of these strings). A ``path`` with a default (the output)
@@ -150,12 +150,20 @@ class TileDefaults:
     """Defaults for the ``pyramid.json`` files that omit ``format`` or ``quality``; a value in the file wins."""
 
     format: str | None = key(
-        None, "tile format of images whose `pyramid.json` names none", "png", toml=str, choices=TILE_FORMATS
+        None,
+        "tile format of images whose `pyramid.json` names none",
+        example="png",
+        toml=str,
+        choices=TILE_FORMATS,
     )
     quality: int | None = key(
-        None, "JPEG/WebP quality of images whose `pyramid.json` names none; changing it later changes published"
-        " versions, which dzbuild refuses (exit 4)", 90, toml=int, check=_between_1_and_100,
-    )  # fmt: skip
+        None,
+        "JPEG/WebP quality of images whose `pyramid.json` names none; changing it later changes published versions,"
+        " which dzbuild refuses (exit 4)",
+        example=90,
+        toml=int,
+        check=_between_1_and_100,
+    )
 
 
 @dataclass(frozen=True)
@@ -163,26 +171,42 @@ class ViewerConfig:
     """How the viewer pages load OpenSeadragon and which format they open."""
 
     openseadragon: str = key(
-        "local", "`local`: copy OpenSeadragon into the output, so pages work offline; `cdn`: load it from jsDelivr"
-        " with a Subresource Integrity hash", "cdn", choices=OPENSEADRAGON_MODES,
-    )  # fmt: skip
+        "local",
+        "`local`: copy OpenSeadragon into the output, so pages work offline; `cdn`: load it from jsDelivr with a"
+        " Subresource Integrity hash",
+        example="cdn",
+        choices=OPENSEADRAGON_MODES,
+    )
     openseadragon_dir: Path | None = key(
-        None, "a folder holding `openseadragon.min.js` and `images/`, copied instead of the copy dzbuild finds",
-        "vendor/openseadragon", toml=str, load="path",
-    )  # fmt: skip
+        None,
+        "a folder holding `openseadragon.min.js` and `images/`, copied instead of the copy dzbuild finds",
+        example="vendor/openseadragon",
+        toml=str,
+        load="path",
+    )
     cdn_url: str | None = key(
-        None, "another OpenSeadragon script URL for `openseadragon = \"cdn\"`; `cdn_integrity` is then required",
-        "https://cdn.example/openseadragon.min.js", toml=str, shown="the pinned jsDelivr URL",
-    )  # fmt: skip
+        None,
+        'another OpenSeadragon script URL for `openseadragon = "cdn"`; `cdn_integrity` is then required',
+        example="https://cdn.example/openseadragon.min.js",
+        toml=str,
+        shown="the pinned jsDelivr URL",
+    )
     cdn_integrity: str | None = key(
-        None, "the Subresource Integrity hash of `cdn_url` (`sha384-...`)", "sha384-AAAA", toml=str,
+        None,
+        "the Subresource Integrity hash of `cdn_url` (`sha384-...`)",
+        example="sha384-AAAA",
+        toml=str,
         shown="the pinned version's",
-    )  # fmt: skip
+    )
     options: dict = key(
-        {}, "OpenSeadragon options for every viewer, passed through as JSON", {"showNavigator": False}
+        {},
+        "OpenSeadragon options for every viewer, passed through as JSON",
+        example={"showNavigator": False},
     )
     format: str = key(
-        DEEP_ZOOM, "which of `formats` the image pages open; it must be one OpenSeadragon can open", "zoomify"
+        DEEP_ZOOM,
+        "which of `formats` the image pages open; it must be one OpenSeadragon can open",
+        example="zoomify",
     )
 
 
@@ -195,19 +219,37 @@ class CollectionConfig:
     folder's ``index.html``.
     """
 
-    name: str = key(None, "the collection's name: letters, digits, `.`, `_`, `-`", "maps", toml=str,
-                    check=_safe_name, required=True)  # fmt: skip
-    images: tuple[str, ...] = key(
-        None, "image folders or globs (`*` within a folder name, `**` across folders), in order", ["maps/*"],
-        toml=list, check=_some_images, required=True,
-    )  # fmt: skip
-    path: str = key(None, "the collection's output folder", "gallery/maps", toml=str, shown="the name")
-    title: str = key(None, "the collection page's title", "Old maps", toml=str, shown="the name")
-    tile_size: int = key(
-        256, "tile size of the collection's shared tiles; at least 2^`max_level`", 512, check=at_least(1)
+    name: str = key(
+        None,
+        "the collection's name: letters, digits, `.`, `_`, `-`",
+        example="maps",
+        toml=str,
+        check=_safe_name,
+        required=True,
     )
-    max_level: int = key(8, "the highest level of shared tiles (thumbnails of 2^level pixels)", 7, check=at_least(0))
-    quality: int = key(85, "JPEG quality of the shared tiles", 80, check=_between_1_and_100)
+    images: tuple[str, ...] = key(
+        None,
+        "image folders or globs (`*` within a folder name, `**` across folders), in order",
+        example=["maps/*"],
+        toml=list,
+        check=_some_images,
+        required=True,
+    )
+    path: str = key(None, "the collection's output folder", example="gallery/maps", toml=str, shown="the name")
+    title: str = key(None, "the collection page's title", example="Old maps", toml=str, shown="the name")
+    tile_size: int = key(
+        256,
+        "tile size of the collection's shared tiles; at least 2^`max_level`",
+        example=512,
+        check=at_least(1),
+    )
+    max_level: int = key(
+        8,
+        "the highest level of shared tiles (thumbnails of 2^level pixels)",
+        example=7,
+        check=at_least(0),
+    )
+    quality: int = key(85, "JPEG quality of the shared tiles", example=80, check=_between_1_and_100)
     base: str = ""  # where the globs are rooted, relative to the source root (posix, "" for the root)
     declared_in: str = ""
 
@@ -219,50 +261,96 @@ class SiteConfig:
     root: Path
     file: Path | None  # the file it came from; None when the site has no configuration
     source: Path = key(
-        ".", "folder searched for images; hidden folders, `node_modules/`, the output and the cache are skipped",
-        "content", load="path",
-    )  # fmt: skip
-    output: Path = key("_site", "the folder to deploy", "public/zoom", load="path")
-    cache: Path = key(".dzbuild", "pyramids and build state; keep it between builds, never deploy it", ".cache/dz",
-                      load="path")  # fmt: skip
-    templates: Path | None = key(
-        None, "a folder of templates that override dzbuild's own", "theme", toml=str, load="path"
+        ".",
+        "folder searched for images; hidden folders, `node_modules/`, the output and the cache are skipped",
+        example="content",
+        load="path",
     )
-    title: str = key("Deep Zoom images", "the index page's title", "My scans")
+    output: Path = key("_site", "the folder to deploy", example="public/zoom", load="path")
+    cache: Path = key(
+        ".dzbuild",
+        "pyramids and build state; keep it between builds, never deploy it",
+        example=".cache/dz",
+        load="path",
+    )
+    templates: Path | None = key(
+        None,
+        "a folder of templates that override dzbuild's own",
+        example="theme",
+        toml=str,
+        load="path",
+    )
+    title: str = key("Deep Zoom images", "the index page's title", example="My scans")
     base_url: str = key(
-        "/", "where the output folder is served, a URL path or an http(s) URL: prefixes the `_headers` and"
-        " `_redirects` paths, and is the base URL formats such as IIIF need", "https://example.org/zoom/",
+        "/",
+        "where the output folder is served, a URL path or an http(s) URL: prefixes the `_headers` and `_redirects`"
+        " paths, and is the base URL formats such as IIIF need",
+        example="https://example.org/zoom/",
         check=base_url_problem,
-    )  # fmt: skip
-    storage: str = key("hardlink", "how unchanged tiles are placed: `hardlink`, `symlink` or `copy`", "copy")
+    )
+    storage: str = key(
+        "hardlink",
+        "how unchanged tiles are placed: `hardlink`, `symlink` or `copy`",
+        example="copy",
+    )
     resampler: str | None = key(
-        None, "how parent tiles are made: `dct` or `area`", "area", toml=str, shown='`"dct"`'
+        None,
+        "how parent tiles are made: `dct` or `area`",
+        example="area",
+        toml=str,
+        shown='`"dct"`',
     )
     formats: tuple[str, ...] = key(
-        list(DEFAULT_FORMATS), "output formats; one must give a path to every tile (`dzi`), and it is built first",
-        ["dzi", "zoomify"], check=_some_formats,
-    )  # fmt: skip
-    jobs: int | None = key(None, "worker processes (`--jobs` overrides it)", 1, toml=int, check=at_least(1),
-                           shown="every core")  # fmt: skip
+        list(DEFAULT_FORMATS),
+        "output formats; one must give a path to every tile (`dzi`), and it is built first",
+        example=["dzi", "zoomify"],
+        check=_some_formats,
+    )
+    jobs: int | None = key(
+        None,
+        "worker processes (`--jobs` overrides it)",
+        example=1,
+        toml=int,
+        check=at_least(1),
+        shown="every core",
+    )
     executor: str | None = key(
-        None, "where work units run: `fork`, `inline`, or a plugin's such as `dask` or `\"dask://HOST:8786\"`"
-        " (`--executor` overrides it)", "inline", toml=str, check=_executor, shown='`"fork"`',
-    )  # fmt: skip
+        None,
+        'where work units run: `fork`, `inline`, or a plugin\'s such as `dask` or `"dask://HOST:8786"`'
+        " (`--executor` overrides it)",
+        example="inline",
+        toml=str,
+        check=_executor,
+        shown='`"fork"`',
+    )
     host: str = key(
-        "cloudflare-pages", "where the output is deployed: whose limits to check (`github-pages` also gets a"
-        " `.nojekyll`)", "github-pages", choices=tuple(HOSTS),
-    )  # fmt: skip
+        "cloudflare-pages",
+        "where the output is deployed: whose limits to check (`github-pages` also gets a `.nojekyll`)",
+        example="github-pages",
+        choices=tuple(HOSTS),
+    )
     headers_file: Path | None = key(
-        True, "`true`: `OUTPUT/_headers`; a path (e.g. the deploy root above the output); `false`: none",
-        "_headers", toml=(str, bool), load="control",
-    )  # fmt: skip
+        True,
+        "`true`: `OUTPUT/_headers`; a path (e.g. the deploy root above the output); `false`: none",
+        example="_headers",
+        toml=(str, bool),
+        load="control",
+    )
     redirects_file: Path | None = key(
-        True, "the same for `_redirects`", False, toml=(str, bool), load="control"
+        True,
+        "the same for `_redirects`",
+        example=False,
+        toml=(str, bool),
+        load="control",
     )
     data_file: Path | None = key(
-        None, "a JSON file listing every image and collection with its URLs, for a site generator's data folder;"
-        " never a file dzbuild reads or writes otherwise", "data/dzbuild.json", toml=str, load="path",
-    )  # fmt: skip
+        None,
+        "a JSON file listing every image and collection with its URLs, for a site generator's data folder; never a"
+        " file dzbuild reads or writes otherwise",
+        example="data/dzbuild.json",
+        toml=str,
+        load="path",
+    )
     tile_defaults: dict = table(TileDefaults, "tiles", as_dict=True)
     viewer: ViewerConfig = table(ViewerConfig, "viewer")
     collections: tuple[CollectionConfig, ...] = table(CollectionConfig, "collections", array=True)
