@@ -414,7 +414,7 @@ CASES = [
     Case("data_file is a page of the output", site('data_file = "_site/harbour/index.html"\n', build_first=True),
          CONFIG, "'data_file' must not be a file dzbuild writes in the output", "dzbuild.toml"),
     Case("data_file is a published descriptor", site('data_file = "_site/harbour/dzi/v0/dzi.xml"\n', True), CONFIG,
-         "'data_file' is inside the output folder of the image 'harbour'", "dzbuild.toml"),
+         "'data_file' is inside harbour/dzi/, which dzbuild publishes for the image 'harbour'", "dzbuild.toml"),
     Case("data_file is in the cache", site('data_file = ".dzbuild/site.json"\n', build_first=True), CONFIG,
          "'data_file' must be a file outside the cache", "dzbuild.toml"),
     Case("data_file links to a pyramid.json", lambda tmp: _data_file_link(tmp), CONFIG,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sites import write_files
 
 from dzbuild.errors import ConfigError
-from dzbuild.site.config import load_config
+from dzbuild.site.config import collection_config, load_config
 from dzbuild.site.configdoc import render, toml_value
+from dzbuild.site.paths import check_written_places
+from dzbuild.site.scan import SiteImage
 from dzbuild.site.schema import declared_keys
 
 
@@ -324,3 +327,19 @@ def test_written_files_stay_off_what_dzbuild_reads_and_writes(tmp_path, files, t
 def test_a_data_file_of_its_own_in_the_output_is_fine(tmp_path):
     write_files(tmp_path, {"dzbuild.toml": 'data_file = "_site/images.json"\n'})
     assert load_config(tmp_path).data_file == tmp_path / "_site" / "images.json"
+
+
+def test_written_files_stay_out_of_the_folders_images_and_collections_publish(tmp_path):
+    config = config_of(tmp_path, {"dzbuild.toml": 'data_file = "_site/g/a/notes.json"\n'})
+    images = [SiteImage("g/a", tmp_path / "g" / "a")]
+    collections = [collection_config({"name": "m", "images": ["g/*"]}, "dzbuild.toml", base="", where="")]
+    check_written_places(config, images, collections, "dzbuild.toml")  # beside the image's page: the site's own
+    for rel, publisher in [
+        ("g/a/dzi/v0/x.json", "g/a/dzi/, which dzbuild publishes for the image 'g/a'"),
+        ("g/a/changes/x.json", "g/a/changes/, which dzbuild publishes for the image 'g/a'"),
+        ("m/v3/x.json", "m/v3/, which dzbuild publishes for the collection 'm'"),
+        ("m/dzi/x.json", "m/dzi/, which dzbuild publishes for the collection 'm'"),
+    ]:
+        placed = replace(config, data_file=tmp_path / "_site" / rel)
+        with pytest.raises(ConfigError, match=re.escape(f"'data_file' is inside {publisher}")):
+            check_written_places(placed, images, collections, "dzbuild.toml")

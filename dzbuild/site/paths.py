@@ -14,7 +14,9 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..io import userfiles
+from ..pyramid.sources import version_number
 from ..pyramid.spec import SPEC_FILE
+from .changes import CHANGES_DIR
 from .scan import COLLECTION_FILES
 
 URL_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")  # RFC 3986 path characters: no space, no newline
@@ -86,17 +88,32 @@ def _written_file_problem(config, key: str, path: Path) -> str | None:
 
 
 def check_written_places(config, images, collections, where) -> None:
-    """After the scan: no file the configuration names lies inside what an image or collection publishes."""
-    folders = [*(("image", image.rel) for image in images), *(("collection", c.path) for c in collections)]
+    """After the scan: no file the configuration names lies in a folder dzbuild publishes for an image or collection."""
     for key in ("headers_file", "redirects_file", "data_file"):
         path = getattr(config, key)
-        if path is None or config.output not in path.parents:
-            continue
-        rel = path.relative_to(config.output).as_posix()
-        for kind, folder in folders:
-            if rel.startswith(folder + "/"):
-                message = f"{key!r} is inside the output folder of the {kind} {folder!r}, which dzbuild writes: {path}"
+        for folder in path.parents if path is not None else ():
+            if config.output not in folder.parents:
+                break
+            rel = folder.relative_to(config.output).as_posix()
+            publisher = _publisher(rel, config.formats, images, collections)
+            if publisher is not None:
+                message = f"{key!r} is inside {rel}/, which dzbuild publishes for {publisher}: {path}"
                 raise ConfigError(message, where)
+
+
+def _publisher(folder: str, formats, images, collections) -> str | None:
+    """Who publishes the output folder ``folder`` ("the image 'a'"), or None: the rest may hold the site's own files.
+
+    An image publishes its format folders and ``changes/``; a collection its format and version folders.
+    """
+    parent, _, name = folder.rpartition("/")
+    for image in images:
+        if parent == image.rel and (name in formats or name == CHANGES_DIR):
+            return f"the image {image.rel!r}"
+    for collection in collections:
+        if parent == collection.path and (name in formats or version_number(name) is not None):
+            return f"the collection {collection.name!r}"
+    return None
 
 
 def read_control_file(path: Path) -> str:
