@@ -13,8 +13,9 @@ from pathlib import Path, PurePosixPath
 from ..errors import ConfigError
 from ..pyramid.formats import resolve_formats
 from ..pyramid.spec import PyramidSpec
+from .keys import keys_of
 from .paths import OWN_NAME, check_paths
-from .schema import CollectionConfig, SiteConfig, TileDefaults, ViewerConfig, keys_of
+from .schema import CollectionConfig, SiteConfig, TileDefaults, ViewerConfig
 from .tables import read_table, read_toml
 
 __all__ = ["CollectionConfig", "SiteConfig", "ViewerConfig", "load_config"]  # the dataclasses live in schema

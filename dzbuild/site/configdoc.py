@@ -10,7 +10,8 @@ import inspect
 import json
 import re
 
-from .schema import Key, SiteConfig, keys_of, tables_of
+from .keys import Key, keys_of, tables_of
+from .schema import SiteConfig
 
 HEADER = """\
 # Configuration reference

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..io import userfiles
-from .schema import keys_of, tables_of
+from .keys import keys_of, tables_of
 
 
 def toml_loads(text: str):
