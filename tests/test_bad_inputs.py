@@ -401,6 +401,26 @@ CASES = [
          "'base_url' must be a URL path", "dzbuild.toml"),
     Case("base_url with another scheme", site('base_url = "javascript:alert(1)//"\n', build_first=False), CONFIG,
          "'base_url' must be a URL path", "dzbuild.toml"),
+    Case("base_url with a port out of range", site('base_url = "https://example.org:70000/zoom/"\n', False), CONFIG,
+         "'base_url' has the port '70000', which is not a number from 1 to 65535", "dzbuild.toml"),
+    Case("base_url with an empty host label", site('base_url = "https://example..org/zoom/"\n', False), CONFIG,
+         "'base_url' has an empty or invalid host name", "dzbuild.toml"),
+    Case("base_url with no host", site('base_url = "https://:8080/zoom/"\n', False), CONFIG,
+         "'base_url' has an empty or invalid host name", "dzbuild.toml"),
+    Case("data_file is a source tile", site('data_file = "harbour/v0/0_0.jpg"\n', build_first=True), CONFIG,
+         "'data_file' is inside the image folder", "dzbuild.toml"),
+    Case("data_file is dzbuild.toml", site('data_file = "dzbuild.toml"\n', build_first=True), CONFIG,
+         "'data_file' must not be the site's configuration", "dzbuild.toml"),
+    Case("data_file is a page of the output", site('data_file = "_site/harbour/index.html"\n', build_first=True),
+         CONFIG, "'data_file' must not be a file dzbuild writes in the output", "dzbuild.toml"),
+    Case("data_file is a published descriptor", site('data_file = "_site/harbour/dzi/v0/dzi.xml"\n', True), CONFIG,
+         "'data_file' is inside harbour/dzi/, which dzbuild publishes for the image 'harbour'", "dzbuild.toml"),
+    Case("data_file is in the cache", site('data_file = ".dzbuild/site.json"\n', build_first=True), CONFIG,
+         "'data_file' must be a file outside the cache", "dzbuild.toml"),
+    Case("data_file links to a pyramid.json", lambda tmp: _data_file_link(tmp), CONFIG,
+         "'data_file' is inside the image folder", "dzbuild.toml"),
+    Case("data_file is a FIFO", lambda tmp: _data_file_fifo(tmp), CONFIG, "'data_file' must be a regular file",
+         "dzbuild.toml"),
     Case("a templates folder that does not exist", site('templates = "theme"\n', build_first=False), CONFIG,
          "'templates' is not a folder", "dzbuild.toml"),
     Case("a template with a syntax error",
@@ -431,6 +451,22 @@ CASES = [
     Case("collection.json nested 100,000 deep", collection_json(DEEP), CONFIG, "nested too deeply",
          "maps/collection.json"),
 ]
+
+
+def _data_file_link(tmp):
+    """A data file path that is a symbolic link into an image folder: the link's target is what would be written."""
+    args, watched = site('data_file = "data/dzbuild.json"\n', build_first=True)(tmp)
+    (Path(args[1]) / "data").mkdir()
+    (Path(args[1]) / "data" / "dzbuild.json").symlink_to("../harbour/pyramid.json")
+    return args, watched
+
+
+def _data_file_fifo(tmp):
+    """A FIFO where the data file goes: writing it would block, replacing it would lose the pipe."""
+    args, watched = site('data_file = "data/pipe"\n', build_first=False)(tmp)
+    (Path(args[1]) / "data").mkdir()
+    os.mkfifo(Path(args[1]) / "data" / "pipe")
+    return args, watched
 
 
 def _link_loop(tmp):
@@ -484,7 +520,7 @@ def test_bad_input_is_refused_in_one_line_and_changes_nothing(tmp_path, case):
 
 def test_the_corpus_has_as_many_rows_as_the_readme_says():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert len(CASES) == 81 and "`tests/test_bad_inputs.py` (81 cases" in readme
+    assert len(CASES) == 91 and "`tests/test_bad_inputs.py` (91 cases" in readme
     assert len(HOSTILE_NAMES) == 13 and "13 hostile image folder names" in readme
 
 

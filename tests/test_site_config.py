@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 from sites import write_files
 
 from dzbuild.errors import ConfigError
-from dzbuild.site.config import load_config
+from dzbuild.site.config import collection_config, load_config
+from dzbuild.site.configdoc import render, toml_value
+from dzbuild.site.paths import check_written_places
+from dzbuild.site.scan import SiteImage
+from dzbuild.site.schema import declared_keys
 
 
 def config_of(tmp_path, files: dict[str, str]):
@@ -223,3 +231,115 @@ def test_unknown_keys_suggest_the_closest_key_or_table(tmp_path, text, hint):
     assert f"{tmp_path / 'dzbuild.toml'}: {hint}" in message
     if "." not in hint.split("'")[1]:  # the top level lists its tables too
         assert message.endswith("; tables: [tiles], [viewer], [[collections]])")
+
+
+# -- Derived from the declaration -------------------------------------------------------------
+
+A_VALUE_OF = {str: "3", int: 3, list: ["3"], dict: {"a": 3}}  # one value of each TOML type
+
+
+def toml_for(name: str, value) -> str:
+    """``name`` (``viewer.format``, ``collections[].images``) set to ``value`` in a dzbuild.toml."""
+    table, _, leaf = name.rpartition(".")
+    line = f"{leaf} = {toml_value(value)}\n"
+    if table == "collections[]":
+        others = {"name": '"c"', "images": '["a"]'}
+        return "[[collections]]\n" + "".join(f"{k} = {v}\n" for k, v in others.items() if k != leaf) + line
+    return f"[{table}]\n{line}" if table else line
+
+
+@pytest.mark.parametrize("name", sorted(declared_keys()))
+def test_every_key_refuses_a_value_of_another_type(tmp_path, name):
+    spec = declared_keys()[name]
+    wrong = next(value for kind, value in A_VALUE_OF.items() if kind not in spec.toml)
+    write_files(tmp_path, {"dzbuild.toml": toml_for(name, wrong)})
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    label = name.replace("[]", "[0]")
+    assert str(caught.value).startswith(f"{tmp_path / 'dzbuild.toml'}: {label!r} must be "), caught.value
+
+
+@pytest.mark.parametrize("name", sorted(declared_keys()))
+def test_every_key_is_documented_in_one_line_with_an_example_that_passes_its_check(name):
+    spec = declared_keys()[name]
+    assert spec.doc and "\n" not in spec.doc
+    assert isinstance(spec.example, spec.toml) and (spec.check is None or spec.check(spec.example) is None)
+    assert spec.required or spec.default is None or isinstance(spec.default, spec.toml)
+
+
+def test_the_reference_page_is_written_from_the_declaration():
+    """Regenerate with ``python -m dzbuild.site.configdoc > docs/configuration.md``."""
+    page = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+    assert page.read_text(encoding="utf-8") == render()
+    rows = [line for line in render().splitlines() if line.startswith("| `")]
+    assert len(rows) == len(declared_keys())
+
+
+@pytest.mark.parametrize(
+    "base_url, ok",
+    [
+        ("https://example.org:65535/zoom/", True),
+        ("http://localhost:8080/", True),
+        ("https://a-b.example/", True),
+        ("https://example.org:0/", False),
+        ("https://example.org:65536/", False),
+        ("https://example.org:/", False),
+        ("https://example.org:\uff18\uff10/", False),
+        ("https://.example.org/", False),
+        ("https://example.org./", False),
+        ("https://-example.org/", False),
+        ("https:///zoom/", False),
+    ],
+)
+def test_base_url_needs_a_real_host_and_port(tmp_path, base_url, ok):
+    write_files(tmp_path, {"dzbuild.toml": f'base_url = "{base_url}"\n'})
+    if ok:
+        assert load_config(tmp_path).base_url == base_url
+    else:
+        with pytest.raises(ConfigError, match="'base_url' (has|must)"):
+            load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "files, text, message",
+    [
+        ({"g/collection.toml": 'name = "g"\n'}, 'data_file = "g/collection.toml"', "must not be a collection's"),
+        ({"pyproject.toml": "[project]\n"}, 'data_file = "pyproject.toml"', "must not be the site's configuration"),
+        ({"theme/index.html": "x"}, 'templates = "theme"\ndata_file = "theme/d.json"', "outside the templates"),
+        ({}, 'data_file = "_site/_dzbuild/d.json"', "must not be a file dzbuild writes in the output"),
+        ({}, 'data_file = "_site/index.html"', "must not be a file dzbuild writes in the output"),
+        ({}, 'headers_file = "dzbuild.toml"', "'headers_file' must not be the site's configuration"),
+        ({}, 'headers_file = "_site/_redirects"', "'headers_file' must not be a file dzbuild writes"),
+        ({}, 'data_file = "_site/_headers"', "'data_file' must not be a file dzbuild writes"),
+        ({}, 'data_file = "_site"', "'data_file' must be a file, not a folder"),
+        ({}, 'data_file = "/dev/null"', "'data_file' must be a regular file"),  # checked before anything is written
+        ({}, 'data_file = ".dzbuild/site.json"', "'data_file' must be a file outside the cache"),
+        ({}, 'data_file = "d.json"\nredirects_file = "d.json"', "'redirects_file' and 'data_file' must be two files"),
+    ],
+)
+def test_written_files_stay_off_what_dzbuild_reads_and_writes(tmp_path, files, text, message):
+    (tmp_path / "_site").mkdir()
+    write_files(tmp_path, {**files, "dzbuild.toml": text + "\n"})
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(tmp_path)
+
+
+def test_a_data_file_of_its_own_in_the_output_is_fine(tmp_path):
+    write_files(tmp_path, {"dzbuild.toml": 'data_file = "_site/images.json"\n'})
+    assert load_config(tmp_path).data_file == tmp_path / "_site" / "images.json"
+
+
+def test_written_files_stay_out_of_the_folders_images_and_collections_publish(tmp_path):
+    config = config_of(tmp_path, {"dzbuild.toml": 'data_file = "_site/g/a/notes.json"\n'})
+    images = [SiteImage("g/a", tmp_path / "g" / "a")]
+    collections = [collection_config({"name": "m", "images": ["g/*"]}, "dzbuild.toml", base="", where="")]
+    check_written_places(config, images, collections, "dzbuild.toml")  # beside the image's page: the site's own
+    for rel, publisher in [
+        ("g/a/dzi/v0/x.json", "g/a/dzi/, which dzbuild publishes for the image 'g/a'"),
+        ("g/a/changes/x.json", "g/a/changes/, which dzbuild publishes for the image 'g/a'"),
+        ("m/v3/x.json", "m/v3/, which dzbuild publishes for the collection 'm'"),
+        ("m/dzi/x.json", "m/dzi/, which dzbuild publishes for the collection 'm'"),
+    ]:
+        placed = replace(config, data_file=tmp_path / "_site" / rel)
+        with pytest.raises(ConfigError, match=re.escape(f"'data_file' is inside {publisher}")):
+            check_written_places(placed, images, collections, "dzbuild.toml")

@@ -26,7 +26,7 @@ from ..pyramid.state import STATE_DIR
 from . import collections as colls
 from .assets import copy_theme_assets, install_viewer
 from .changes import write_changes
-from .config import SiteConfig, load_config
+from .config import CONFIG_FILE, SiteConfig, load_config
 from .datafile import write_data_file
 from .headers import render_headers, site_rules
 from .hooks import site_built, template_dirs, template_vars
@@ -34,7 +34,7 @@ from .hostlimits import check_limits, measure
 from .manifests import place_manifests
 from .mirror import add_version, mirror_tree, remove_empty_parents, remove_stale, sweep_output
 from .pages import CollectionInfo, ImageInfo, Renderer, dot_relative
-from .paths import read_control_file
+from .paths import check_written_places, read_control_file
 from .progress import Progress
 from .redirects import render_redirects
 from .scan import require_images, scan_site
@@ -109,6 +109,7 @@ def _build(
     colls.check_paths(declared, found.images)
     for collection in declared:  # a collection naming a missing image fails before anything is built
         colls.resolve_members(collection, found.images)
+    check_written_places(config, found.images, declared, config.file or config.root / CONFIG_FILE)
     report = SiteReport(str(config.root), str(config.output), len(found.images), len(declared))
     with locked(config.cache):  # one site build at a time
         owned_before = _read_owned(config.cache)

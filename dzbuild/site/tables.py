@@ -1,7 +1,7 @@
 """Reading TOML files and validating their tables against declared keys: one error per mistake.
 
-Shared by the site configuration and by collection files; a key table maps each key to its
-type(s) and default.
+Shared by the site configuration and by collection files; the keys, their types, defaults and
+checks come from the dataclasses of ``schema``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..io import userfiles
+from .keys import keys_of, tables_of
 
 
 def toml_loads(text: str):
@@ -35,17 +36,29 @@ def read_toml(path: Path) -> dict:
         raise ConfigError("invalid TOML: nested too deeply", path) from None
 
 
-def check_table(data: dict, keys: dict, where: str, path, tables: dict | None = None) -> dict:
-    """Validate ``data`` against ``keys`` (and the names of its sub-tables); return every key with its value."""
-    for key in data:
-        if key not in keys:
-            raise ConfigError(unknown_key(key, data[key], where, keys, tables or {}), path)
-    result = {}
-    for key, (kinds, default) in keys.items():
-        value = data.get(key, default)
-        if key in data:
-            _check_type(value, kinds, f"{where}{key}", path)
-        result[key] = value
+def read_table(data: dict, cls, where: str, path) -> dict:
+    """Every key ``cls`` declares (see ``schema``) with its value in ``data`` or its default, each checked.
+
+    ``where`` prefixes the key in messages (``viewer.``, ``collections[0].``); a sub-table is
+    left in the result as it was written, for its own reading.
+    """
+    keys, tables = keys_of(cls), {name: spec.heading for name, spec in tables_of(cls).items()}
+    for name in data:
+        if name not in keys and name not in tables:
+            raise ConfigError(unknown_key(name, data[name], where, keys, tables), path)
+    result = {name: data[name] for name in tables if name in data}
+    for name, spec in keys.items():
+        if name not in data:
+            if spec.required:
+                raise ConfigError(f"'{where}{name}' is required", path)
+            result[name] = spec.default
+            continue
+        value = data[name]
+        _check_type(value, spec.toml, f"{where}{name}", path)
+        problem = spec.check(value) if spec.check else None
+        if problem:  # "must be ..." follows the name after a space, ": ..." (a quoted reason) directly
+            raise ConfigError(f"'{where}{name}'{'' if problem.startswith(':') else ' '}{problem}", path)
+        result[name] = value
     return result
 
 
@@ -64,8 +77,7 @@ def unknown_key(key: str, value, where: str, keys: dict, tables: dict) -> str:
     return f"unknown key {where + key!r}{hint} (known keys: {known})"
 
 
-def _check_type(value, kinds, name: str, path) -> None:
-    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+def _check_type(value, kinds: tuple, name: str, path) -> None:
     if isinstance(value, bool) and bool not in kinds:
         ok = False
     else:
