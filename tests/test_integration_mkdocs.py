@@ -263,13 +263,13 @@ def test_hostile_names_alt_and_titles_stay_data_and_entities_are_read_once(tmp_p
     mkdocs_build(root)
     page = EmbedParser((root / "site" / "hostile" / "index.html").read_text(encoding="utf-8"))
     (embed,) = page.embeds
+    alt = 'x","script":"https://evil.example/x.js" <script>alert(1)</script> Tom & Jerry'  # &amp; is one "&"
+    assert embed.label == embed.alt == alt
     assert embed.settings == {
         "tileSources": f"../{url_path('zoom/' + HOSTILE_NAME)}/dzi/v0/dzi.xml",  # as dzbuild spells URLs
         "prefixUrl": "../_dzbuild/openseadragon/6.1.1/images/",
         "options": {},
     }
-    alt = 'x","script":"https://evil.example/x.js" <script>alert(1)</script> Tom & Jerry'  # &amp; is one "&"
-    assert embed.label == embed.alt == alt
     assert embed.caption == "</figcaption><script src=https://evil.example/y.js></script> <b>"
     assert embed.tags == ["div", "img", "figcaption"]
     ours = [s for s in page.scripts if "dzbuild" in s.get("src", "") or "evil" in str(s)]

@@ -352,3 +352,18 @@ def test_hostile_names_alt_and_captions_stay_data(name, tmp_path):
     ours = [attrs for attrs in scripts if "dzbuild" in attrs.get("src", "") or "evil" in str(attrs)]
     osd = "../openseadragon/6.1.1/openseadragon.min.js"  # from the script's folder, _dzbuild/assets/
     assert ours == [{"src": data["assets"]["embed"], "data-openseadragon": osd}]
+
+
+@pytest.mark.parametrize("image", ["__proto__", "constructor", "toString"])
+def test_eleventy_names_that_objects_inherit_are_unknown_images(image, tmp_path):
+    require("eleventy")
+    project = tmp_path / "eleventy"
+    project.mkdir()
+    generate, source, _ = eleventy_project(project)
+    dzbuild("init", "eleventy", cwd=project)
+    make_image_folder(project / source / "harbour", WIDTH, HEIGHT, TILE, seed=5)
+    dzbuild("build", cwd=project)
+    write(project, {"harbour.njk": f'---\nlayout: base.njk\n---\n{{% deepzoom "{image}" %}}\n'})
+    failed = subprocess.run(generate, cwd=project, capture_output=True, text=True, timeout=300, check=False)
+    said = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and f'deepzoom "{image}": no such image in' in said and "TypeError" not in said
