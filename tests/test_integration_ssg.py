@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from dzbuild.testing import make_image_folder
-from dzbuild.testing.pages import PageCheck
+from dzbuild.testing.pages import EmbedParser, PageCheck
 from dzbuild.testing.viewer import ViewerUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
@@ -291,30 +291,6 @@ HOSTILE_PAGE = {  # front matter carries the values, so no template syntax has t
 }
 
 
-class Elements(HTMLParser):
-    """Every element of a page, in order, with its attributes; the text of each ``<figcaption>``."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.found: list[tuple[str, dict]] = []
-        self.captions: list[str] = []
-        self._caption = False
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs) -> None:
-        self.found.append((tag, dict(attrs)))
-        self._caption = tag == "figcaption"
-        if self._caption:
-            self.captions.append("")
-
-    def handle_endtag(self, tag) -> None:
-        self._caption = False if tag == "figcaption" else self._caption
-
-    def handle_data(self, data) -> None:
-        if self._caption:
-            self.captions[-1] += data
-
-
 @pytest.mark.parametrize("name", sorted(PROJECTS))
 def test_hostile_names_alt_and_captions_stay_data(name, tmp_path):
     require(name)
@@ -335,20 +311,18 @@ def test_hostile_names_alt_and_captions_stay_data(name, tmp_path):
     run(generate, project)
 
     data = json.loads((project / ("data" if name == "hugo" else "_data") / "dzbuild.json").read_text())
-    image = data["images"][HOSTILE_NAME]
-    page = Elements((project / output).read_text(encoding="utf-8"))
-    viewers = [attrs for tag, attrs in page.found if "data-dzbuild" in attrs]
-    assert len(viewers) == (2 if name == "eleventy" else 1)
-    for viewer in viewers:
-        assert json.loads(viewer["data-dzbuild"]) == {
-            "tileSources": image["descriptor"],
+    page = EmbedParser((project / output).read_text(encoding="utf-8"))
+    assert len(page.embeds) == (2 if name == "eleventy" else 1)  # Eleventy: with and without alt and caption
+    for embed in page.embeds:
+        assert embed.settings == {  # exactly these keys: no script, whatever the name or the text
+            "tileSources": data["images"][HOSTILE_NAME]["descriptor"],
             "prefixUrl": data["assets"]["openseadragon_images"],
             "options": {},
         }
-    assert viewers[0]["aria-label"] == HOSTILE_ALT and page.captions[0] == HOSTILE_CAPTION
-    alts = [attrs["alt"] for tag, attrs in page.found if tag == "img" and "dzbuild" in attrs.get("src", "")]
-    assert alts[0] == HOSTILE_ALT
-    scripts = [attrs for tag, attrs in page.found if tag == "script"]
+    first = page.embeds[0]
+    assert first.label == first.alt == HOSTILE_ALT and first.caption == HOSTILE_CAPTION
+    assert first.tags == ["div", "img", "figcaption"]
+    scripts = page.scripts
     ours = [attrs for attrs in scripts if "dzbuild" in attrs.get("src", "") or "evil" in str(attrs)]
     osd = "../openseadragon/6.1.1/openseadragon.min.js"  # from the script's folder, _dzbuild/assets/
     assert ours == [{"src": data["assets"]["embed"], "data-openseadragon": osd}]
