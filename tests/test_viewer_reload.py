@@ -21,6 +21,7 @@ import viewerpages
 from sites import add_image, write_files
 
 from dzbuild.grid import Tile
+from dzbuild.pyramid.spec import load_spec
 from dzbuild.pyramid.tiling import write_tiles
 from dzbuild.testing import synthetic_image
 
@@ -54,8 +55,12 @@ class Serve:
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=lambda: [lines.put(line) for line in self.process.stdout], daemon=True).start()
         deadline, said = time.monotonic() + 60, []
-        while not (match := re.search(r" at (http://127\.0\.0\.1:\d+/) ", said[-1] if said else "")):
-            said.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
+        try:
+            while not (match := re.search(r" at (http://127\.0\.0\.1:\d+/) ", said[-1] if said else "")):
+                said.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
+        except queue.Empty:
+            self.process.kill()
+            raise AssertionError(f"dzbuild serve printed no URL in 60 s: {said}") from None
         self.url = match.group(1)
 
     def stop(self) -> None:
@@ -65,22 +70,18 @@ class Serve:
 
 def add_version(site, number: int, seed: int) -> float:
     """Write ``v{number}`` beside the image, move it in whole; return when it landed (epoch seconds)."""
-    staging = site.parent / f"staging-v{number}"
-    write_tiles(staging, synthetic_image(1000, 700, seed=seed), SPEC, [Tile(SPEC.grid.max_level, 1, 1)])
+    spec, staging = load_spec(site / "harbour"), site.parent / f"staging-v{number}"
+    write_tiles(staging, synthetic_image(spec.width, spec.height, seed=seed), spec, [Tile(spec.grid.max_level, 1, 1)])
     landed = time.time()
     staging.rename(site / "harbour" / f"v{number}")
     return landed
 
 
-SPEC = None
-
-
 @pytest.fixture
 def served(tmp_path):
-    global SPEC
     site = tmp_path / "site"
     write_files(site, {"dzbuild.toml": '[viewer]\noptions = { drawer = "canvas" }\n'})  # OpenSeadragon from npm
-    _, SPEC = add_image(site, "harbour", 1000, 700, 256, seed=3)
+    add_image(site, "harbour", 1000, 700, 256, seed=3)
     add_version(site, 1, seed=4)
     server = Serve(site)
     yield site, server
