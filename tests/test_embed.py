@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
 from html.parser import HTMLParser
 
 import pytest
 
-from dzbuild.embed import render_embed
+from dzbuild.embed import embed_parts, render_embed, script_tag
+from dzbuild.errors import ConfigError
 from dzbuild.site.assets import ViewerAssets
 from dzbuild.site.pages import ImageInfo
 
@@ -38,10 +40,11 @@ def harbour(versions: int = 2, available=()) -> ImageInfo:
 def test_latest_version_by_its_versioned_url():
     page = Elements(render_embed(harbour(), "../zoom/harbour/", "Harbour", viewer=LOCAL, root="../"))
     viewer = page.first("div")
-    config = json.loads(viewer["data-dzbuild"])
-    assert config["tileSources"] == "../zoom/harbour/dzi/v1/dzi.xml"
-    assert config["script"] == "../_dzbuild/openseadragon/6.1.1/openseadragon.min.js"
-    assert config["prefixUrl"] == "../_dzbuild/openseadragon/6.1.1/images/"
+    assert json.loads(viewer["data-dzbuild"]) == {  # what the viewer script reads, and nothing it loads
+        "tileSources": "../zoom/harbour/dzi/v1/dzi.xml",
+        "prefixUrl": "../_dzbuild/openseadragon/6.1.1/images/",
+        "options": {},
+    }
     assert viewer["data-state"] == "thumbnail" and viewer["aria-label"] == "Harbour"
     assert "aspect-ratio:1500 / 1000" in viewer["style"]
     img = page.first("img")  # the largest one-tile level of 1500 x 1000: level 8, 188 x 125
@@ -70,11 +73,50 @@ def test_hostile_alt_stays_an_attribute_value():
     assert [tag for tag, _ in page.found] == ["figure", "div", "img"]
 
 
-def test_cdn_script_is_absolute_with_integrity():
+def test_the_script_tag_names_openseadragon_relative_to_itself_or_on_a_cdn_with_integrity():
+    local = Elements(script_tag("/zoom/_dzbuild/assets/dzbuild-viewer.js", LOCAL, "_dzbuild/assets")).first("script")
+    assert local == {
+        "src": "/zoom/_dzbuild/assets/dzbuild-viewer.js",
+        "data-openseadragon": "../openseadragon/6.1.1/openseadragon.min.js",
+    }
     cdn = ViewerAssets("https://cdn.example/osd/openseadragon.min.js", "https://cdn.example/osd/images/", "sha384-x")
-    page = Elements(render_embed(harbour(), "h/", "x", viewer=cdn, root="../"))
-    config = json.loads(page.first("div")["data-dzbuild"])
-    assert config["script"] == "https://cdn.example/osd/openseadragon.min.js" and config["integrity"] == "sha384-x"
+    tag = Elements(script_tag("../_static/dzbuild-viewer.js", cdn, "_static")).first("script")
+    assert tag["data-openseadragon"] == cdn.script and tag["data-integrity"] == "sha384-x"
+    embed = Elements(render_embed(harbour(), "h/", "x", viewer=cdn, root="../"))
+    config = json.loads(embed.first("div")["data-dzbuild"])
+    assert config["prefixUrl"] == "https://cdn.example/osd/images/" and "script" not in config
+
+
+HOSTILE = [
+    "\"' onload=alert(1) <script>x</script>",
+    "x\",\"script\":\"https://evil.example/x.js",
+    "</figcaption><script src=https://evil.example/x.js></script>",
+    "&amp; &lt;b&gt; {{ alt }} <\x00alt\x00>",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_parts_leave_alt_and_caption_as_data_whatever_they_hold(value):
+    """What a shortcode does with the parts, done here: the values stay text in their attributes and caption."""
+    parts = embed_parts(harbour(), "h/", caption=True, viewer=LOCAL)
+    assert parts[1::2] == ["alt", "alt", "caption"]
+    filled = "".join(html.escape(value) if i % 2 else part for i, part in enumerate(parts))
+    page = Elements(filled)
+    assert [tag for tag, _ in page.found] == ["figure", "div", "img", "figcaption"]
+    assert page.first("div")["aria-label"] == page.first("img")["alt"] == value and "".join(page.text).strip() == value
+    plain = Elements(render_embed(harbour(), "h/", "alt", viewer=LOCAL))
+    assert json.loads(page.first("div")["data-dzbuild"]) == json.loads(plain.first("div")["data-dzbuild"])
+
+
+def test_parts_without_a_caption_have_no_caption_slot():
+    parts = embed_parts(harbour(), "h/", caption=False, viewer=LOCAL)
+    assert parts[1::2] == ["alt", "alt"] and "figcaption" not in "".join(parts)
+
+
+def test_a_template_that_filters_alt_is_refused_with_its_file(tmp_path):
+    (tmp_path / "_embed.html").write_text("<div aria-label='{{ alt|upper }}'></div>")
+    with pytest.raises(ConfigError, match=r"_embed\.html: write alt and caption as \{\{ alt \}\}"):
+        embed_parts(harbour(), "h/", caption=False, viewer=LOCAL, templates=tmp_path)
 
 
 def test_a_site_folder_overrides_a_plugin_folder_which_overrides_dzbuild(tmp_path):

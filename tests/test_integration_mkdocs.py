@@ -126,7 +126,8 @@ def test_material_instant_navigation(tmp_path):
             check_clean(reef)
             assert reef.osd_loads == 0  # OpenSeadragon stays loaded across instant navigations
             assert "/zoom/reef/dzi/v0/dzi_files/10/" in reef.deepest[0]
-            assert check.page.evaluate("document.querySelectorAll('.openseadragon-container').length") == 1
+            viewers = "document.querySelectorAll('[data-dzbuild] > .openseadragon-container').length"
+            assert check.page.evaluate(viewers) == 1  # the old page's viewer was destroyed (its overview is not one)
     except ViewerUnavailable as exc:
         missing(str(exc))
 
@@ -242,3 +243,35 @@ def test_rebuild_keeps_the_linked_pyramids_and_drops_removed_images(tmp_path):
     (root / "docs" / "guide.md").write_text("# Guide\n")
     mkdocs_build(root)
     assert not (root / "site" / "zoom" / "reef").exists() and marker.exists()
+
+
+HOSTILE_NAME = "dzbuild-alt-9d2f7c '&\"x"  # the mark the shortcodes once replaced, and every kind of quote
+HOSTILE_ALT = 'x","script":"https://evil.example/x.js" <script>alert(1)</script> Tom &amp; Jerry'
+HOSTILE_TITLE = "</figcaption><script src=https://evil.example/y.js></script> &lt;b&gt;"
+
+
+def test_hostile_names_alt_and_titles_stay_data_and_entities_are_read_once(tmp_path):
+    from urllib.parse import quote
+
+    from dzbuild.site.pages import url_path
+    from dzbuild.testing.pages import EmbedParser
+
+    root = make_project(tmp_path, "  name: mkdocs\n  highlightjs: false\n")
+    make_image_folder(root / "docs" / "zoom" / HOSTILE_NAME, 300, 200, seed=3)
+    target = quote(f"zoom/{HOSTILE_NAME}/")
+    (root / "docs" / "hostile.md").write_text(f'# Hostile\n\n![{HOSTILE_ALT}]({target} "{HOSTILE_TITLE}")\n')
+    mkdocs_build(root)
+    page = EmbedParser((root / "site" / "hostile" / "index.html").read_text(encoding="utf-8"))
+    (embed,) = page.embeds
+    alt = 'x","script":"https://evil.example/x.js" <script>alert(1)</script> Tom & Jerry'  # &amp; is one "&"
+    assert embed.label == embed.alt == alt
+    assert embed.settings == {
+        "tileSources": f"../{url_path('zoom/' + HOSTILE_NAME)}/dzi/v0/dzi.xml",  # as dzbuild spells URLs
+        "prefixUrl": "../_dzbuild/openseadragon/6.1.1/images/",
+        "options": {},
+    }
+    assert embed.caption == "</figcaption><script src=https://evil.example/y.js></script> <b>"
+    assert embed.tags == ["div", "img", "figcaption"]
+    ours = [s for s in page.scripts if "dzbuild" in s.get("src", "") or "evil" in str(s)]
+    assert ours == [{"src": "../_dzbuild/assets/dzbuild-viewer.js",
+                     "data-openseadragon": "../openseadragon/6.1.1/openseadragon.min.js"}]

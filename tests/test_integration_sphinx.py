@@ -145,3 +145,32 @@ def test_parallel_readers_wait_for_each_other(project):
     assert first["versions_built"] == 2 and first["tiles_computed"] == 13 + 11  # harbour and reef, once each
     again = sphinx(project, "html", "-j", "2", "-E")
     assert again["tiles_computed"] == 0 and again["versions_built"] == 0
+
+
+HOSTILE_NAME = "dzbuild-alt-9d2f7c '&\"x <b>"  # the mark the shortcodes once replaced, quotes and markup
+HOSTILE_ALT = 'x","script":"https://evil.example/x.js" <script>alert(1)</script> &amp;'
+HOSTILE_CAPTION = "</figcaption><script src=https://evil.example/y.js></script> dzbuild-caption-9d2f7c"
+
+
+def test_hostile_names_alt_and_captions_stay_data(project):
+    from dzbuild.site.pages import url_path
+    from dzbuild.testing.pages import EmbedParser
+
+    make_image_folder(project / "src" / "zoom" / HOSTILE_NAME, 300, 200, seed=3)
+    (project / "src" / "index.rst").write_text(
+        f"Home\n====\n\n.. deepzoom:: zoom/{HOSTILE_NAME}\n   :alt: {HOSTILE_ALT}\n   :caption: {HOSTILE_CAPTION}\n"
+    )
+    (project / "src" / "guide.md").unlink()
+    sphinx(project)
+    page = EmbedParser((project / "out" / "html" / "index.html").read_text(encoding="utf-8"))
+    (embed,) = page.embeds
+    assert embed.settings == {
+        "tileSources": f"{url_path('_dzbuild/images/zoom/' + HOSTILE_NAME)}/dzi/v0/dzi.xml",
+        "prefixUrl": "_dzbuild/openseadragon/6.1.1/images/",
+        "options": {},
+    }
+    assert embed.label == embed.alt == HOSTILE_ALT and embed.caption == HOSTILE_CAPTION  # rST text is literal
+    assert embed.tags == ["div", "img", "figcaption"]
+    ours = [s for s in page.scripts if "dzbuild" in s.get("src", "") or "evil" in str(s)]
+    assert [s["data-openseadragon"] for s in ours] == ["../_dzbuild/openseadragon/6.1.1/openseadragon.min.js"]
+    assert ours[0]["src"].startswith("_static/dzbuild-viewer.js")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from dzbuild.testing import make_image_folder
-from dzbuild.testing.pages import PageCheck
+from dzbuild.testing.pages import EmbedParser, PageCheck
 from dzbuild.testing.viewer import ViewerUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
@@ -272,3 +272,72 @@ def test_jekyll_runs_dzbuild_itself_through_its_plugin(tmp_path):
     (project / source / "harbour" / "pyramid.json").write_text("{broken")
     failed = subprocess.run(generate, cwd=project, capture_output=True, text=True, timeout=300, check=False)
     assert failed.returncode != 0 and "pyramid.json" in failed.stdout + failed.stderr  # dzbuild's error shows
+
+
+# -- Hostile names and text: each stays data in its slot -------------------------------------------------------
+
+# A folder name and a page's text that try to leave their slots: the marks the shortcodes once replaced,
+# quotes of every kind, JSON that would set the script to load, and markup that would end the caption.
+HOSTILE_NAME = "dzbuild-alt-9d2f7c dzbuild-caption-9d2f7c '&<b>"
+HOSTILE_ALT = 'dzbuild-caption-9d2f7c x","script":"https://evil.example/x.js","y":"\' <script>alert(1)</script>'
+HOSTILE_CAPTION = "dzbuild-alt-9d2f7c </figcaption><script src=https://evil.example/y.js></script> &amp; done"
+HOSTILE_PAGE = {  # front matter carries the values, so no template syntax has to quote them
+    "hugo": ("content/hostile.md", "public/hostile/index.html",
+             '{{< deepzoom image=`NAME` alt=`ALT` caption=`CAPTION` >}}'),
+    "jekyll": ("hostile.md", "_site/hostile.html",
+               "{% include deepzoom.html image=page.dz.image alt=page.dz.alt caption=page.dz.caption %}"),
+    "eleventy": ("hostile.njk", "_site/hostile/index.html",
+                 "{% deepzoom dz.image, alt=dz.alt, caption=dz.caption %}\n{% deepzoom dz.image %}"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_hostile_names_alt_and_captions_stay_data(name, tmp_path):
+    require(name)
+    project = tmp_path / name
+    project.mkdir()
+    generate, source, _ = PROJECTS[name](project)
+    for page in ("content/harbour.md", "harbour.md", "harbour.njk", "liquid.liquid"):  # only the hostile page
+        (project / page).unlink(missing_ok=True)
+    dzbuild("init", name, cwd=project)
+    make_image_folder(project / source / HOSTILE_NAME, WIDTH, HEIGHT, TILE, seed=5)
+    dzbuild("build", cwd=project)
+    page_file, output, body = HOSTILE_PAGE[name]
+    values = {"image": HOSTILE_NAME, "alt": HOSTILE_ALT, "caption": HOSTILE_CAPTION}
+    if name == "hugo":
+        body = body.replace("NAME", HOSTILE_NAME).replace("ALT", HOSTILE_ALT).replace("CAPTION", HOSTILE_CAPTION)
+    layout = {"hugo": "", "jekyll": "layout: page\n", "eleventy": "layout: base.njk\n"}[name]
+    write(project, {page_file: f"---\ntitle: Hostile\n{layout}dz: {json.dumps(values)}\n---\n{body}\n"})
+    run(generate, project)
+
+    data = json.loads((project / ("data" if name == "hugo" else "_data") / "dzbuild.json").read_text())
+    page = EmbedParser((project / output).read_text(encoding="utf-8"))
+    assert len(page.embeds) == (2 if name == "eleventy" else 1)  # Eleventy: with and without alt and caption
+    for embed in page.embeds:
+        assert embed.settings == {  # exactly these keys: no script, whatever the name or the text
+            "tileSources": data["images"][HOSTILE_NAME]["descriptor"],
+            "prefixUrl": data["assets"]["openseadragon_images"],
+            "options": {},
+        }
+    first = page.embeds[0]
+    assert first.label == first.alt == HOSTILE_ALT and first.caption == HOSTILE_CAPTION
+    assert first.tags == ["div", "img", "figcaption"]
+    scripts = page.scripts
+    ours = [attrs for attrs in scripts if "dzbuild" in attrs.get("src", "") or "evil" in str(attrs)]
+    osd = "../openseadragon/6.1.1/openseadragon.min.js"  # from the script's folder, _dzbuild/assets/
+    assert ours == [{"src": data["assets"]["embed"], "data-openseadragon": osd}]
+
+
+@pytest.mark.parametrize("image", ["__proto__", "constructor", "toString"])
+def test_eleventy_names_that_objects_inherit_are_unknown_images(image, tmp_path):
+    require("eleventy")
+    project = tmp_path / "eleventy"
+    project.mkdir()
+    generate, source, _ = eleventy_project(project)
+    dzbuild("init", "eleventy", cwd=project)
+    make_image_folder(project / source / "harbour", WIDTH, HEIGHT, TILE, seed=5)
+    dzbuild("build", cwd=project)
+    write(project, {"harbour.njk": f'---\nlayout: base.njk\n---\n{{% deepzoom "{image}" %}}\n'})
+    failed = subprocess.run(generate, cwd=project, capture_output=True, text=True, timeout=300, check=False)
+    said = failed.stdout + failed.stderr
+    assert failed.returncode != 0 and f'deepzoom "{image}": no such image in' in said and "TypeError" not in said

@@ -33,11 +33,11 @@ def test_lists_every_image_and_collection_with_urls_that_exist(tmp_path):
     assert a["descriptors"] == {"dzi": {"0": "/zoom/a/dzi/v0/dzi.xml", "1": "/zoom/a/dzi/v1/dzi.xml"}}
     assert a["thumbnail"] == {"url": "/zoom/a/dzi/v1/dzi_files/7/0_0.jpg", "width": 75, "height": 50}  # 128 px tiles
     assert data["images"]["g/b c"]["url"] == "/zoom/g/b%20c/"
-    old = a["embed"]["0"]  # the shared embed rendered per version, with marks for the page's alt and caption
-    assert '"tileSources": "/zoom/a/dzi/v0/dzi.xml"' in old["html"]
-    assert 'src="/zoom/a/dzi/v0/dzi_files/7/' in old["html"]
-    assert old["html"].count(data["marks"]["alt"]) == 2 and data["marks"]["caption"] in old["html"]
-    assert data["marks"]["caption"] not in old["html_plain"] and "<figcaption>" not in old["html_plain"]
+    old = a["embed"]["0"]  # the shared embed rendered per version, in parts around the page's alt and caption
+    assert '"tileSources": "/zoom/a/dzi/v0/dzi.xml"' in old["parts"][0]
+    assert 'src="/zoom/a/dzi/v0/dzi_files/7/' in old["parts"][2]
+    assert old["parts"][1::2] == ["alt", "alt", "caption"] and old["parts_plain"][1::2] == ["alt", "alt"]
+    assert "<figcaption>" not in "".join(old["parts_plain"])
     for image in data["images"].values():
         for url in [image["descriptor"], image["thumbnail"]["url"], *image["descriptors"]["dzi"].values()]:
             assert served(site, url).is_file(), url
@@ -96,5 +96,5 @@ def test_a_sites_own_embed_template_reaches_the_shortcodes(tmp_path):
     site = make_site(tmp_path, config=CONFIG + 'templates = "theme"\n', files={"theme/_embed.html": custom})
     build(site)
     data = json.loads((site / "data" / "dzbuild.json").read_text())
-    html = data["images"]["a"]["embed"]["0"]["html_plain"]
-    assert html.startswith('<div class="mine" data-dzbuild=') and data["marks"]["alt"] in html
+    parts = data["images"]["a"]["embed"]["0"]["parts_plain"]
+    assert parts[0].startswith('<div class="mine" data-dzbuild=') and parts[1:] == ["alt", '"></div>']

@@ -9,6 +9,7 @@ watches ``source`` too, and a rebuild computes only the tiles of new versions.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import re
@@ -20,7 +21,7 @@ from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 
-from ..embed import EMBED_SCRIPT, render_embed
+from ..embed import EMBED_SCRIPT, attributes_html, render_embed, script_attributes
 from ..errors import DzbuildError
 from ..site.pages import url_path
 from ..site.scan import SiteImage
@@ -30,6 +31,8 @@ from .markdown import page_url_dir, relative_url, replace_images, resolve
 
 log = logging.getLogger("mkdocs.plugins.dzbuild")
 VERSION = re.compile(r"v[0-9]+")
+# mkdocs writes extra_javascript as <script src="...">: ours gains the attributes that name OpenSeadragon.
+SCRIPT = re.compile(r'(<script\b[^>]*\bsrc="[^"]*' + re.escape(EMBED_SCRIPT) + '")')
 
 
 class DzbuildConfig(Config):
@@ -112,13 +115,20 @@ class DzbuildPlugin(BasePlugin[DzbuildConfig]):
             image = self.built.images[key]
             if version is not None and version not in image.available:
                 raise PluginError(f"dzbuild: {page.file.src_uri}: {key} has no published version v{version}")
-            return render_embed(
-                image, url_path(relative_url(url_dir, key)) + "/", alt, self.config.height,
-                viewer=self.built.viewer, root=_root_url(url_dir), caption=title, version=version,
-                options=self.config.viewer_options, templates=self.templates,
+            return render_embed(  # Markdown reads entities in alt and title text: &amp; is one "&"
+                image, url_path(relative_url(url_dir, key)) + "/", html.unescape(alt), self.config.height,
+                viewer=self.built.viewer, root=_root_url(url_dir), caption=title and html.unescape(title),
+                version=version, options=self.config.viewer_options, templates=self.templates,
             )
 
         return replace_images(markdown, embed)
+
+    def on_post_page(self, output, page, config):
+        """dzbuild-viewer.js loads OpenSeadragon from the URL its own <script> element names."""
+        if self.built is None:
+            return output
+        attributes = attributes_html(script_attributes(self.built.viewer, EMBED_SCRIPT.rsplit("/", 1)[0]))
+        return SCRIPT.sub(lambda match: match.group(1) + attributes, output, count=1)
 
 
 def _image_version(path: str | None, images: dict) -> tuple[str | None, int | None]:

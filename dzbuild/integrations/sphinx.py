@@ -19,7 +19,7 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from ..embed import EMBED_SOURCE, render_embed
+from ..embed import EMBED_SOURCE, render_embed, script_attributes
 from ..errors import DzbuildError, LockedError
 from ..site.assets import install_viewer
 from ..site.build import SiteReport
@@ -155,6 +155,12 @@ def builder_inited(app) -> None:
             app.dzbuild_viewer, _ = install_viewer(_config(app, Path(app.outdir)))
         except DzbuildError as error:
             raise ExtensionError(f"dzbuild: {error}") from None
+        _add_script(app, app.dzbuild_viewer)
+
+
+def _add_script(app, viewer) -> None:
+    """dzbuild-viewer.js, from ``_static/``, told where OpenSeadragon is (relative to the script)."""
+    app.add_js_file(EMBED_SOURCE.name, **script_attributes(viewer, "_static"))
 
 
 def env_get_outdated(app, env, added, changed, removed) -> list[str]:
@@ -247,10 +253,9 @@ def setup(app) -> dict:
     app.connect("env-merge-info", env_merge_info)
     app.connect("build-finished", build_finished)
     app.connect("config-inited", _static_path)
-    app.add_js_file("dzbuild-embed.js")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
 
 
 def _static_path(app, config) -> None:
-    """dzbuild-embed.js reaches ``_static/`` as a static file of the extension."""
+    """dzbuild-viewer.js reaches ``_static/`` as a static file of the extension."""
     config.html_static_path = [*config.html_static_path, str(EMBED_SOURCE.parent)]

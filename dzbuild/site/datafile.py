@@ -12,15 +12,10 @@ import json
 from pathlib import Path
 
 from ..api import HasCollectionDocument
-from ..embed import EMBED_SCRIPT, render_embed
+from ..embed import EMBED_SCRIPT, embed_parts, script_tag
 from ..io.files import write_if_changed
 from ..plugins import capability
 from .pages import ImageInfo, url_path
-
-# Stand-ins for a page's alt text and caption in the rendered embed: letters only, so that
-# escaping leaves them as they are, and unlikely in any real markup.
-ALT_MARK = "dzbuild-alt-9d2f7c"
-CAPTION_MARK = "dzbuild-caption-9d2f7c"
 
 
 def site_data(config, viewer, images: list[ImageInfo], groups, formats: dict) -> dict:
@@ -31,11 +26,11 @@ def site_data(config, viewer, images: list[ImageInfo], groups, formats: dict) ->
         "openseadragon_images": viewer.images if viewer.external else base + viewer.images,
         "openseadragon_integrity": viewer.integrity,
         "embed": base + EMBED_SCRIPT,
+        "embed_script": script_tag(base + EMBED_SCRIPT, viewer, EMBED_SCRIPT.rsplit("/", 1)[0]),
     }
     return {
         "base_url": base,
         "assets": assets,
-        "marks": {"alt": ALT_MARK, "caption": CAPTION_MARK},
         "images": {image.rel: image_entry(config, viewer, image, formats) for image in images},
         "collections": {group.name: collection_entry(base, group, formats, config.output) for group in groups},
     }
@@ -44,15 +39,15 @@ def site_data(config, viewer, images: list[ImageInfo], groups, formats: dict) ->
 def embed_entry(config, url: str, image: ImageInfo, version: int, viewer) -> dict:
     """dzbuild's embed (``templates/_embed.html``, the site's override first) for one version.
 
-    Rendered here, with marks where the page's alt text and caption go, so that every shortcode
-    writes exactly the partial's markup: it picks ``html`` (with a caption) or ``html_plain`` and
-    replaces the marks with its escaped values.
+    Rendered here, in parts (``embed_parts``), so that every shortcode writes exactly the partial's
+    markup: it picks ``parts`` (with a caption) or ``parts_plain`` and writes the markup between
+    the page's HTML-escaped alt text and caption.
     """
     common = {"viewer": viewer, "root": config.base_url.rstrip("/") + "/", "version": version}
     common.update(options=config.viewer.options, templates=config.templates)
     return {
-        "html": render_embed(image, url, ALT_MARK, caption=CAPTION_MARK, **common),
-        "html_plain": render_embed(image, url, ALT_MARK, **common),
+        "parts": embed_parts(image, url, caption=True, **common),
+        "parts_plain": embed_parts(image, url, caption=False, **common),
     }
 
 

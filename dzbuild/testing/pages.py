@@ -7,8 +7,10 @@ error and zooming in reaches the full-resolution level.
 
 from __future__ import annotations
 
+import json
 import socket
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 from .viewer import BrowserSession
@@ -127,3 +129,56 @@ class PageCheck(BrowserSession):
             self.report.osd_loads += 1
         if response.status >= 400:
             self.report.failed.append((response.url, response.status))
+
+
+@dataclass
+class Embed:
+    """One ``<figure class="dzbuild-embed">`` of a page, parsed: what a visitor and the viewer script get."""
+
+    settings: dict  # data-dzbuild, decoded
+    label: str  # the viewer's aria-label
+    alt: str  # the thumbnail's alt text
+    caption: str | None  # the figcaption's text
+    tags: list[str] = field(default_factory=list)  # every element inside the figure, in order
+
+
+class EmbedParser(HTMLParser):
+    """Every embed of a page (``embeds``) and the attributes of every ``<script>`` (``scripts``)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.embeds: list[Embed] = []
+        self.scripts: list[dict] = []
+        self._depth = 0
+        self._in_caption = False
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs) -> None:
+        attributes = dict(attrs)
+        if tag == "script":
+            self.scripts.append(attributes)
+        if tag == "figure" and attributes.get("class") == "dzbuild-embed" and not self._depth:
+            self.embeds.append(Embed({}, "", "", None))
+            self._depth = 1
+            return
+        if not self._depth:
+            return
+        embed = self.embeds[-1]
+        embed.tags.append(tag)
+        if "data-dzbuild" in attributes:
+            embed.settings, embed.label = json.loads(attributes["data-dzbuild"]), attributes.get("aria-label", "")
+        if tag == "img":
+            embed.alt = attributes.get("alt", "")
+        elif tag == "figcaption":
+            embed.caption, self._in_caption = "", True
+        self._depth += tag not in ("img", "br", "source")  # void elements have no end tag
+
+    def handle_endtag(self, tag) -> None:
+        if self._depth and tag not in ("img", "br", "source"):
+            self._depth -= 1
+            self._in_caption = self._in_caption and tag != "figcaption"
+
+    def handle_data(self, data) -> None:
+        if self._in_caption:
+            self.embeds[-1].caption += data

@@ -9,8 +9,9 @@
  *
  * Everything comes from _data/dzbuild.json, which `dzbuild build` writes: run it before Eleventy, or
  * let the plugin run it before every build with addPlugin(dzbuild, { build: true }) (or build: [command...]).
- * The markup is dzbuild's embed (templates/_embed.html); dzbuild-embed.js starts the viewers and loads
- * OpenSeadragon once per page.
+ * The markup is dzbuild's embed (templates/_embed.html); dzbuild-viewer.js starts the viewers and loads
+ * OpenSeadragon once per page. Image names are looked up as the data file's own keys only, so a name
+ * such as "constructor" or "__proto__" is just an unknown image.
  */
 "use strict";
 
@@ -27,14 +28,18 @@ function options(args) {
   return { caption: first, alt: second };
 }
 
-// dzbuild's embed (templates/_embed.html) as `dzbuild build` rendered it into the data file,
-// with this page's alt text and caption put in place of the marks.
-function figure(name, image, opts, marks) {
+// A value of one of the data file's objects, by its own key (never one inherited from Object.prototype).
+const own = (object, key) => (object && Object.hasOwn(object, key) ? object[key] : undefined);
+
+// dzbuild's embed (templates/_embed.html) as `dzbuild build` rendered it into the data file in parts:
+// markup parts as they are, and between them this page's alt text and caption, escaped.
+function figure(name, image, opts) {
   const version = String(opts.version === undefined ? image.latest : opts.version);
-  const embed = image.embed[version];
+  const embed = own(image.embed, version);
   if (!embed) { throw new Error(`deepzoom "${name}": no published version ${version}`); }
-  const html = opts.caption ? embed.html.split(marks.caption).join(escape(opts.caption)) : embed.html_plain;
-  return html.split(marks.alt).join(escape(opts.alt || image.title));
+  const values = new Map([["alt", escape(opts.alt || image.title)], ["caption", escape(opts.caption || "")]]);
+  const parts = opts.caption ? embed.parts : embed.parts_plain;
+  return parts.map((part, i) => (i % 2 === 0 ? part : values.get(part))).join("");
 }
 
 module.exports = function dzbuildPlugin(eleventyConfig, pluginOptions = {}) {
@@ -44,7 +49,7 @@ module.exports = function dzbuildPlugin(eleventyConfig, pluginOptions = {}) {
   }
   eleventyConfig.addWatchTarget(dataFile);
   let data = null;
-  const pagesWithScripts = new Set(); // dzbuild-embed.js is included once per page
+  const pagesWithScripts = new Set(); // dzbuild-viewer.js is included once per page
   eleventyConfig.on("eleventy.before", () => { data = null; pagesWithScripts.clear(); });
   if (pluginOptions.build) {
     // { build: true }: every Eleventy build (and every rebuild of --serve) runs `dzbuild build` first,
@@ -70,12 +75,12 @@ module.exports = function dzbuildPlugin(eleventyConfig, pluginOptions = {}) {
         throw new Error(`deepzoom "${name}": cannot read ${dataFile} (run \`dzbuild build\` first): ${error.message}`);
       }
     }
-    const image = data.images[name];
+    const image = own(data.images, String(name));
     if (!image) { throw new Error(`deepzoom "${name}": no such image in ${dataFile}`); }
     const page = (this.page && (this.page.outputPath || this.page.url)) || "";
     const first = !pagesWithScripts.has(page);
     pagesWithScripts.add(page);
-    const script = first ? `\n<script src="${escape(data.assets.embed)}"></script>` : "";
-    return figure(name, image, options(args), data.marks) + script;
+    const script = first ? `\n${data.assets.embed_script}` : "";
+    return figure(name, image, options(args)) + script;
   });
 };

@@ -2,9 +2,11 @@
  * view in the URL and the tiles a version changed outlined from dzbuild's records.
  *
  * The page holds its settings as JSON in #dzbuild-image (see image.html). The URL hash holds the
- * state: v (version shown), x and y (the view's centre as fractions of the image's width and
- * height), z (zoom: 1 fits the image's width), and when comparing: with (the other version),
- * mode (swipe or side), split (the divider, 0..1) and changes (1: outline the changed tiles).
+ * state: v (the version shown; absent for the latest, so that a reload after a new version is
+ * published shows the new one, while a chosen older version stays), x and y (the view's centre as
+ * fractions of the image's width and height), z (zoom: 1 fits the image's width), and when
+ * comparing: with (the other version), mode (swipe or side), split (the divider, 0..1) and changes
+ * (1: outline the changed tiles).
  * Changing a version or the mode adds a history entry; moving the view replaces the current one.
  */
 (function () {
@@ -50,7 +52,7 @@
 
   function hashOf(s) {
     const p = new URLSearchParams();
-    p.set("v", s.v);
+    if (s.v !== latest) { p.set("v", s.v); }
     if (s.with !== null) {
       p.set("with", s.with);
       p.set("mode", s.mode);
@@ -58,7 +60,8 @@
     }
     if (s.changes) { p.set("changes", "1"); }
     if (s.view) { p.set("x", s.view.x.toFixed(5)); p.set("y", s.view.y.toFixed(5)); p.set("z", s.view.z.toPrecision(5)); }
-    return "#" + p.toString();
+    const text = p.toString();
+    return text ? "#" + text : "";  // "": the latest version, whole
   }
 
   function currentView() {
