@@ -53,13 +53,3 @@ def test_an_option_missing_from_the_page_is_noticed(monkeypatch):
     monkeypatch.setattr(reference, "make_parser", with_extra)
     page = reference.reference_page()
     assert "`--brand-new`" in section(page, "check") and page != PAGE.read_text(encoding="utf-8")
-
-
-def test_every_docs_page_is_in_the_navigation():
-    """mkdocs only mentions a page left out of ``nav`` (no warning, so ``--strict`` passes): this test fails."""
-    import yaml
-
-    config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
-    listed = {page for entry in config["nav"] for page in entry.values()}
-    assert {page.name for page in (REPO / "docs").glob("*.md")} == listed
-    assert "commands.md" in listed
