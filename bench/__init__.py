@@ -1,1 +1,1 @@
-"""The speed, memory and quality benchmark of issue 3 (``python bench/run.py``); not part of the package."""
+"""The speed, memory and quality benchmarks (``python bench/run.py`` and the others here); not part of the package."""

@@ -1,4 +1,4 @@
-"""Collections benchmark (issue 4; issue 3 target 7): 1,000 small images, then one more, then a new version.
+"""Collections benchmark (target 7 of bench/run.py): 1,000 small images, then one more, then a new version.
 
     python bench/collection.py                 # 1,000 items, every core
     python bench/collection.py --items 200 -j 1

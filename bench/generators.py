@@ -1,4 +1,4 @@
-"""What dzbuild adds to a site generator's build (issue 12), measured side by side, never asserted.
+"""What dzbuild adds to a site generator's build, measured side by side, never asserted.
 
     python example_site/generate.py && python bench/generators.py            # 5 repetitions
     python bench/generators.py --reps 9 --out /tmp/b

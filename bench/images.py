@@ -4,7 +4,8 @@
 would need ~13 GB and minutes. This generator paints the same kind of picture (layered smooth
 noise, discs with soft edges, fine grain) one strip of rows at a time. Every octave has a fixed
 size *in pixels*, so a bigger image is a bigger piece of the same kind of landscape and one of its
-tiles costs the codecs the same: time per tile stays comparable across sizes (issue 3, target 5).
+tiles costs the codecs the same: time per tile stays comparable across sizes (target 5 of
+``bench/run.py``).
 """
 
 from __future__ import annotations

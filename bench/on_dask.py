@@ -1,4 +1,4 @@
-"""Benchmark the Dask executor against the fork pool (issue 13), side by side in one run.
+"""Benchmark the Dask executor against the fork pool, side by side in one run.
 
     pip install ./plugins/dzbuild-dask && python bench/on_dask.py                   # 32768^2 and memory at 16384^2
     python bench/on_dask.py --compare 32768 --memory 16384,65536 --collection 1000  # every target

@@ -1,4 +1,4 @@
-"""Turn measurements into the table of medians and the verdict on each target of issue 3."""
+"""Turn measurements into the table of medians and the verdict on each target of ``bench/run.py``."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def _mb(value: float | None) -> str:
 
 
 def verdicts(results: list[SizeResult], primary: SizeResult, cores: int, collections: Verdict) -> list[Verdict]:
-    """Targets 1-7 of issue 3, each from ratios measured in this run."""
+    """Targets 1-7 (speed, patches, memory, scaling, quality, collections), each from ratios of this run."""
     return [
         _target1(primary, cores),
         _target2(primary),

@@ -1,4 +1,4 @@
-"""Benchmark dzbuild against libvips ``dzsave`` and the codec floor (issue 3).
+"""Benchmark dzbuild against libvips ``dzsave`` and the codec floor.
 
     pip install -e ".[bench]" && python bench/run.py                 # 16384^2, 5 repetitions
     python bench/run.py --sizes 16384,8192,32768                     # + memory and scaling targets
@@ -83,7 +83,7 @@ def render(results, vips: bool, collection=None) -> str:
     if text:
         parts.append(text)
     lines = [v.line() for v in report.verdicts(results, primary, cores(), verdict)]
-    parts.append("== targets (issue 3)\n" + "\n".join(lines))
+    parts.append("== targets\n" + "\n".join(lines))
     return "\n\n".join(parts)
 
 

@@ -12,7 +12,7 @@ it lands whole) and measures, from that rename, on the machine's one clock:
 - ``tile``: the page receiving its first tile of ``v{n}`` (a computed ancestor of the patch,
   drawn at the home zoom): the patch is on screen.
 
-Target (issue 14): under 0.3 s. Not a test: the numbers depend on the machine and its load.
+Target: under 0.3 s. Not a test: the numbers depend on the machine and its load.
 
     python bench/serve.py                      # 16384x16384, 5 repetitions
     python bench/serve.py --size 4096 --reps 3 # a quick look

@@ -1,4 +1,4 @@
-"""What dzbuild adds to a Hugo, Jekyll or Eleventy rebuild when nothing changed (issue 12's benchmark).
+"""What dzbuild adds to a Hugo, Jekyll or Eleventy rebuild when nothing changed.
 
     python bench/ssg.py                  # every generator that is installed, 7 repetitions
     python bench/ssg.py --repeat 15 hugo

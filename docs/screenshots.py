@@ -31,7 +31,7 @@ STEPS = (1, 4, 8, 12, 16)  # colour steps tried in turn
 # name, path and hash, colour scheme, what the README says it shows
 SHOTS = [
     ("image-page", "harbour/", "light", "an image page"),
-    ("compare", "harbour/#v=1&with=0&mode=swipe&split=0.22&changes=1&x=0.2&y=0.18&z=2.5", "dark", "compare mode"),
+    ("compare", "harbour/#v=1&with=0&mode=swipe&split=0.5&changes=1&x=0.77&y=0.376&z=2.5", "dark", "compare mode"),
     ("collection", "gallery/", "dark", "a collection"),
     ("index", "", "light", "the index"),
 ]

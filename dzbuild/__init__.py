@@ -1,6 +1,6 @@
 """dzbuild: incremental Deep Zoom pyramids and collections for static sites.
 
-The Python API is what this package exports (see the README's "Python API"); plugin authors
+The Python API is what this package exports (see docs/api.md); plugin authors
 import ``dzbuild.api``. Importing this package stays cheap (no OpenCV, Jinja, typing or plugin
 scan): each name loads its module on first use, so that ``dzbuild --version`` and a no-op
 rebuild cost little more than the interpreter's start.

@@ -5,8 +5,9 @@ idempotent: an image folder whose version folders already exist is left alone, s
 versions never change under you. ``generate(folder)`` writes the same site into another folder
 (the browser test does this in a temporary folder).
 
-The site: ``harbour`` (two versions: v1 retouches one corner tile), and a ``gallery`` folder whose
-``collection.toml`` makes its three images a Deep Zoom collection. ``pyramid.json`` files are
+The site: ``harbour`` (two versions: v1 retouches one tile right of the middle, so the compare
+view's default swipe, older version left of the divider, shows the change on the newer side), and
+a ``gallery`` folder whose ``collection.toml`` makes its three images a Deep Zoom collection. ``pyramid.json`` files are
 committed; pictures are synthetic (``dzbuild.testing.synthetic_image``), so nothing here has a
 copyright.
 """
@@ -34,14 +35,20 @@ def image(folder: Path, seed: int) -> None:
         write_tiles(folder / "v0", synthetic_image(spec.width, spec.height, seed=seed), spec)
 
 
+HARBOUR_V1_TILE = (4, 1)  # (col, row) of the retouched 256 px tile: right of the middle of 6 x 4
+
+
 def harbour_v1(folder: Path) -> None:
-    """A second version that retouches one corner tile (a tinted sign)."""
+    """A second version that retouches one tile (a tinted sign) on the right half of the picture."""
     if (folder / "v1").exists():
         return
     spec = load_spec(folder)
     patched = synthetic_image(spec.width, spec.height, seed=SEEDS["harbour"])
-    patched[40:200, 40:220] = patched[40:200, 40:220] // 2 + (0, 90, 160)
-    write_tiles(folder / "v1", patched, spec, [Tile(spec.grid.max_level, 0, 0)])
+    col, row = HARBOUR_V1_TILE
+    x, y = col * spec.tile_size, row * spec.tile_size
+    sign = (slice(y + 40, y + 200), slice(x + 40, x + 220))
+    patched[sign] = patched[sign] // 2 + (0, 90, 160)
+    write_tiles(folder / "v1", patched, spec, [Tile(spec.grid.max_level, col, row)])
 
 
 def generate(site: Path = SITE) -> None:

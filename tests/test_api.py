@@ -200,20 +200,32 @@ def test_a_rerun_places_nothing(built_site, plugin_env, tmp_path):
 # -- The top-level Python API ---------------------------------------------------------------------------
 
 README = DIST.parent.parent / "README.md"
+DOCS = README.parent / "docs"
 
 
 def python_blocks(text: str) -> list[str]:
     return re.findall(r"^```python\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
 
 
+def example_pages() -> list[Path]:
+    """The README and every docs page whose ```python blocks run as they are (the plugin guide has its own test)."""
+    return [README, *sorted(page for page in DOCS.glob("*.md") if page.name != "plugins.md")]
+
+
 def test_the_readme_python_examples_run(tmp_path, monkeypatch):
-    """Every ```python block of the README, in order, in one empty folder: each asserts what it shows."""
-    blocks = python_blocks(README.read_text(encoding="utf-8"))
-    assert len(blocks) >= 5
-    monkeypatch.chdir(tmp_path)
-    for number, block in enumerate(blocks):
-        exec(compile(block, f"README.md python block {number}", "exec"), {"__name__": f"readme_{number}"})
-    assert check_dest_clean(tmp_path / "image1" / "dest") and (tmp_path / "site" / "_site" / "index.html").is_file()
+    """Every ```python block of the README and the docs, in order, in an empty folder per page; each asserts."""
+    ran = {}
+    for page in example_pages():
+        folder = tmp_path / page.stem
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        blocks = python_blocks(page.read_text(encoding="utf-8"))
+        for number, block in enumerate(blocks):
+            exec(compile(block, f"{page.name} python block {number}", "exec"), {"__name__": f"{page.stem}_{number}"})
+        ran[page.name] = len(blocks)
+    assert ran["README.md"] >= 1 and ran["api.md"] >= 5
+    api = tmp_path / "api"
+    assert check_dest_clean(api / "image1" / "dest") and (api / "site" / "_site" / "index.html").is_file()
 
 
 def check_dest_clean(dest: Path) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dzbuild import cli
-from dzbuild.integrations.generators import GENERATORS, init_project, project_files
+from dzbuild.integrations.generators import GENERATORS, HERE, init_project, project_files
 from dzbuild.site.config import load_config
 
 
@@ -38,3 +38,40 @@ def test_errors_name_the_folder_or_the_generator(tmp_path, capsys):
     assert "nope: is not a folder" in capsys.readouterr().err
     with pytest.raises(Exception, match="unknown site generator 'gatsby'"):
         init_project("gatsby", tmp_path)
+
+
+STARTER = ["layouts/_default/baseof.html", "layouts/_default/single.html", "layouts/_default/list.html"]
+
+
+def test_a_hugo_project_without_theme_or_layout_gets_a_minimal_layout(tmp_path, capsys):
+    (tmp_path / "layouts").mkdir()  # as `hugo new site` leaves it: empty, and no theme in the config
+    (tmp_path / "config.toml").write_text("baseURL = 'http://example.org/'\ntitle = 'My New Hugo Site'\n")
+    assert cli.main(["init", "hugo", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    for rel in STARTER:
+        assert (tmp_path / rel).read_bytes() == (HERE / "hugo" / rel.rsplit("/", 1)[1]).read_bytes()
+        assert f"added {rel}" in out
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"hugo.toml": 'theme = "ananke"\n'},
+        {"config.yaml": "title: t\ntheme: [ananke]\n"},
+        {"config/_default/hugo.toml": '[module]\n[[module.imports]]\npath = "example.org/a-theme"\n'},
+        {"hugo.toml": "title = 't'\n", "layouts/index.html": "<p>{{ .Title }}</p>\n"},
+        {"hugo.toml": "title = 't'\n", "layouts/_default/single.html": "{{ .Content }}\n"},
+    ],
+    ids=["theme", "yaml-theme", "module", "own-home", "own-single"],
+)
+def test_a_hugo_project_with_a_theme_or_layout_gets_none(tmp_path, files):
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    def layouts() -> dict:
+        pages = (p for p in (tmp_path / "layouts").rglob("*") if p.is_file() and "shortcodes" not in p.parts)
+        return {p: p.read_bytes() for p in pages}
+
+    before = layouts()
+    assert cli.main(["init", "hugo", str(tmp_path)]) == 0
+    assert layouts() == before and not any((tmp_path / rel).exists() for rel in STARTER if rel not in files)

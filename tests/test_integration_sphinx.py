@@ -134,6 +134,17 @@ def test_not_an_image_folder_names_document_and_folder(project):
     assert "index.rst:4" in done.stderr and "zoom/nowhere" in done.stderr and "pyramid.json" in done.stderr
 
 
+def test_without_w_the_error_is_reported_and_the_build_exits_0(project):
+    """Sphinx's own convention, which docs/integrations.md states: only ``-W`` fails the build."""
+    (project / "src" / "index.rst").write_text(INDEX.replace("zoom/harbour", "zoom/nowhere"))
+    done = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-q", "-b", "html", "src", "out/html"],
+        cwd=project, capture_output=True, text=True,
+    )
+    assert done.returncode == 0 and "index.rst:4: ERROR" in done.stderr and "zoom/nowhere" in done.stderr
+    assert "exit status 0" in (Path(__file__).resolve().parents[1] / "docs" / "integrations.md").read_text()
+
+
 def test_parallel_readers_wait_for_each_other(project):
     """``sphinx-build -j 2``: readers share one cache; the work each did is added up."""
     src = project / "src"

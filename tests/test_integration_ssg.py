@@ -154,6 +154,30 @@ def expected_figure(data: dict, caption: str | None = None, version: int | None 
     return parse(html).found[0]
 
 
+def test_a_new_hugo_site_shows_its_page_and_viewer_after_init(tmp_path):
+    """``hugo new site`` has no theme and no layout; init adds a minimal layout, so the page renders."""
+    require("hugo")
+    run(["hugo", "new", "site", "fresh", "--quiet"], tmp_path)
+    project = tmp_path / "fresh"
+    assert "added layouts/_default/single.html" in dzbuild("init", "hugo", cwd=project)
+    make_image_folder(project / "zoom" / "harbour", WIDTH, HEIGHT, TILE, seed=5)
+    write(project, {"content/harbour.md": '---\ntitle: Harbour\n---\nBefore.\n\n{{< deepzoom "harbour" >}}\n'})
+    dzbuild("build", "--progress", "quiet", cwd=project)
+    run(["hugo", "--quiet"], project)
+
+    data = json.loads((project / "data" / "dzbuild.json").read_text())
+    parsed = parse((project / "public" / "harbour" / "index.html").read_text(encoding="utf-8"))
+    assert parsed.found == [expected_figure(data)] and parsed.scripts == [data["assets"]["embed"]]
+    home = (project / "public" / "index.html").read_text(encoding="utf-8")
+    assert 'href="/harbour/"' in home  # the minimal list layout links the page
+    try:
+        with PageCheck(project / "public") as browser:
+            report = browser.visit("harbour/")
+    except ViewerUnavailable as exc:
+        missing(str(exc))
+    assert report.states == ["loaded"] and report.failed == [] and report.errors == []
+
+
 @pytest.mark.parametrize("name", sorted(PROJECTS))
 def test_a_one_line_embed_becomes_a_zoomable_viewer(name, tmp_path):
     require(name)

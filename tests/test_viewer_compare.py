@@ -55,8 +55,8 @@ def stage_pixels(v: Visit):
 
 
 def test_the_swipe_shows_one_version_left_of_the_divider_and_the_other_right(visit):
-    # centred on v1's retouched corner (pixels 40..220 x 40..200 of tile 0, 0), which v0 does not have
-    v = visit("harbour/#v=1&with=0&mode=swipe&split=0.5&x=0.0867&y=0.12&z=5")
+    # centred on v1's retouched sign (pixels 40..220 x 40..200 of tile 4, 1), which v0 does not have
+    v = visit("harbour/#v=1&with=0&mode=swipe&split=0.5&x=0.7693&y=0.376&z=5")
     v.wait_loaded("viewer", "viewer-b")
     v.page.wait_for_timeout(500)
     split = stage_pixels(v)
@@ -86,6 +86,23 @@ def test_the_swipe_shows_one_version_left_of_the_divider_and_the_other_right(vis
     v.page.mouse.up()
     assert abs(int(divider.get_attribute("aria-valuenow")) - 25) <= 1
     v.page.wait_for_function("location.hash.includes('split=0.25')")
+
+
+def test_the_default_swipe_of_the_example_shows_what_the_newer_version_changed(visit):
+    """Compare chosen on the whole picture: v1's retouched tile lies right of the divider, on v1's side."""
+    v = visit("harbour/#v=1&with=0&mode=swipe")  # the default split and view
+    v.wait_loaded("viewer", "viewer-b")
+    v.page.wait_for_timeout(500)
+    split = stage_pixels(v)
+    v.page.get_by_role("slider").focus()
+    v.page.keyboard.press("End")  # the divider at the right: all v0
+    v.page.wait_for_timeout(300)
+    only_v0 = stage_pixels(v)
+    changed = (np.abs(split - only_v0).max(axis=2) > 40)[40:]  # below the version labels
+    width = changed.shape[1]
+    # away from the divider's two places (the middle, then the right edge)
+    right, left = changed[:, width // 2 + 20 : width - 40].sum(), changed[:, 40 : width // 2 - 20].sum()
+    assert right > 10_000 and left == 0, (left, right)  # v1's sign (about 150 x 130 px) shows right
 
 
 def expected_outline(site: Path, older: int, newer: int) -> set[tuple[int, int, int, int, int, int]]:
@@ -129,6 +146,6 @@ def test_the_overlay_of_one_version_shows_what_it_changed(visit, site):
     v = visit("harbour/#v=1&changes=1")
     v.wait_loaded()
     v.page.wait_for_function("dzbuildViewer.element.querySelector('svg.changed-tiles rect')")
-    assert drawn_outline(v, "a") == expected_outline(site, 0, 1) == {(0, 0, 0, 0, 256, 256)}
+    assert drawn_outline(v, "a") == expected_outline(site, 0, 1) == {(4, 1, 1024, 256, 256, 256)}
     v.page.uncheck("#changes")
     v.page.wait_for_function("!dzbuildViewer.element.querySelector('svg.changed-tiles')")

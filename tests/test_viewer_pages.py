@@ -136,6 +136,21 @@ def test_the_index_shows_a_card_for_every_collection_and_image(visit):
     assert "1500 × 1000 px" in text and "3 versions" in text
 
 
+def test_index_thumbnails_fill_their_cards_alike(visit):
+    """A landscape and a portrait image each cover the whole thumbnail area of their card."""
+    v = visit("")
+    v.page.wait_for_function("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    boxes = v.js(
+        "Array.from(document.querySelectorAll('.thumb')).map(t => { const a = t.getBoundingClientRect(),"
+        " b = t.querySelector('img').getBoundingClientRect(), i = t.querySelector('img');"
+        " return [a.width, a.height, b.width, b.height, i.naturalWidth / i.naturalHeight]; })"
+    )
+    shapes = [ratio for *_, ratio in boxes]
+    assert len(boxes) == 4 and min(shapes) < 1 < max(shapes)  # portrait and landscape thumbnails
+    for area_w, area_h, img_w, img_h, _ in boxes:
+        assert abs(img_w - area_w) <= 1 and abs(img_h - area_h) <= 1, boxes
+
+
 def test_the_collection_page_draws_no_black_blocks_and_a_neat_gallery(visit):
     v = visit("gallery/", scheme="dark")
     v.wait_loaded()

@@ -4,11 +4,17 @@ Each generator reads the data file ``dzbuild build`` writes into its data folder
 (Hugo), include (Jekyll) or plugin (Eleventy) shipped here turns an image's name into dzbuild's
 embed markup from that file alone. ``init`` never overwrites a file of the user's: a file that
 already exists with other bytes is kept and reported, the others are still added.
+
+Hugo renders no page at all without a layout, and ``hugo new site`` makes a project with neither a
+theme nor a layout; ``init`` then also adds a minimal one (``Generator.starter``), so the first
+``dzbuild build && hugo`` shows the page with its viewer.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -27,6 +33,24 @@ class Generator:
     files: dict[str, str]  # path in the project: path of the file shipped in this package
     config: str  # the dzbuild.toml
     steps: tuple[str, ...]  # what the user does next, printed after init
+    starter: dict[str, str] = field(default_factory=dict)  # like files, for a project that has no layout
+    has_layout: Callable[[Path], bool] = lambda folder: True  # whether the project can render pages already
+
+
+HUGO_CONFIGS = tuple(f"{name}.{ext}" for name in ("hugo", "config") for ext in ("toml", "yaml", "yml", "json"))
+HUGO_THEME = re.compile(r"""^\s*["']?(theme|module)["']?\s*[:=]|^\s*\[+\s*module\b""", re.MULTILINE)
+HUGO_PARTS = {"shortcodes", "partials", "_shortcodes", "_partials", "_markup"}  # templates that render no page
+
+
+def hugo_has_layout(folder: Path) -> bool:
+    """A theme or module is configured, or ``layouts/`` holds a page template of the project's own."""
+    configs = [folder / name for name in HUGO_CONFIGS] + sorted((folder / "config").glob("**/*.*"))
+    texts = (path.read_text(encoding="utf-8", errors="replace") for path in configs if path.is_file())
+    if any(HUGO_THEME.search(text) for text in texts):
+        return True
+    layouts = folder / "layouts"
+    pages = (path.relative_to(layouts) for path in layouts.rglob("*.html")) if layouts.is_dir() else ()
+    return any(page.parts[0] not in HUGO_PARTS for page in pages)
 
 
 HUGO = Generator(
@@ -42,6 +66,8 @@ redirects_file = "static/_redirects"
 """
     + _COMMON.format(output="static/zoom/", data="data/dzbuild.json", embed="deepzoom shortcode"),
     ("put image folders in zoom/ (pyramid.json, v0/...)", "dzbuild build && hugo"),
+    starter={f"layouts/_default/{name}.html": f"hugo/{name}.html" for name in ("baseof", "single", "list")},
+    has_layout=hugo_has_layout,
 )
 
 JEKYLL = Generator(
@@ -115,7 +141,10 @@ def init_project(name: str, folder: Path | str) -> InitReport:
     if not folder.is_dir():
         raise ConfigError("is not a folder: dzbuild init adds files to an existing project", folder)
     report = InitReport([], [], [], generator.steps)
-    for rel, data in project_files(generator).items():
+    files = project_files(generator)
+    if generator.starter and not generator.has_layout(folder):
+        files.update({rel: (HERE / shipped).read_bytes() for rel, shipped in generator.starter.items()})
+    for rel, data in files.items():
         path = folder / rel
         if path.exists() or path.is_symlink():
             same = path.is_file() and path.read_bytes() == data
