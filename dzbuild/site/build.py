@@ -97,6 +97,18 @@ def build_site(
     return report
 
 
+def _check_formats(config: SiteConfig, images) -> None:
+    """Each format's own check (IIIF: an absolute base_url) on the first image, naming the configuration."""
+    from ..errors import ConfigError
+    from ..pyramid.build import _check_formats as check
+
+    options = image_options(config, images[0].rel)
+    try:
+        check(load_spec(images[0].source, options.spec_defaults), options)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, exc.path or config.file) from None
+
+
 def _build(
     root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None, executor=None, defer_output=False
 ) -> tuple[SiteConfig, SiteReport]:
@@ -114,6 +126,7 @@ def _build(
         owned_before = _read_owned(config.cache)
         if rebuild:
             _discard(config, owned_before)
+        _check_formats(config, found.images)  # a format that refuses the configuration fails before any output
         viewer, written = install_viewer(config)  # 3. fails fast when OpenSeadragon is missing
         progress = Progress(len(found.images) + len(declared), progress_mode)
         # One pool for the whole site, started only when some image has work: a worker imports
@@ -240,6 +253,7 @@ def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]
     pages = [renderer.image_page(info) for info in images]
     pages += [renderer.collection_page(group) for group in groups]
     pages.append(renderer.index_page(images, groups))
+    pages.append(renderer.not_found_page(config.base_path))  # a missing URL gets a 404, never the index
     owned = set()
     for rel, data in pages:
         report.files_written += write_if_changed(config.output / rel, data)
