@@ -18,6 +18,7 @@ from .headers import merge_block, rule_path
 
 MAX_LINE = 1000  # Cloudflare Pages: characters a redirect line
 MAX_DYNAMIC = 100  # Cloudflare Pages: redirects with a splat or placeholder
+MAX_STATIC = 2000  # Cloudflare Pages: plain redirects
 SERVICE_DESCRIPTOR = "info.json"  # IIIF: an image service's base URI redirects (303) to this document
 
 
@@ -67,4 +68,10 @@ def render_redirects(existing: str, base: str, images, host: str) -> str:
             RedirectsWarning,
         )
     services = [line for image in images for line in service_lines(base, image) if len(line) <= MAX_LINE]
-    return merge_block(existing, lines + services)
+    if host == "cloudflare-pages" and len(services) > MAX_STATIC:
+        warnings.warn(
+            f"_redirects: {len(services)} IIIF service redirects, but Cloudflare Pages applies at most"
+            f" {MAX_STATIC} plain redirects; the rest will not work there",
+            RedirectsWarning,
+        )
+    return merge_block(existing, services + lines)  # plain lines first, as Cloudflare Pages prefers
