@@ -38,7 +38,7 @@ from .paths import read_control_file
 from .progress import Progress
 from .redirects import render_redirects
 from .scan import require_images, scan_site
-from .spread import build_images, image_options, site_pool
+from .spread import build_images, check_formats, image_options, site_pool
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
 OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
@@ -97,18 +97,6 @@ def build_site(
     return report
 
 
-def _check_formats(config: SiteConfig, images) -> None:
-    """Each format's own check (IIIF: an absolute base_url) on the first image, naming the configuration."""
-    from ..errors import ConfigError
-    from ..pyramid.build import _check_formats as check
-
-    options = image_options(config, images[0].rel)
-    try:
-        check(load_spec(images[0].source, options.spec_defaults), options)
-    except ConfigError as exc:
-        raise ConfigError(exc.message, exc.path or config.file) from None
-
-
 def _build(
     root: Path, rebuild: bool, jobs: int | None, progress_mode: str | None, executor=None, defer_output=False
 ) -> tuple[SiteConfig, SiteReport]:
@@ -126,7 +114,7 @@ def _build(
         owned_before = _read_owned(config.cache)
         if rebuild:
             _discard(config, owned_before)
-        _check_formats(config, found.images)  # a format that refuses the configuration fails before any output
+        check_formats(config, found.images)  # a format that refuses the configuration fails before any output
         viewer, written = install_viewer(config)  # 3. fails fast when OpenSeadragon is missing
         progress = Progress(len(found.images) + len(declared), progress_mode)
         # One pool for the whole site, started only when some image has work: a worker imports
