@@ -6,9 +6,12 @@ import json
 import re
 from html.parser import HTMLParser
 
-from sites import write_files
+import pytest
+from sites import make_site, write_files
 
+from dzbuild.errors import ConfigError
 from dzbuild.site.assets import ViewerAssets
+from dzbuild.site.build import build_site
 from dzbuild.site.pages import (
     BUILTIN_TEMPLATES,
     CollectionInfo,
@@ -237,3 +240,10 @@ def test_a_site_template_folder_overrides_the_404_page(tmp_path):
     write_files(tmp_path, {"404.html": '{% extends "base.html" %}{% block main %}lost? {{ root }}{% endblock %}'})
     _, html = renderer(dirs=[tmp_path, BUILTIN_TEMPLATES]).not_found_page("/zoom/")
     assert "lost? /zoom/" in html.decode()
+
+
+def test_an_image_folder_named_404_html_is_refused_rather_than_overwritten(tmp_path):
+    site = make_site(tmp_path, images=("a", "404.html"))
+    with pytest.raises(ConfigError, match="named like a file dzbuild writes"):
+        build_site(site, progress="quiet")
+    assert not (site / "_site").exists()
