@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 from xml.etree import ElementTree
 
 import pytest
-from deployhosts import Wrangler, free_port, get, netlify_rules
+from deployhosts import REPO, Wrangler, free_port, get, netlify_rules
 from hostrules import HostRule, netlify_regex, response_headers
 
 from dzbuild.grid import Grid
@@ -22,7 +22,6 @@ from dzbuild.site.build import build_site
 from dzbuild.testing import plugin_registered
 from dzbuild.testing.viewer import open_site_page
 
-REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=0, must-revalidate"
 

@@ -1,4 +1,5 @@
-"""``_headers`` for Netlify and Cloudflare Pages: immutable versions, revalidated pages, merged in place.
+"""``_headers`` for Netlify and Cloudflare Pages: immutable versions, revalidated pages, cross-origin reads,
+merged in place.
 
 Both hosts apply *every* rule whose path matches a request and join the values of a header that
 several rules set, so ``Cache-Control: max-age=0`` plus ``immutable`` would be sent together.
