@@ -360,6 +360,7 @@ def test_kill_between_the_formats_of_a_version(image, zoomify):
         assert check_dest(copy / "dest", deep=True) == []
 
 
+@pytest.mark.allowed_skip("it counts the kill points only when every kill test of the module was selected")
 def test_the_guarantees_state_how_many_kill_points_were_tried(request, image):
     """Last in this module: every kill above happened (each asserts its exit), as many as docs/guarantees.md says."""
     killers = {name for name in dir(request.module) if name.startswith(("test_kill", "test_torn"))}

@@ -75,7 +75,7 @@ def test_pages_revalidate(built):
     rules = parse_headers_file((site / "_site" / "_headers").read_text())
     for url in ("/", "/a/", "/deep/b/", "/odd%20%3Cscript%3Ex%3C/script%3E/"):
         assert cache_control(rules, url) == [REVALIDATE_VALUE], url
-        assert "access-control-allow-origin" not in response_headers(rules, url)
+        assert response_headers(rules, url, "netlify")["access-control-allow-origin"] == ["*"], url  # as Cloudflare
 
 
 def test_no_two_rules_set_the_same_header_on_any_served_path(built):
@@ -145,6 +145,8 @@ def test_many_images_fit_in_100_rules_by_folder_depth(tmp_path):
     for rel in rels:
         assert cache_control(rules, f"/{rel}/dzi/v0/dzi_files/3/0_0.jpg") == [IMMUTABLE_VALUE]
         assert cache_control(rules, f"/{rel}/") is None  # the host's default: revalidate
+        for path in (f"/{rel}/dzi/v0/dzi.xml", f"/{rel}/iiif/manifest.json", f"/{rel}/"):
+            assert response_headers(rules, path, "netlify")["access-control-allow-origin"] == ["*"], path
 
 
 def test_depth_rules_are_not_used_when_another_folder_has_a_dzi_child(tmp_path):
@@ -190,3 +192,14 @@ def test_collection_versions_get_one_rule_unless_a_neighbour_starts_with_v(tmp_p
     assert {"/g/v0/*", "/g/v1/*"} <= {rule.path for rule in rules} and "/g/v*" not in {rule.path for rule in rules}
     assert cache_control(rules, "/g/vista/") == [REVALIDATE_VALUE]
     assert cache_control(rules, "/g/v1/g_files/0/0_0.jpg") == [IMMUTABLE_VALUE]
+
+
+def test_a_sites_own_cross_origin_rule_wins_and_is_sent_once(tmp_path):
+    own = "/*\n  Access-Control-Allow-Origin: https://mine.example\n"
+    images = [ImageInfo("a", 10, 10, 8, "jpg", 2)]
+    required, pages = site_rules("/", images, [], fake_output(tmp_path, ["a"]), ("dzi", "iiif"), True)
+    with pytest.warns(HeadersWarning, match="already sets access-control-allow-origin"):
+        rules = parse_headers_file(render_headers(own, required, pages))
+    for path in ("/a/dzi/v1/dzi.xml", "/a/iiif/manifest.json", "/"):
+        for host in ("cloudflare", "netlify"):
+            assert response_headers(rules, path, host)["access-control-allow-origin"] == ["https://mine.example"]

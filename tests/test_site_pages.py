@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 
-from sites import write_files
+import pytest
+from sites import make_site, write_files
 
+from dzbuild.errors import ConfigError
 from dzbuild.site.assets import ViewerAssets
+from dzbuild.site.build import build_site
 from dzbuild.site.pages import (
     BUILTIN_TEMPLATES,
     CollectionInfo,
@@ -219,3 +222,26 @@ def test_a_dzi_viewer_page_keeps_the_plain_url_picker():
     _, html = renderer().image_page(ImageInfo("a", 1500, 1000, 256, "jpg", 2))
     versions = page_settings(parse(html))["versions"]
     assert [(v["url"], v["source"]) for v in versions] == [("dzi/v0/dzi.xml",) * 2, ("dzi/v1/dzi.xml",) * 2]
+
+
+def test_the_404_page_links_the_index_by_its_absolute_path_and_names_the_site():
+    for base_path in ("/", "/zoom/"):
+        rel, html = renderer(site_title=EVIL).not_found_page(base_path)
+        assert rel == "404.html"
+        tags = parse(html)
+        links = [attrs["href"] for tag, attrs in tags.tags if tag == "a"]
+        assert links and set(links) == {base_path}  # served at any depth, so never a relative link
+        assert html.decode().count("x/&lt;script&gt;") >= 2 and "<script>alert" not in html.decode()
+
+
+def test_a_site_template_folder_overrides_the_404_page(tmp_path):
+    write_files(tmp_path, {"404.html": '{% extends "base.html" %}{% block main %}lost? {{ root }}{% endblock %}'})
+    _, html = renderer(dirs=[tmp_path, BUILTIN_TEMPLATES]).not_found_page("/zoom/")
+    assert "lost? /zoom/" in html.decode()
+
+
+def test_an_image_folder_named_404_html_is_refused_rather_than_overwritten(tmp_path):
+    site = make_site(tmp_path, images=("a", "404.html"))
+    with pytest.raises(ConfigError, match="named like a file dzbuild writes"):
+        build_site(site, progress="quiet")
+    assert not (site / "_site").exists()

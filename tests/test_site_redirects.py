@@ -50,3 +50,28 @@ def test_aliases_follow_the_viewer_format_and_vacuumed_versions_of_every_format(
     assert follow_redirect(rules, "/a/latest/ImageProperties.xml") == ("/a/zoomify/v2/ImageProperties.xml", 302)
     assert follow_redirect(rules, "/a/dzi/v0/dzi.xml") == ("/a/dzi/v2/dzi.xml", 302)
     assert follow_redirect(rules, "/a/zoomify/v1/TileGroup0/0-0-0.jpg") == ("/a/zoomify/v2/TileGroup0/0-0-0.jpg", 302)
+
+
+def test_a_iiif_service_url_redirects_to_its_info_json_with_a_303_also_under_serve():
+    from dzbuild.site.serve import parse_redirects, redirect_for
+
+    iiif = type("Iiif", (), {"name": "iiif", "descriptor": "info.json"})()
+    dzi = __import__("dzbuild.plugins", fromlist=["registry"]).registry().get("format", "dzi")
+    image = ImageInfo("x y/a", 9, 9, 8, "jpg", 3, available=(0, 2), formats=(dzi, iiif))
+    text = render_redirects("", "/zoom/", [image], "cloudflare-pages")
+    rules = parse_redirects_file(text)
+    for n in (0, 2):
+        expected = (f"/zoom/x%20y/a/iiif/v{n}/info.json", 303)
+        assert follow_redirect(rules, f"/zoom/x%20y/a/iiif/v{n}") == expected  # as Cloudflare reads it
+        assert redirect_for(parse_redirects(text), f"/zoom/x%20y/a/iiif/v{n}") == expected  # as dzbuild serve does
+    assert follow_redirect(rules, "/zoom/x%20y/a/iiif/v2/info.json") is None
+    assert follow_redirect(rules, "/zoom/x%20y/a/dzi/v2") is None  # Deep Zoom has no service URL
+
+
+def test_more_than_2000_service_redirects_warn_for_cloudflare_and_come_first():
+    iiif = type("Iiif", (), {"name": "iiif", "descriptor": "info.json"})()
+    images = [ImageInfo(f"i{n}", 9, 9, 8, "jpg", 41, formats=(iiif,)) for n in range(49)]  # 2,009 versions
+    with pytest.warns(RedirectsWarning, match="2009 IIIF service redirects"):
+        text = render_redirects("", "/", images, "cloudflare-pages")
+    lines = parse_redirects_file(text)
+    assert [code for _, _, code in lines[:2009]] == [303] * 2009 and lines[2009][2] == 302  # plain lines first

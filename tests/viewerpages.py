@@ -27,9 +27,9 @@ from dzbuild.site.build import build_site
 from dzbuild.site.config import load_config
 from dzbuild.testing import synthetic_image
 from dzbuild.testing import unavailable as missing  # fails in CI, skips elsewhere
-from dzbuild.testing.viewer import CHROMIUM_ARGS, serve_folder
+from dzbuild.testing.viewer import CHROMIUM_ARGS, find_chromium, serve_folder
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = find_chromium() or "/usr/bin/chromium"  # $DZBUILD_CHROMIUM first, as every browser test
 REPO = Path(__file__).resolve().parents[1]
 V2_TILES = [(3, 2), (5, 3)]  # harbour is 1500 x 1000 in 256 px tiles: 6 x 4 base tiles
 LOADED = "(id) => document.getElementById(id).dataset.state === 'loaded'"

@@ -38,7 +38,7 @@ from .paths import check_written_places, read_control_file
 from .progress import Progress
 from .redirects import render_redirects
 from .scan import require_images, scan_site
-from .spread import build_images, image_options, site_pool
+from .spread import build_images, check_formats, image_options, site_pool
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
 OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
@@ -115,6 +115,7 @@ def _build(
         owned_before = _read_owned(config.cache)
         if rebuild:
             _discard(config, owned_before)
+        check_formats(config, found.images)  # a format that refuses the configuration fails before any output
         viewer, written = install_viewer(config)  # 3. fails fast when OpenSeadragon is missing
         progress = Progress(len(found.images) + len(declared), progress_mode)
         # One pool for the whole site, started only when some image has work: a worker imports
@@ -241,6 +242,7 @@ def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]
     pages = [renderer.image_page(info) for info in images]
     pages += [renderer.collection_page(group) for group in groups]
     pages.append(renderer.index_page(images, groups))
+    pages.append(renderer.not_found_page(config.base_path))  # a missing URL gets a 404, never the index
     owned = set()
     for rel, data in pages:
         report.files_written += write_if_changed(config.output / rel, data)

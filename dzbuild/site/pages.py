@@ -20,6 +20,7 @@ from .changes import changes_url
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGE = "index.html"
+NOT_FOUND = "404.html"  # hosts answer a missing URL with it, status 404
 URL_SAFE = "/!$&'()*+,;=:@-._~"
 
 
@@ -161,6 +162,11 @@ class Renderer:
     def collection_page(self, collection: CollectionInfo) -> tuple[str, bytes]:
         items = [_item(collection.path, image) for image in collection.members]
         return self.render("collection.html", collection.path, collection=collection, items=items)
+
+    def not_found_page(self, base_path: str) -> tuple[str, bytes]:
+        """``404.html``, served at whatever URL was missing: its links start from the absolute ``base_path``."""
+        _, html = self.render(NOT_FOUND, "", root=base_path)
+        return NOT_FOUND, html
 
     def index_page(self, images: list[ImageInfo], collections: list[CollectionInfo]) -> tuple[str, bytes]:
         entries = [_item("", image) for image in images]

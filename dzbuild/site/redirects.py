@@ -5,6 +5,8 @@ Deep Zoom by default), so ``.../IMAGE/latest/dzi.xml`` always opens the newest v
 tiles (which viewers request next to the descriptor they were given) follow the same redirect.
 302, not 301: the target moves with every new version. The alias lives outside the format folders,
 so the immutable caching of ``_headers`` never applies to the redirect.
+The base URI of a IIIF image service (``/IMAGE/iiif/v{n}``) answers 303 with its ``info.json``, as
+the Image API asks: one line per version, without a splat (hosts allow many more of those).
 Merged like ``_headers``: only the lines between dzbuild's markers are replaced.
 """
 
@@ -16,6 +18,8 @@ from .headers import merge_block, rule_path
 
 MAX_LINE = 1000  # Cloudflare Pages: characters a redirect line
 MAX_DYNAMIC = 100  # Cloudflare Pages: redirects with a splat or placeholder
+MAX_STATIC = 2000  # Cloudflare Pages: plain redirects
+SERVICE_DESCRIPTOR = "info.json"  # IIIF: an image service's base URI redirects (303) to this document
 
 
 class RedirectsWarning(UserWarning):
@@ -33,6 +37,15 @@ def vacuumed_lines(base: str, image) -> list[str]:
     gone = [n for n in range(image.versions) if n not in image.available]
     names = [fmt.name for fmt in image.formats]
     return [f"{prefix}/{name}/v{n}/* {prefix}/{name}/v{image.latest}/:splat 302" for name in names for n in gone]
+
+
+def service_lines(base: str, image) -> list[str]:
+    """``/IMAGE/FORMAT/v{n} /IMAGE/FORMAT/v{n}/info.json 303`` for each version of a IIIF-like format."""
+    prefix = f"{base}{rule_path(image.rel)}"
+    return [
+        f"{prefix}/{fmt.name}/v{n} {prefix}/{fmt.name}/v{n}/{fmt.descriptor} 303"
+        for fmt in image.formats if fmt.descriptor == SERVICE_DESCRIPTOR for n in image.available
+    ]
 
 
 def render_redirects(existing: str, base: str, images, host: str) -> str:
@@ -54,4 +67,11 @@ def render_redirects(existing: str, base: str, images, host: str) -> str:
             " redirects with a splat; the rest will not work there",
             RedirectsWarning,
         )
-    return merge_block(existing, lines)
+    services = [line for image in images for line in service_lines(base, image) if len(line) <= MAX_LINE]
+    if host == "cloudflare-pages" and len(services) > MAX_STATIC:
+        warnings.warn(
+            f"_redirects: {len(services)} IIIF service redirects, but Cloudflare Pages applies at most"
+            f" {MAX_STATIC} plain redirects; the rest will not work there",
+            RedirectsWarning,
+        )
+    return merge_block(existing, services + lines)  # plain lines first, as Cloudflare Pages prefers

@@ -92,7 +92,7 @@ def scan_site(source: Path, skip: tuple[Path, ...] = ()) -> Scan:
     return Scan(tuple(images), tuple(collections), tuple(sorted(unspecified)))
 
 
-RESERVED_TOP = {"_dzbuild", "_headers", "_redirects"}  # what dzbuild writes at the output's root
+RESERVED_TOP = {"_dzbuild", "_headers", "_redirects", "404.html"}  # what dzbuild writes at the output's root
 
 
 def _checked_rel(rel: str, folder: Path) -> str:

@@ -49,6 +49,19 @@ def image_options(config, rel: str) -> BuildOptions:
     )
 
 
+def check_formats(config, images) -> None:
+    """Each format's own check (IIIF: an absolute base_url) on the first image, naming the configuration."""
+    from ..errors import ConfigError
+    from ..pyramid.build import _check_formats
+    from ..pyramid.spec import load_spec
+
+    options = image_options(config, images[0].rel)
+    try:
+        _check_formats(load_spec(images[0].source, options.spec_defaults), options)
+    except ConfigError as exc:
+        raise ConfigError(exc.message, exc.path or config.file) from None
+
+
 def build_whole(task: tuple[Path, Path, BuildOptions]):
     """On a worker: build one image completely, in that worker's process."""
     source, dest, options = task

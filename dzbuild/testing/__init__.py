@@ -14,15 +14,11 @@ from ..io import codec
 def unavailable(reason: str):
     """Skip a test whose tool (Chromium, OpenSeadragon, a mountable disk) this machine lacks.
 
-    In CI (``CI=true``, set by ``.ci/run``) the tool must be there, so the test fails instead:
-    a suite that skips silently proves nothing.
+    Under ``CI=true`` the repository's root ``conftest.py`` turns every skip into a failure (the
+    tool must be there), so this is ``pytest.skip`` under a name the tests share.
     """
-    import os
-
     import pytest
 
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"{reason}; CI must provide it (see .ci/run)")
     pytest.skip(reason)
 
 

@@ -214,17 +214,19 @@ _PAGE_LOADED = (
 _PAGE_TILE_URLS = f"(() => {{ {_TILE_URLS} return tileUrls(window.dzbuildViewer.world.getItemAt(0).source); }})()"
 
 
-def open_site_page(output: Path, page: str, timeout_ms: int = 30000) -> ViewerReport:
+def open_site_page(output: Path, page: str, timeout_ms: int = 30000, served_at: str | None = None) -> ViewerReport:
     """Serve a built site's ``output``, open its viewer ``page`` (``"IMAGE/"``), zoom all the way in.
 
     The report lists every response, and every tile URL the page's tile source can produce, as
     the page would request it (relative to the page, or absolute as a format's descriptor says).
+    ``served_at``: the site's URL when something else serves ``output`` (a host's own runtime).
     """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise ViewerUnavailable("Playwright is not installed (pip install playwright)") from None
-    server = start_server(output)
+    server = None if served_at else start_server(output)
+    root = served_at.rstrip("/") if served_at else f"http://127.0.0.1:{server.server_address[1]}"
     report = ViewerReport()
     try:
         with sync_playwright() as playwright:
@@ -236,14 +238,15 @@ def open_site_page(output: Path, page: str, timeout_ms: int = 30000) -> ViewerRe
             tab.on("response", lambda r: _record(report, r))
             tab.on("requestfailed", lambda r: report.failed.append((r.url, 0)))
             tab.on("pageerror", lambda e: report.errors.append(str(e)))
-            tab.goto(f"http://127.0.0.1:{server.server_address[1]}/{page}")
+            tab.goto(f"{root}/{page}")
             tab.wait_for_selector('#viewer[data-state="loaded"]', timeout=timeout_ms)
             tab.evaluate("window.dzbuildViewer.viewport.zoomTo(window.dzbuildViewer.viewport.getMaxZoom(), null, true)")
             tab.wait_for_function(_PAGE_LOADED, timeout=timeout_ms)
             report.tile_urls = tab.evaluate(_PAGE_TILE_URLS)
             browser.close()
     finally:
-        stop_server(server)
+        if server is not None:
+            stop_server(server)
     return report
 
 

@@ -154,16 +154,23 @@ def _json(document: dict) -> bytes:
 
 class IiifFormat:
     name = "iiif"
+    label = "IIIF image"  # how pages name the link to a version's info.json (the manifest's is "IIIF manifest")
     descriptor = INFO_FILE
     manifest = MANIFEST_FILE
     collection = COLLECTION_FILE
 
     def check(self, spec, base_url: str | None) -> None:
-        """Refuse before building without a base URL: ``id`` must be absolute (viewers build tile URLs from it)."""
+        """Refuse before building without an absolute base URL: the Image API requires ``id`` to be an
+        absolute URL, and viewers build every tile URL from it (a path would resolve against their page)."""
         if not base_url:
             raise ConfigError(
                 "the iiif format needs --base-url, the public URL of the output folder: info.json must hold"
                 " the service's absolute URL, and viewers build every tile URL from it"
+            )
+        if not base_url.lower().startswith(("http://", "https://")):
+            raise ConfigError(
+                "the iiif format needs base_url (or --base-url) to be an absolute http(s) URL, such as"
+                f" https://example.org/zoom/: info.json must hold the service's absolute URL, not {base_url!r}"
             )
 
     def dirs(self, grid) -> list[str]:

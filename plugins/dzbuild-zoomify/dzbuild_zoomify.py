@@ -73,6 +73,7 @@ def tiers_for(grid) -> Tiers:
 
 class ZoomifyFormat:
     name = "zoomify"
+    label = "Zoomify"  # how pages name the link to a version's ImageProperties.xml
     descriptor = PROPERTIES_FILE
 
     def dirs(self, grid) -> list[str]:

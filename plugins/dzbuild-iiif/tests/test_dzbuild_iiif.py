@@ -161,6 +161,16 @@ def test_a_build_without_base_url_is_refused_before_anything_is_published(make_i
     assert not (image_dir / "dest" / "dzi" / "v0").exists()
 
 
+@pytest.mark.parametrize("base_url", ["/", "/site/img/dest", "site/img/dest", "ftp://example.org/dest"])
+def test_a_base_url_that_is_not_an_absolute_http_url_is_refused_before_anything_is_published(make_image, base_url):
+    image_dir = make_image(300, 200)
+    with pytest.raises(ConfigError, match=r"absolute http\(s\) URL"):
+        build(image_dir, base_url=base_url)
+    assert not (image_dir / "dest").exists()
+    build(image_dir, base_url="HTTP://example.org/dest")  # the scheme's case does not matter
+    assert json.loads((image_dir / "dest/iiif/v0/info.json").read_text())["id"] == "HTTP://example.org/dest/iiif/v0"
+
+
 @pytest.mark.skipif(
     not any(ep.name == "iiif" for ep in entry_points(group="dzbuild")), reason="dzbuild-iiif is not pip-installed"
 )

@@ -101,3 +101,32 @@ def test_viewer_pages_open_zoomify_and_every_tile_is_served(tmp_path):
     tiles = [url for _, url in seen if "/TileGroup" in url]
     assert any("/zoomify/v1/TileGroup0/" in url for url in tiles) and any("/zoomify/v0/" in url for url in tiles)
     assert not any("dzi_files" in url for _, url in seen)  # the page opened Zoomify, not the DZI
+
+
+def test_the_image_page_names_its_zoomify_link_as_people_write_it(tmp_path):
+    from html.parser import HTMLParser
+
+    site = tmp_path / "site"
+    make_image_folder(site / "wide", 600, 300, 256, seed=5)
+    config = 'formats = ["dzi", "zoomify"]\n[viewer]\nformat = "zoomify"\nopenseadragon = "cdn"\n'
+    (site / "dzbuild.toml").write_text(config, encoding="utf-8")
+    build_site(site, progress="quiet", jobs=1)
+
+    class Links(HTMLParser):
+        texts, href = {}, None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "a":
+                self.href = dict(attrs)["href"]
+                self.texts[self.href] = ""
+
+        def handle_endtag(self, tag):
+            self.href = None if tag == "a" else self.href
+
+        def handle_data(self, data):
+            if self.href:
+                self.texts[self.href] += data
+
+    parser = Links()
+    parser.feed((site / "_site/wide/index.html").read_text(encoding="utf-8"))
+    assert parser.texts["./zoomify/v0/ImageProperties.xml"] == "Zoomify"
