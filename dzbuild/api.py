@@ -55,6 +55,7 @@ __all__ = [
     "Grid",
     "HasAliases",
     "HasCollectionDocument",
+    "HasLabel",
     "HasManifest",
     "InlineExecutor",
     "LinksInto",
@@ -174,6 +175,14 @@ class HasAliases(Protocol):
 
 
 @runtime_checkable
+class HasLabel(Protocol):
+    """A format whose name people write otherwise than in capitals ("Zoomify"; "IIIF image",
+    which tells a version's ``info.json`` apart from the IIIF manifest): pages name its link so."""
+
+    label: str
+
+
+@runtime_checkable
 class HasManifest(Protocol):
     """A format that keeps a document beside its version folders listing every published version
     (a IIIF Presentation manifest); dzbuild rewrites it when versions are published, backfilled
@@ -273,7 +282,7 @@ class ExecutorProvider(Protocol):
 CAPABILITIES: dict[type, tuple[type, ...]] = {
     Resampler: (),
     Storage: (LinksInto,),
-    OutputFormat: (ChecksBuilds, HasAliases, HasManifest, HasCollectionDocument),
+    OutputFormat: (ChecksBuilds, HasAliases, HasLabel, HasManifest, HasCollectionDocument),
     ExecutorProvider: (),
     Executor: (ChecksPaths, ReportsWorkers, BuildsWholeImages),
 }

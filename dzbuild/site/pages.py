@@ -57,6 +57,15 @@ class ImageInfo:
         fmt = fmt or self.viewer
         return f"{fmt.name}/v{self.latest if version is None else version}/{fmt.descriptor}"
 
+    @property
+    def viewer_label(self) -> str:
+        """How the page names the link to the viewer format's descriptor: its label, or its name in capitals."""
+        from ..api import HasLabel  # dzbuild.api imports this module for its template folder
+        from ..plugins import capability
+
+        labelled = capability(self.viewer, HasLabel)
+        return labelled.label if labelled is not None else self.viewer.name.upper()
+
     def tile_source(self, version: int | None = None):
         """What OpenSeadragon's ``tileSources`` gets for a version: the viewer format says."""
         spec = PyramidSpec(self.width, self.height, self.tile_size, self.overlap, self.format)
