@@ -38,3 +38,21 @@ def test_errors_name_the_folder_or_the_generator(tmp_path, capsys):
     assert "nope: is not a folder" in capsys.readouterr().err
     with pytest.raises(Exception, match="unknown site generator 'gatsby'"):
         init_project("gatsby", tmp_path)
+
+
+@pytest.mark.parametrize("blocker", ["layouts", "layouts/shortcodes"])
+def test_a_file_where_a_folder_is_needed_stops_init_before_it_adds_anything(tmp_path, capsys, blocker):
+    (tmp_path / blocker).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / blocker).write_text("the user's\n")
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert cli.main(["init", "hugo", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        f"dzbuild: error: {tmp_path / blocker}: is not a folder, but dzbuild init puts"
+        " layouts/shortcodes/deepzoom.html in it: move it aside and run init again; nothing was added\n"
+    )
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == before
+    assert (tmp_path / blocker).read_text() == "the user's\n"
+    (tmp_path / blocker).unlink()  # moved aside: init adds everything
+    assert cli.main(["init", "hugo", str(tmp_path)]) == 0
+    assert all((tmp_path / rel).read_bytes() == data for rel, data in project_files(GENERATORS["hugo"]).items())

@@ -3,7 +3,8 @@
 Each generator reads the data file ``dzbuild build`` writes into its data folder; the shortcode
 (Hugo), include (Jekyll) or plugin (Eleventy) shipped here turns an image's name into dzbuild's
 embed markup from that file alone. ``init`` never overwrites a file of the user's: a file that
-already exists with other bytes is kept and reported, the others are still added.
+already exists with other bytes is kept and reported, the others are still added. A file standing
+where ``init`` needs a folder (``layouts`` as a file) stops it before it adds anything.
 """
 
 from __future__ import annotations
@@ -114,8 +115,11 @@ def init_project(name: str, folder: Path | str) -> InitReport:
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError("is not a folder: dzbuild init adds files to an existing project", folder)
+    files = project_files(generator)
+    for rel in files:
+        _require_folders(folder, rel)
     report = InitReport([], [], [], generator.steps)
-    for rel, data in project_files(generator).items():
+    for rel, data in files.items():
         path = folder / rel
         if path.exists() or path.is_symlink():
             same = path.is_file() and path.read_bytes() == data
@@ -126,3 +130,18 @@ def init_project(name: str, folder: Path | str) -> InitReport:
             out.write(data)
         report.added.append(rel)
     return report
+
+
+def _require_folders(project: Path, rel: str) -> None:
+    """Raise ``ConfigError`` when something other than a folder stands where ``rel`` needs one."""
+    for parent in reversed(Path(rel).parents[:-1]):  # "layouts", then "layouts/shortcodes"
+        path = project / parent
+        if path.is_dir():
+            continue
+        if path.exists() or path.is_symlink():
+            raise ConfigError(
+                f"is not a folder, but dzbuild init puts {rel} in it: move it aside and run init again;"
+                " nothing was added",
+                path,
+            )
+        return  # missing: it and everything below it will be made
