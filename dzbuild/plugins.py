@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import pluggy
 
 from . import api, hookspecs
-from .errors import DzbuildError, PluginError
+from .errors import ConfigError, DzbuildError, PluginError
 
 ENTRY_POINT_GROUP = "dzbuild"
 DEFAULT_PLUGINS = (
@@ -44,6 +44,14 @@ _entry_points_loaded = False
 _registry: "Registry | None" = None
 
 
+class UnknownName(ConfigError, PluginError):
+    """A name asked for (``--storage``, ``--executor``, ``formats``) that no installed plugin provides.
+
+    Seen by whoever typed the name, so a usage error (exit code 2) with the nearest installed name;
+    still a ``PluginError`` for callers that treat a missing plugin as one.
+    """
+
+
 @dataclass
 class Entry:
     obj: object
@@ -63,12 +71,19 @@ class Registry:
         if entry is None and not self.complete:
             return registry(complete=True).get(kind, name)
         if entry is None:
-            known = ", ".join(sorted(self.entries[kind])) or "none"
-            raise PluginError(f"no {kind} named {name!r} is installed (installed: {known})")
+            raise UnknownName(f"no {kind} named {name!r} is installed{_installed(self.names(kind), name)}")
         return entry.obj
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.entries[kind])
+
+
+def _installed(names: list[str], wanted: str) -> str:
+    """`` (installed: a, b); did you mean 'a'?`` for an unknown name."""
+    import difflib
+
+    close = difflib.get_close_matches(str(wanted), names, n=1)
+    return f" (installed: {', '.join(names) or 'none'})" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def optional_member(obj, member: str):
