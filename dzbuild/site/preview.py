@@ -102,7 +102,8 @@ class Preview:
             self._say(f"warning: {message}")
 
     def _report(self, report: SiteReport, first: bool = False) -> None:
-        work = f"{report.versions_built} versions built ({report.tiles_computed} tiles computed)"
+        plural = "" if report.versions_built == 1 else "s"
+        work = f"{report.versions_built} version{plural} built ({report.tiles_computed} tiles computed)"
         what = "built" if first else "rebuilt"
         self._say(f"{what} {report.site}: {work if report.versions_built else 'no new version'}"
                   f" in {report.seconds:.2f} s")
