@@ -3,7 +3,7 @@
 Only folder names are read, so scanning a large site costs a few ``scandir`` calls. An image
 folder is not searched further (its ``v0/``, ``v1/``... hold tiles, not images). A symbolic link
 to a folder is not followed: it could lead back up (``ln -s . loop``) or across the whole file
-system (``ln -s / root``); each is named in one warning instead.
+system (``ln -s / root``); ``dzbuild build`` names them in one warning instead.
 """
 
 from __future__ import annotations
@@ -102,7 +102,8 @@ def scan_site(source: Path, skip: tuple[Path, ...] = ()) -> Scan:
             images.append(SiteImage(_checked_rel(folder.relative_to(source).as_posix(), folder), folder))
             continue
         collections.extend(folder / name for name in COLLECTION_FILES if name in names["files"])
-        linked.extend(folder / name for name in names["links"])
+        links = (folder / name for name in names["links"])
+        linked.extend(link for link in links if os.path.realpath(link) not in skipped)  # an output linked elsewhere
         if "v0" in names["dirs"]:
             unspecified.append(folder)
             continue
