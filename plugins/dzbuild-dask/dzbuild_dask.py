@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -287,10 +288,9 @@ def _handshake(address: str) -> None:
     Dask itself waits for the handshake without a limit, so a server that accepts connections
     but is not a scheduler (a web server, say) would hang the build; here it is a one-line
     ``ConfigError`` instead. Reaching nothing stays Dask's own ``OSError`` after the timeout.
-    The exchange runs on its own thread and event loop, so it works where a loop already runs.
+    The exchange runs on its own thread and event loop, so it works where a loop already runs,
+    and a Ctrl-C meanwhile is not held up by it.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     from distributed.comm import CommClosedError, connect, parse_address, registry
     from distributed.security import Security
 
@@ -306,8 +306,7 @@ def _handshake(address: str) -> None:
 
     not_dask = f"{address} answered, but not as a Dask scheduler"
     try:
-        with ThreadPoolExecutor(1) as thread:
-            thread.submit(asyncio.run, asyncio.wait_for(exchange(), 2 * timeout)).result()
+        _run_apart(lambda: asyncio.wait_for(exchange(), 2 * timeout))
     except asyncio.TimeoutError:
         raise ConfigError(f"{not_dask} (no handshake within {2 * timeout:g} s)", "--executor") from None
     except CommClosedError as exc:  # it closed the connection (or refused TLS) instead of answering
@@ -316,6 +315,26 @@ def _handshake(address: str) -> None:
         raise  # nothing answered within the connect timeout
     except Exception as exc:  # noqa: BLE001 - what it sent does not decode as Dask's frames
         raise ConfigError(f"{not_dask} ({type(exc).__name__} reading its reply)", "--executor") from None
+
+
+def _run_apart(make_coroutine) -> None:
+    """Run a coroutine on a new event loop in a daemon thread; raise what it raised.
+
+    Waiting is a ``join``, which Ctrl-C interrupts, and the thread never delays the process's exit.
+    """
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(make_coroutine())
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="dzbuild-dask-handshake", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _quiet_logs() -> dict[str, int]:
