@@ -12,6 +12,7 @@ messages know which plugin did what), which is what ``DZBUILD_TRACE_HOOKS=1`` tr
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import inspect
 import os
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 import pluggy
 
 from . import api, hookspecs
-from .errors import DzbuildError, PluginError
+from .errors import ConfigError, DzbuildError, PluginError
 
 ENTRY_POINT_GROUP = "dzbuild"
 DEFAULT_PLUGINS = (
@@ -42,6 +43,14 @@ TEMPLATE_HOOK = "register_template_dirs"
 _manager: pluggy.PluginManager | None = None
 _entry_points_loaded = False
 _registry: "Registry | None" = None
+
+
+class UnknownName(ConfigError, PluginError):
+    """A name asked for (``--storage``, ``--executor``, ``formats``) that no installed plugin provides.
+
+    Seen by whoever typed the name, so a usage error (exit code 2) with the nearest installed name;
+    still a ``PluginError`` for callers that treat a missing plugin as one.
+    """
 
 
 @dataclass
@@ -67,8 +76,7 @@ class Registry:
         if entry is None and not self.complete:
             return registry(complete=True).entry(kind, name)
         if entry is None:
-            known = ", ".join(sorted(self.entries[kind])) or "none"
-            raise PluginError(f"no {kind} named {name!r} is installed (installed: {known})")
+            raise UnknownName(f"no {kind} named {name!r} is installed{_installed(self.names(kind), name)}")
         return entry
 
     def open_executor(self, name: str, jobs: int | None, address: str | None):
@@ -84,6 +92,12 @@ class Registry:
 
     def names(self, kind: str) -> list[str]:
         return sorted(self.entries[kind])
+
+
+def _installed(names: list[str], wanted: str) -> str:
+    """`` (installed: a, b); did you mean 'a'?`` for an unknown name."""
+    close = difflib.get_close_matches(str(wanted), names, n=1)
+    return f" (installed: {', '.join(names) or 'none'})" + (f"; did you mean {close[0]!r}?" if close else "")
 
 
 def capability(obj, protocol: type):

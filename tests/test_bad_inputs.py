@@ -27,7 +27,7 @@ from dzbuild.io import codec
 from dzbuild.maintain.check import check_dest
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.site.pages import URL_SAFE
-from dzbuild.testing import synthetic_image
+from dzbuild.testing import synthetic_image, unavailable
 
 CONFIG, SOURCE, PUBLISHED, PLUGIN, BUILD = 2, 3, 4, 5, 7  # the exit codes the README documents
 
@@ -355,7 +355,7 @@ CASES = [
     Case("another resampler after publishing", options("--resampler", "area"), PUBLISHED,
          "published versions use the 'dct' resampler, not 'area'", "img300x200t64o0jpgs0"),
     Case("--jobs 0", options("--jobs", "0"), CONFIG, "must be at least 1, got 0", "--jobs"),  # an option, no file
-    Case("an unknown storage", options("--storage", "ftp"), PLUGIN, "no storage named 'ftp' is installed",
+    Case("an unknown storage", options("--storage", "ftp"), CONFIG, "no storage named 'ftp' is installed",
          "(installed: copy, hardlink, symlink)"),  # an option, no file: the message names what there is
     Case("dest is a file", dest_is_a_file, CONFIG, "is a file: the output must be a folder", "out"),
     Case("a misspelled site configuration key", site('outptu = "public"\n', build_first=False), CONFIG,
@@ -450,6 +450,22 @@ CASES = [
          "is a symbolic link that leads nowhere (Too many levels of symbolic links)", "v1/1_1.jpg"),
     Case("collection.json nested 100,000 deep", collection_json(DEEP), CONFIG, "nested too deeply",
          "maps/collection.json"),
+    # Options and folders once blamed on the wrong file, or left to hang
+    Case("a storage name one letter off", options("--storage", "hardlinks"), CONFIG,
+         "no storage named 'hardlinks' is installed", "did you mean 'hardlink'?"),
+    Case("a Dask address whose port is not a number", options("--executor", "dask://127.0.0.1:abc"), CONFIG,
+         "the port must be a number from 1 to 65535", "--executor"),
+    Case("ingest --format gif into a new folder", lambda tmp: _ingest(tmp, "--format", "gif"), CONFIG,
+         "--format must be one of jpg, png, webp (or jpeg), got 'gif'", "--format"),
+    Case("a broken pyramid.json behind a good image",
+         site_with(images=("a-good", "z-broken"), then=lambda root: (root / "z-broken" / "pyramid.json").write_text(
+             '{"width": 300, "height": 200, "tile_size": 0, "overlap": 0}')),
+         CONFIG, "'tile_size' must be between 1 and", "z-broken/pyramid.json"),
+    Case("init hugo where layouts is a file", lambda tmp: _init_over_a_file(tmp), CONFIG,
+         "is not a folder, but dzbuild init puts layouts/shortcodes/deepzoom.html in it", "project/layouts"),
+    Case("a full disk while copying OpenSeadragon", lambda tmp: _full_disk_for_the_viewer(tmp), BUILD,
+         "could not copy OpenSeadragon into the output: No space left on device",
+         "/_site/_dzbuild/openseadragon/0.0.0-test/images/button"),
 ]
 
 
@@ -467,6 +483,42 @@ def _data_file_fifo(tmp):
     (Path(args[1]) / "data").mkdir()
     os.mkfifo(Path(args[1]) / "data" / "pipe")
     return args, watched
+
+
+def _ingest(tmp, *args: str):
+    (tmp / "picture.png").write_bytes(encoded(synthetic_image(300, 200), ".png"))
+    return ["ingest", str(tmp / "picture.png"), str(tmp / "img"), *args], tmp
+
+
+def _init_over_a_file(tmp):
+    (tmp / "project").mkdir()
+    (tmp / "project" / "layouts").write_text("not a folder\n")
+    return ["init", "hugo", str(tmp / "project")], tmp
+
+
+def _full_disk_for_the_viewer(tmp):
+    """A site on a 1 MiB tmpfs whose OpenSeadragon (from elsewhere) is 1.6 MB; the tmpfs goes after the case."""
+    from sites import fake_openseadragon, make_site
+
+    disk = tmp / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True).returncode:
+        unavailable("cannot mount a tmpfs here (needs root)")
+    viewer = fake_openseadragon(tmp / "npm")
+    for number in range(200):
+        (viewer / "images" / f"button{number:03}.png").write_bytes(os.urandom(8000))
+    site = make_site(disk, images=("harbour",), config=f'[viewer]\nopenseadragon_dir = "{viewer.as_posix()}"\n')
+    return ["build", str(site)], site / "harbour"
+
+
+@pytest.fixture(autouse=True)
+def _no_mount_outlives_its_case(tmp_path):
+    """A case may mount a small tmpfs below its folder (a full disk); it is unmounted after the case."""
+    yield
+    mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    for mount in mounts:
+        if mount.startswith(f"{tmp_path}/"):
+            subprocess.run(["umount", "-l", mount], check=True)
 
 
 def _link_loop(tmp):
@@ -523,6 +575,12 @@ def test_the_corpus_has_as_many_rows_as_the_guarantees_say():
 
     assert len(CASES) == stated_number("guarantees.md", r"`tests/test_bad_inputs.py` \((\d+) cases")
     assert len(HOSTILE_NAMES) == stated_number("guarantees.md", r"A site with (\d+) hostile image folder names")
+
+
+def test_the_corpus_has_as_many_rows_as_the_readme_says():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert len(CASES) == 87 and "`tests/test_bad_inputs.py` (87 cases" in readme
+    assert len(HOSTILE_NAMES) == 13 and "13 hostile image folder names" in readme
 
 
 def test_a_greyscale_tile_is_accepted_and_converted_above(tmp_path):

@@ -79,7 +79,7 @@ def test_jobs_below_one_are_rejected(tmp_path, capsys, jobs):
 def test_exit_codes(tmp_path, capsys):
     image_dir, spec, _ = make_image_dir(tmp_path, 750, 500, 250)
     assert cli.main(["pyramid", str(tmp_path / "nowhere")]) == 2  # no pyramid.json
-    assert cli.main(["pyramid", str(image_dir), "--storage", "ftp"]) == 5  # unknown plugin
+    assert cli.main(["pyramid", str(image_dir), "--storage", "ftp"]) == 2  # no such storage: a usage error
     assert cli.main(["pyramid", str(image_dir), "-j", "1"]) == 0
     (image_dir / "v2").mkdir()
     assert cli.main(["pyramid", str(image_dir)]) == 3  # v1 missing

@@ -580,6 +580,25 @@ def test_unknown_name_lists_what_is_installed(tmp_path):
     assert "no storage named 'ftp' is installed (installed: copy, hardlink, symlink)" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--storage", "hardlinks"], "no storage named 'hardlinks' is installed (installed: copy, hardlink, symlink);"
+         " did you mean 'hardlink'?"),
+        (["--storage", "ftp"], "no storage named 'ftp' is installed (installed: copy, hardlink, symlink)"),
+        (["--resampler", "areas"], "no resampler named 'areas' is installed (installed: area, dct);"
+         " did you mean 'area'?"),
+    ],
+    ids=["close", "far", "resampler"],
+)
+def test_an_unknown_name_is_a_usage_error_suggesting_the_nearest(tmp_path, capsys, args, message):
+    """Whoever typed the name sees it: exit 2, before any tile work, the nearest installed name offered."""
+    image_dir, _, _ = make_image_dir(tmp_path, 10, 10, 10)
+    assert cli.main(["pyramid", str(image_dir), *args]) == 2
+    assert capsys.readouterr().err == f"dzbuild: error: {message}\n"
+    assert not (image_dir / "dest").exists()
+
+
 def test_plugins_command_lists_builtins_and_hooks(capsys):
     assert cli.main(["plugins", "--json"]) == 0
     rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}

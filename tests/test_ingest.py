@@ -87,11 +87,32 @@ def test_a_size_change_is_refused(tmp_path):
     assert sorted(p.name for p in (tmp_path / "img").iterdir()) == ["pyramid.json", "v0"]
 
 
-def test_a_bad_option_for_a_new_folder_leaves_nothing_behind(tmp_path):
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"fmt": "gif"}, "--format must be one of jpg, png, webp (or jpeg), got 'gif'"),
+        ({"tile_size": 0}, "--tile-size 0: 'tile_size' must be between 1 and 16777216, got 0"),
+        ({"quality": 101}, "--quality 101: 'quality' must be between 1 and 100, got 101"),
+    ],
+    ids=["format", "tile-size", "quality"],
+)
+def test_a_bad_option_for_a_new_folder_names_the_option_and_leaves_nothing_behind(tmp_path, option, message):
+    """Not the folder's pyramid.json, which does not exist: the option was wrong."""
     cv2.imwrite(str(tmp_path / "a.png"), synthetic_image(30, 20))
-    with pytest.raises(ConfigError, match="'format' must be one of"):
-        ingest(tmp_path / "a.png", tmp_path / "img", fmt="gif")
+    with pytest.raises(ConfigError) as caught:
+        ingest(tmp_path / "a.png", tmp_path / "img", **option)
+    assert str(caught.value) == message
     assert not (tmp_path / "img").exists()
+
+
+@pytest.mark.parametrize("spelling", ["jpeg", "JPEG", "JPG"])
+def test_jpeg_is_the_jpg_format(tmp_path, spelling):
+    cv2.imwrite(str(tmp_path / "a.png"), synthetic_image(300, 200))
+    report = ingest(tmp_path / "a.png", tmp_path / "img", fmt=spelling)
+    assert json.loads((tmp_path / "img" / "pyramid.json").read_text())["format"] == "jpg"
+    assert tile_names(tmp_path / "img" / "v0") == ["0_0.jpg", "1_0.jpg"] and report.written == 2
+    again = ingest(tmp_path / "a.png", tmp_path / "img", fmt=spelling)  # the same format as pyramid.json's
+    assert (again.version, again.unchanged) == (None, 2)
 
 
 def test_the_command_line_reports_what_it_wrote(tmp_path, capsys):
@@ -106,6 +127,29 @@ def test_the_command_line_reports_what_it_wrote(tmp_path, capsys):
     assert capsys.readouterr().out == f"{tmp_path / 'img'}: no tile changed (2 compared); nothing written\n"
     assert cli.main(["ingest", str(tmp_path / "missing.png"), str(tmp_path / "img")]) == 3
     assert "missing.png: cannot read" in capsys.readouterr().err
+
+
+def test_the_next_step_is_the_site_build_for_an_image_folder_of_a_site(tmp_path, capsys, monkeypatch):
+    from dzbuild import cli
+
+    cv2.imwrite(str(tmp_path / "a.png"), synthetic_image(300, 200))
+    site = tmp_path / "my site"
+    (site / "zoom").mkdir(parents=True)
+    (site / "dzbuild.toml").write_text('source = "zoom"\noutput = "public"\n')
+    monkeypatch.chdir(tmp_path)
+    cases = {
+        "my site/zoom/harbour": "dzbuild build 'my site'",  # the site's: its build publishes it
+        "my site/elsewhere": "dzbuild pyramid 'my site/elsewhere'",  # outside the site's source
+        "my site/public/x": "dzbuild pyramid 'my site/public/x'",  # in the site's output
+        "loose": "dzbuild pyramid loose",
+    }
+    for folder, command in cases.items():
+        assert cli.main(["ingest", "a.png", folder]) == 0
+        out = capsys.readouterr().out
+        assert out.endswith(f"; publish it with `{command}`\n"), out
+    monkeypatch.chdir(site)
+    assert cli.main(["ingest", str(tmp_path / "a.png"), "zoom/bay"]) == 0
+    assert capsys.readouterr().out.endswith("; publish it with `dzbuild build`\n")
 
 
 # -- A picture larger than 20,000 pixels a side -------------------------------------------------

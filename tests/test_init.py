@@ -75,3 +75,21 @@ def test_a_hugo_project_with_a_theme_or_layout_gets_none(tmp_path, files):
     before = layouts()
     assert cli.main(["init", "hugo", str(tmp_path)]) == 0
     assert layouts() == before and not any((tmp_path / rel).exists() for rel in STARTER if rel not in files)
+
+
+@pytest.mark.parametrize("blocker", ["layouts", "layouts/shortcodes"])
+def test_a_file_where_a_folder_is_needed_stops_init_before_it_adds_anything(tmp_path, capsys, blocker):
+    (tmp_path / blocker).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / blocker).write_text("the user's\n")
+    before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
+    assert cli.main(["init", "hugo", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == (
+        f"dzbuild: error: {tmp_path / blocker}: is not a folder, but dzbuild init puts"
+        " layouts/shortcodes/deepzoom.html in it: move it aside and run init again; nothing was added\n"
+    )
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == before
+    assert (tmp_path / blocker).read_text() == "the user's\n"
+    (tmp_path / blocker).unlink()  # moved aside: init adds everything
+    assert cli.main(["init", "hugo", str(tmp_path)]) == 0
+    assert all((tmp_path / rel).read_bytes() == data for rel, data in project_files(GENERATORS["hugo"]).items())

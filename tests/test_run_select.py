@@ -63,9 +63,11 @@ def test_mistakes_are_one_line_errors(tmp_path, capsys):
     image_dir, _, _ = make_image_dir(tmp_path, 300, 200, 128)
     assert cli.main(["pyramid", str(image_dir), "--executor", "fork://host:1"]) == 2
     assert "the fork executor runs on this machine and takes no address" in capsys.readouterr().err
-    assert cli.main(["pyramid", str(image_dir), "--executor", "slurm"]) == 5
+    assert cli.main(["pyramid", str(image_dir), "--executor", "slurm"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no executor named 'slurm' is installed (installed: fork, inline)" in err
+    assert cli.main(["pyramid", str(image_dir), "--executor", "forks"]) == 2
+    assert capsys.readouterr().err.endswith("(installed: fork, inline); did you mean 'fork'?\n")
     assert not (image_dir / "dest" / "dzi").exists()
 
 

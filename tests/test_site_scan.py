@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
-from sites import write_files
+from sites import make_site, write_files
 
 from dzbuild.errors import ConfigError
 from dzbuild.site.collections import check_paths, glob_regex, load_collection_file, resolve_members
 from dzbuild.site.config import parse_collections
-from dzbuild.site.scan import scan_site
+from dzbuild.site.scan import LinkedFolders, require_images, scan_site
 
 SPEC = '{"width": 10, "height": 10, "tile_size": 8, "overlap": 0}'
 
@@ -110,3 +114,70 @@ def test_collections_must_not_share_an_output_folder_with_an_image(tmp_path):
     twice = parse_collections([{"name": "x", "images": ["a"]}, {"name": "y", "images": ["b"], "path": "x"}], "t")
     with pytest.raises(ConfigError, match="which collection 'x' uses"):
         check_paths(twice, images)
+
+
+def dzbuild(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dzbuild", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_links_to_folders_are_not_followed_and_named_in_one_warning(tmp_path):
+    site = site_tree(tmp_path / "site", ["real"])
+    elsewhere = site_tree(tmp_path / "elsewhere", ["img"])
+    (site / "loop").symlink_to(".")
+    (site / "root").symlink_to("/")
+    (site / "alias").symlink_to(elsewhere / "img")
+    (site / "real" / "dangling").symlink_to("nowhere")  # not a folder: not a link to one
+    (tmp_path / "www").mkdir()
+    (site / "_site").symlink_to(tmp_path / "www")  # the output, linked to where a server reads it: skipped quietly
+    found = scan_site(site, skip=(site / "_site",))
+    assert [image.rel for image in found.images] == ["real"]
+    assert found.linked == (site / "alias", site / "loop", site / "root")
+    with pytest.warns(LinkedFolders) as caught:
+        require_images(found, site)
+    assert [str(w.message) for w in caught] == [
+        f"{site / 'alias'} is a symbolic link to a folder (and 2 more): not followed, so no image below it is built"
+        " (move the folder into the site instead)"
+    ]
+
+
+def test_a_site_holding_links_to_itself_and_to_the_root_builds_checks_and_collects(tmp_path):
+    """Build, check and collection agree: links to folders are not followed."""
+    site = make_site(tmp_path, images=("g/harbour", "g/bay"), files={"g/collection.toml": 'name = "g"\n'})
+    (site / "loop").symlink_to(".")
+    (site / "g" / "up").symlink_to("..")
+    (site / "root").symlink_to("/")
+    built = dzbuild("build", str(site), "--jobs", "1", "--progress", "quiet")
+    assert built.returncode == 0, built.stderr
+    assert built.stderr.splitlines() == [
+        f"dzbuild: warning: {site / 'g' / 'up'} is a symbolic link to a folder (and 2 more): not followed,"
+        " so no image below it is built (move the folder into the site instead)"
+    ]
+    output = site / "_site"
+    assert sorted(p.name for p in output.iterdir() if p.is_dir()) == ["_dzbuild", "g"]
+    assert sorted(p.name for p in (output / "g").iterdir() if p.is_dir()) == ["bay", "harbour", "v0"]  # v0: of g
+    checked = dzbuild("check", str(site))
+    assert checked.returncode == 0 and checked.stdout.count("no problems") == 3, checked.stdout  # bay, harbour, g
+    collected = dzbuild("collection", str(site / "g"), "--jobs", "1")
+    assert collected.returncode == 0 and collected.stdout.startswith(f"{site / 'g'}: 2 images"), collected.stderr
+
+
+def tree_state(root) -> dict[str, tuple]:
+    """Every path below ``root`` with its kind, size and mtime."""
+    state = {}
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            info = os.lstat(os.path.join(folder, name))
+            state[os.path.join(folder, name)] = (info.st_mode, info.st_size, info.st_mtime_ns)
+    return state
+
+
+def test_every_pyramid_json_is_read_before_any_tile_work(tmp_path):
+    """The broken image sorts last: no other image is built first, nothing is written anywhere."""
+    site = make_site(tmp_path, images=("a-good", "z-broken"))
+    (site / "z-broken" / "pyramid.json").write_text('{"width": 300, "height": 200, "tile_size": 0, "overlap": 0}')
+    before = tree_state(tmp_path)
+    failed = dzbuild("build", str(site), "--jobs", "1")
+    assert failed.returncode == 2 and failed.stderr == (
+        f"dzbuild: error: {site / 'z-broken' / 'pyramid.json'}: 'tile_size' must be between 1 and 16777216, got 0\n"
+    )
+    assert tree_state(tmp_path) == before

@@ -164,7 +164,7 @@ def test_a_new_version_is_rebuilt_and_served(served):
     site, server = served
     add_v1(site)
     line = server.wait_for_line("rebuilt")
-    assert "1 version built" in line
+    assert "1 version built (" in line
     status, _, body = server.get("/a/")
     assert status == 200 and b"dzi/v1/dzi.xml" in body
     assert server.get("/a/latest/dzi.xml")[1]["location"] == "/a/dzi/v1/dzi.xml"

@@ -3,7 +3,8 @@
 Each generator reads the data file ``dzbuild build`` writes into its data folder; the shortcode
 (Hugo), include (Jekyll) or plugin (Eleventy) shipped here turns an image's name into dzbuild's
 embed markup from that file alone. ``init`` never overwrites a file of the user's: a file that
-already exists with other bytes is kept and reported, the others are still added.
+already exists with other bytes is kept and reported, the others are still added. A file standing
+where ``init`` needs a folder (``layouts`` as a file) stops it before it adds anything.
 
 Hugo renders no page at all without a layout, and ``hugo new site`` makes a project with neither a
 theme nor a layout; ``init`` then also adds a minimal one (``Generator.starter``), so the first
@@ -140,10 +141,12 @@ def init_project(name: str, folder: Path | str) -> InitReport:
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError("is not a folder: dzbuild init adds files to an existing project", folder)
-    report = InitReport([], [], [], generator.steps)
     files = project_files(generator)
     if generator.starter and not generator.has_layout(folder):
         files.update({rel: (HERE / shipped).read_bytes() for rel, shipped in generator.starter.items()})
+    for rel in files:
+        _require_folders(folder, rel)
+    report = InitReport([], [], [], generator.steps)
     for rel, data in files.items():
         path = folder / rel
         if path.exists() or path.is_symlink():
@@ -155,3 +158,18 @@ def init_project(name: str, folder: Path | str) -> InitReport:
             out.write(data)
         report.added.append(rel)
     return report
+
+
+def _require_folders(project: Path, rel: str) -> None:
+    """Raise ``ConfigError`` when something other than a folder stands where ``rel`` needs one."""
+    for parent in reversed(Path(rel).parents[:-1]):  # "layouts", then "layouts/shortcodes"
+        path = project / parent
+        if path.is_dir():
+            continue
+        if path.exists() or path.is_symlink():
+            raise ConfigError(
+                f"is not a folder, but dzbuild init puts {rel} in it: move it aside and run init again;"
+                " nothing was added",
+                path,
+            )
+        return  # missing: it and everything below it will be made

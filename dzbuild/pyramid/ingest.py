@@ -32,10 +32,11 @@ from ..io.files import PARTIAL_MARK, remove_path, sweep_partials
 from ..io.lock import locked
 from ..io.rasters import open_raster
 from .sources import scan_version, version_dirs, version_number
-from .spec import SPEC_FILE, PyramidSpec, load_spec, parse_spec
+from .spec import SPEC_FILE, TILE_FORMATS, PyramidSpec, load_spec, parse_spec
 from .tiling import write_spec
 
 DEFAULTS = {"tile_size": 256, "format": "jpg", "quality": 85}
+FORMAT_ALIASES = {"jpeg": "jpg"}  # what people type for the tile format pyramid.json calls jpg
 
 
 @dataclass
@@ -65,6 +66,7 @@ def ingest(
     image_file, image_dir = Path(image_file), Path(image_dir)
     if not 0 <= tolerance <= 255:
         raise ConfigError(f"--tolerance must be between 0 and 255, got {tolerance}")
+    fmt = tile_format(fmt)
     raster = open_raster(image_file)
     try:
         with locked(image_dir, keep_file=False):  # the image folder is the user's: no litter
@@ -82,6 +84,16 @@ def ingest(
     return report
 
 
+def tile_format(fmt: str | None) -> str | None:
+    """``--format`` as ``pyramid.json`` spells it (``JPEG`` is ``jpg``); one it cannot be is an error of the option."""
+    if fmt is None:
+        return None
+    name = FORMAT_ALIASES.get(fmt.lower(), fmt.lower())
+    if name not in TILE_FORMATS:
+        raise ConfigError(f"--format must be one of {', '.join(TILE_FORMATS)} (or jpeg), got {fmt!r}")
+    return name
+
+
 def _versions(image_dir: Path) -> list[Path]:
     """The folder's ``v{n}/`` folders, or none for a new image folder."""
     if not any(version_number(entry.name) is not None for entry in os.scandir(image_dir)):
@@ -95,7 +107,12 @@ def _spec(image_dir: Path, image_file: Path, raster, has_versions: bool, options
     if not path.exists() and not has_versions:
         values = {"width": raster.width, "height": raster.height, "overlap": 0}
         values.update({key: value if value is not None else DEFAULTS[key] for key, value in options.items()})
-        return parse_spec(json.dumps(values), path)  # the same validation as a hand-written file
+        try:
+            return parse_spec(json.dumps(values), path)  # the same validation as a hand-written file
+        except ConfigError as exc:  # the file does not exist yet: blame the option (or the picture's size)
+            key = next((key for key in values if exc.message.startswith(repr(key))), None)
+            blamed = f"--{key.replace('_', '-')} {values[key]}" if key in options else None
+            raise ConfigError(exc.message, blamed or image_file) from None
     spec = load_spec(image_dir)
     if (raster.width, raster.height) != (spec.width, spec.height):
         raise SourceError(

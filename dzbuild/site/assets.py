@@ -13,8 +13,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError
-from ..io.files import PARTIAL_MARK, write_if_changed
+from ..errors import BuildError, ConfigError
+from ..io.files import partial_path, remove_path, write_if_changed
 from .config import SiteConfig
 
 ASSETS_DIR = "_dzbuild"  # the output folder dzbuild owns for its own files
@@ -92,15 +92,46 @@ def _package_version(build_dir: Path) -> str:
 
 
 def _copy_atomically(folder: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}{PARTIAL_MARK}{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    """Copy OpenSeadragon under a temporary name, then rename it into place.
+
+    File by file, so the first failure (a full disk) stops the copy with one line naming the file
+    being written, and whatever was copied goes at once: the output never holds half a viewer.
+    """
+    tmp = partial_path(target)
+    remove_path(tmp)
     tmp.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(folder, tmp, ignore=shutil.ignore_patterns("*.map", "openseadragon.js"))
+    try:
+        for source, rel in _viewer_files(folder):
+            _copy_file(source, tmp / rel, target / rel)
+        os.rename(tmp, target)
+    except BaseException:
+        remove_path(tmp)
+        raise
+
+
+def _viewer_files(folder: Path) -> list[tuple[Path, str]]:
+    """OpenSeadragon's files to publish, with their paths in the copy: no source maps, no unminified copy."""
+    files = []
+    for parent, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in sorted(names):
+            if not name.endswith(".map") and name != "openseadragon.js":
+                path = Path(parent, name)
+                files.append((path, path.relative_to(folder).as_posix()))
     licence = folder.parents[1] / OSD_LICENSE
-    if licence.is_file():
-        shutil.copyfile(licence, tmp / OSD_LICENSE)
-    os.rename(tmp, target)
+    return files + [(licence, OSD_LICENSE)] if licence.is_file() else files
+
+
+def _copy_file(source: Path, tmp: Path, final: Path) -> None:
+    """Copy one file to ``tmp``; a failure names ``final`` (what the output would have held) or the source."""
+    try:
+        tmp.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, tmp)
+    except OSError as exc:
+        unreadable = exc.filename == str(source) and not exc.filename2
+        what = "cannot read OpenSeadragon's file" if unreadable else "could not copy OpenSeadragon into the output"
+        named = source if unreadable else final
+        raise BuildError(f"{what}: {exc.strerror or exc}; nothing of it was left", named) from None
 
 
 def copy_theme_assets(template_dirs: list[Path], output: Path) -> list[str]:

@@ -37,7 +37,7 @@ from .pages import CollectionInfo, ImageInfo, Renderer, dot_relative
 from .paths import check_written_places, read_control_file
 from .progress import Progress
 from .redirects import render_redirects
-from .scan import require_images, scan_site
+from .scan import check_specs, require_images, scan_site
 from .spread import build_images, check_formats, image_options, site_pool
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
@@ -105,6 +105,7 @@ def _build(
         config = replace(config, jobs=jobs)
     found = scan_site(config.source, skip=(config.output, config.cache))  # 2. images and collection files
     require_images(found, config.source)
+    check_specs(found.images, config.tile_defaults)  # a broken pyramid.json stops the build before any tile work
     declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
     colls.check_paths(declared, found.images)
     for collection in declared:  # a collection naming a missing image fails before anything is built

@@ -9,10 +9,13 @@ so Dask may run it again on another worker when one dies.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
+import threading
 import time
+from urllib.parse import urlsplit
 
 from dzbuild.api import BuildError, ConfigError, DzbuildError, default_jobs, hookimpl
 
@@ -31,7 +34,7 @@ class DaskProvider:
     def open(self, jobs: int | None, address: str | None) -> "DaskExecutor":
         if address is not None and "://" not in address:
             address = f"{self.scheme}://{address}"
-        return DaskExecutor(jobs, address)
+        return DaskExecutor(jobs, address if address is None else checked_address(address))
 
 
 class TlsProvider(DaskProvider):
@@ -156,6 +159,7 @@ class DaskExecutor:
         if self.address is None:
             self._client = self._local_cluster(distributed)
         else:
+            _call(lambda: _handshake(self.address), self.address)
             self._client = _call(lambda: distributed.Client(self.address, set_as_default=False), self.address)
             wanted = self._requested or 1
             try:
@@ -237,6 +241,100 @@ def _call(action, address: str | None):
         raise BuildError(f"could not reach {where}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - a unit's unexpected error: one line, exit 7
         raise BuildError(f"a work unit failed on {where}: {type(exc).__name__}: {exc}") from None
+
+
+# -- The scheduler's address ----------------------------------------------------------------------
+
+HOST_PORT_SCHEMES = ("tcp", "tls", "ws", "wss")  # Dask's schemes whose address is HOST:PORT
+
+
+def checked_address(address: str) -> str:
+    """``address`` unchanged, or ``ConfigError`` at once for one Dask could never connect to.
+
+    Dask reports a port that is not a number, or a bracket left open, only when it connects, as
+    an error that reads like a failed work unit; this says what is wrong before anything starts.
+    """
+    scheme, _, location = address.partition("://")
+    problem = _location_problem(location) if scheme in HOST_PORT_SCHEMES else None
+    if problem:
+        raise ConfigError(
+            f"{address!r} is not a Dask scheduler's address (HOST:PORT, e.g. dask://head-node:8786): {problem}",
+            "--executor",
+        )
+    return address
+
+
+def _location_problem(location: str) -> str | None:
+    """What is wrong with ``HOST:PORT``, or None."""
+    if any(mark in location for mark in "/?#@"):
+        return "it has a path, query or user name"
+    try:
+        parts = urlsplit(f"//{location}")
+        port = parts.port
+    except ValueError as exc:
+        if "IPv6" in str(exc):
+            return "its brackets do not enclose an IPv6 address"
+        port = 0
+    if port is None and not location.endswith(":"):
+        return "the port is missing"
+    if not port:
+        return "the port must be a number from 1 to 65535"
+    return None if parts.hostname else "the host is missing"
+
+
+def _handshake(address: str) -> None:
+    """Open one connection and exchange Dask's handshake, within twice the connect timeout.
+
+    Dask itself waits for the handshake without a limit, so a server that accepts connections
+    but is not a scheduler (a web server, say) would hang the build; here it is a one-line
+    ``ConfigError`` instead. Reaching nothing stays Dask's own ``OSError`` after the timeout.
+    The exchange runs on its own thread and event loop, so it works where a loop already runs,
+    and a Ctrl-C meanwhile is not held up by it.
+    """
+    from distributed.comm import CommClosedError, connect, parse_address, registry
+    from distributed.security import Security
+
+    try:
+        registry.get_backend(parse_address(address)[0])
+    except ValueError as exc:  # a scheme no installed transport speaks
+        raise ConfigError(f"{address!r} is not a Dask scheduler's address: {exc}", "--executor") from None
+    timeout = _timeout()
+
+    async def exchange():
+        comm = await connect(address, timeout=timeout, **Security().get_connection_args("client"))
+        await comm.close()
+
+    not_dask = f"{address} answered, but not as a Dask scheduler"
+    try:
+        _run_apart(lambda: asyncio.wait_for(exchange(), 2 * timeout))
+    except asyncio.TimeoutError:
+        raise ConfigError(f"{not_dask} (no handshake within {2 * timeout:g} s)", "--executor") from None
+    except CommClosedError as exc:  # it closed the connection (or refused TLS) instead of answering
+        raise ConfigError(f"{not_dask}: {exc}", "--executor") from None
+    except OSError:
+        raise  # nothing answered within the connect timeout
+    except Exception as exc:  # noqa: BLE001 - what it sent does not decode as Dask's frames
+        raise ConfigError(f"{not_dask} ({type(exc).__name__} reading its reply)", "--executor") from None
+
+
+def _run_apart(make_coroutine) -> None:
+    """Run a coroutine on a new event loop in a daemon thread; raise what it raised.
+
+    Waiting is a ``join``, which Ctrl-C interrupts, and the thread never delays the process's exit.
+    """
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(make_coroutine())
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="dzbuild-dask-handshake", daemon=True)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def _quiet_logs() -> dict[str, int]:

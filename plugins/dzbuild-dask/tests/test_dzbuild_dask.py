@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -192,3 +193,84 @@ def test_an_executor_that_was_closed_is_not_restarted(local_cluster):
         assert executor.run(abs, [-3, 4]) == [3, 4]
     with pytest.raises(BuildError, match="closed"):
         executor.run(abs, [1])
+
+
+class NotAScheduler:
+    """A server on 127.0.0.1 that accepts connections but is no Dask scheduler: it ``answers`` with these
+    bytes and hangs up, or (None) reads and says nothing, as a web server waiting for a request line does."""
+
+    def __init__(self, answer: bytes | None) -> None:
+        self.answer = answer
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.address = "127.0.0.1:%d" % self.sock.getsockname()[1]
+        self.open: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # closed
+                return
+            self.open.append(conn)
+            if self.answer is not None:
+                conn.recv(4096)
+                conn.sendall(self.answer)
+                conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+        for conn in self.open:
+            conn.close()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [None, b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n", b""],
+    ids=["silent", "http-400", "hangs-up"],
+)
+def test_a_server_that_is_not_a_scheduler_is_one_line_within_the_timeout(tmp_path, answer):
+    image = image_with_patch(tmp_path / "img")
+    server = NotAScheduler(answer)
+    timeout = {"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"}
+    started = time.monotonic()
+    try:
+        result = cli("pyramid", str(image), "--executor", f"dask://{server.address}", env=timeout, timeout=60)
+    finally:
+        server.close()
+    assert time.monotonic() - started < 30  # the handshake waits twice the connect timeout at most
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert f"--executor: tcp://{server.address} answered, but not as a Dask scheduler" in result.stderr
+    assert not (image / "dest").exists()
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("127.0.0.1:abc", "the port must be a number from 1 to 65535"),
+        ("127.0.0.1:99999", "the port must be a number from 1 to 65535"),
+        ("127.0.0.1:0", "the port must be a number from 1 to 65535"),
+        ("127.0.0.1:", "the port must be a number from 1 to 65535"),
+        ("head-node", "the port is missing"),
+        ("[::1:8786", "its brackets do not enclose an IPv6 address"),
+        ("127.0.0.1:8786/scheduler", "it has a path, query or user name"),
+        ("127.0.0.1:8786?secure=1", "it has a path, query or user name"),
+        ("me@127.0.0.1:8786", "it has a path, query or user name"),
+        (":8786", "the host is missing"),
+        ("ftp://127.0.0.1:8786", "unknown address scheme 'ftp'"),
+    ],
+)
+def test_a_malformed_address_is_a_usage_error_before_anything_starts(tmp_path, address, problem):
+    image = image_with_patch(tmp_path / "img")
+    result = cli("pyramid", str(image), "--executor", f"dask://{address}", timeout=60)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("dzbuild: error: --executor: ")
+    assert "is not a Dask scheduler's address" in result.stderr and problem in result.stderr
+    assert not (image / "dest").exists()
+
+
+def test_a_well_formed_address_is_kept_as_given():
+    provider = registry().get("executor", "dask")
+    assert provider.open(None, "[::1]:8786").address == "tcp://[::1]:8786"
+    assert provider.open(None, "tls://head-node:8786").address == "tls://head-node:8786"
+    assert registry().get("executor", "tls").open(None, "head-node:1").address == "tls://head-node:1"
