@@ -8,12 +8,14 @@ locked by another build, 7 build failed (disk full, permissions), 130 interrupte
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
 
 from . import __version__
 from .commands import COMMANDS
+from .errors import DzbuildError, _one_line
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -85,7 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
-    from .errors import DzbuildError
 
     try:
         return args.run(args)
@@ -102,10 +103,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _os_error(exc: OSError, args) -> str:
     """One line for an error of the system: the file it names, else the folder being worked on."""
-    import errno
-
-    from .errors import _one_line
-
     folders = (getattr(args, key, None) for key in ("dest", "image_dir", "site", "path"))
     where = exc.filename or next((folder for folder in folders if folder), None)
     hint = {errno.EMFILE: " (raise the limit with `ulimit -n`, or use fewer --jobs)"}.get(exc.errno, "")

@@ -12,6 +12,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..io.files import PARTIAL_MARK, remove_path
 from ..io.lock import locked
+from ..plugins import registry
 from ..pyramid.build import VersionTotals
 from ..pyramid.state import State
 from ..run.forkpool import Executor
@@ -85,8 +86,6 @@ def build_collection(
         plan = plan_collection(layout, previous, current)  # 4. pure: which tiles change
         report.items = len(current)
         if plan is not None:  # 5. compute those, link the rest, rename into place
-            from ..plugins import registry
-
             registry().get("storage", storage)  # an unknown storage fails before any work
             target = CollectionTarget(out_dir, name, layout, quality, storage)
             with nullcontext(executor) if executor else Executor(jobs) as pool:  # a caller's pool stays open

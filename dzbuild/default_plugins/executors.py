@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dzbuild.errors import ConfigError
 from dzbuild.hookspecs import hookimpl
+from dzbuild.run.forkpool import Executor
+from dzbuild.run.inline import InlineExecutor
 
 
 def _no_address(name: str, address: str | None) -> None:
@@ -17,8 +19,6 @@ class InlineProvider:
     name = "inline"
 
     def open(self, jobs: int | None, address: str | None):
-        from dzbuild.run.inline import InlineExecutor
-
         _no_address(self.name, address)
         return InlineExecutor()
 
@@ -29,8 +29,6 @@ class ForkProvider:
     name = "fork"
 
     def open(self, jobs: int | None, address: str | None):
-        from dzbuild.run.forkpool import Executor
-
         _no_address(self.name, address)
         return Executor(jobs)
 

@@ -29,6 +29,8 @@ from ..io.files import PARTIAL_MARK, remove_path, retract
 from ..io.lock import locked
 from ..plugins import registry
 from ..pyramid.formats import DEFAULT_FORMATS
+from ..pyramid.planner import plan_version
+from ..pyramid.spec import PyramidSpec
 from ..pyramid.state import SCHEMA, STATE_DIR, State, encode_owners, write_json_atomic
 from ..pyramid.state import VACUUM_JOURNAL as JOURNAL
 from .selection import read_journal, select, write_journal
@@ -72,8 +74,6 @@ def base_changes(grid: Grid, sources: dict, count: int) -> list[set[Tile]]:
 def kept_owners(grid: Grid, changes: list[set[Tile]], vacuumed: set[int]) -> list:
     """The owners table of every version (None for vacuumed ones): the planner's, except that a
     computed tile owned by a vacuumed version belongs to the first kept version after it."""
-    from ..pyramid.planner import plan_version
-
     first_kept, later = [], len(changes)
     for number in reversed(range(len(changes))):
         later = later if number in vacuumed else number
@@ -148,8 +148,6 @@ class _Vacuum:
     """One vacuum of one ``dest``: the owners the kept versions get, then the steps that give them."""
 
     def __init__(self, dest: Path, records: list[dict], chosen: set[int]) -> None:
-        from ..pyramid.spec import PyramidSpec
-
         self.dest, self.records, self.chosen = dest, records, chosen
         latest = records[-1]
         self.spec = PyramidSpec(**latest["spec"])

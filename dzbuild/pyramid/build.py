@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections import namedtuple
 from contextlib import ExitStack
 from pathlib import Path
 
+from ..io.codec import check_tile
 from ..io.files import PARTIAL_MARK
 from ..io.lock import locked
+from ..maintain.vacuum import finish_interrupted
+from ..plugins import optional_member, registry
 from ..run.select import check_paths, default_executor, open_executor, workers_of
 from .formats import DEFAULT_FORMATS, resolve_formats
+from .manifests import write_manifests
+from .planner import plan_next
+from .publish import publish_format, publish_version
 from .published import check_published
-from .sources import folder_seal, version_dirs
+from .sources import folder_seal, scan_version, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import STATE_DIR, VACUUM_JOURNAL, State
+from .target import CORE_FOLDER, Target
 
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:  # the build modules load only when there is something to build
@@ -124,8 +132,6 @@ def build_pyramid(
         folders = (*_core_folder(spec), *options.formats)  # the overlap core is renamed first
         state.recover(lambda n: [dest / name / f"v{n}" for name in folders])  # 3. finish or drop a crash
         if (state.dir / VACUUM_JOURNAL).exists():  # ... and finish an interrupted vacuum before building on it
-            from ..maintain.vacuum import finish_interrupted
-
             finish_interrupted(dest)
             state = State(dest)  # the vacuum rewrote records: read them afresh
         published = state.published_count()
@@ -143,9 +149,6 @@ def build_pyramid(
         # 6. documents listing every version (a IIIF manifest): after new versions, and on a rerun of an
         # image with more formats than DZI, which repairs one a crash kept from being rewritten.
         if report.versions or report.backfilled or (record and len(record["formats"]) > 1):
-            from ..plugins import registry
-            from .manifests import write_manifests
-
             formats = [registry().get("format", name) for name in options.formats]
             base_url = options.base_url or (record or {}).get("base_url")
             write_manifests(dest, spec, formats, base_url, image_dir.resolve().name)
@@ -161,7 +164,6 @@ def _core_folder(spec: PyramidSpec) -> tuple[str, ...]:
     """The folder of computed core tiles, which only builds with overlap have."""
     if not spec.overlap:
         return ()
-    from .target import CORE_FOLDER
 
     return (CORE_FOLDER.name,)
 
@@ -183,10 +185,6 @@ def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:
 
 def _build_versions(target, sources: list[Path], state: State, report: ImageReport, executor) -> dict:
     """Plan and publish each new version; return the seals of the source folders that did not change meanwhile."""
-    from .planner import plan_next
-    from .publish import publish_version
-    from .sources import scan_version
-
     grid, spec = target.grid, target.spec
     record = state.record(report.published_before - 1) if report.published_before else None
     owners = State.owners_of(record) if record else None
@@ -211,9 +209,6 @@ def _build_versions(target, sources: list[Path], state: State, report: ImageRepo
 
 def _target(image_dir: Path, dest: Path, spec: PyramidSpec, options: BuildOptions, resampler: str):
     """Resolve the plugins a build uses, failing before any work if one is missing or refuses."""
-    from ..plugins import registry
-    from .target import Target
-
     reg = registry()
     reg.get("storage", options.storage)
     reg.get("resampler", resampler)
@@ -239,7 +234,6 @@ def _backfill_formats(target_of, formats: tuple, state: State, published: int) -
     ]
     if not missing:
         return []
-    from .publish import publish_format
 
     target = target_of()
     by_name = {fmt.name: fmt for fmt in target.formats}
@@ -267,8 +261,6 @@ def _sticky_formats(options: BuildOptions, state: State) -> BuildOptions:
 
 def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:
     """Let each format refuse the build up front, not after the first format is already in place."""
-    from ..plugins import optional_member, registry
-
     for name in options.formats:
         check = optional_member(registry().get("format", name), "check")
         if check is not None:
@@ -277,8 +269,6 @@ def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:
 
 def _check_unread_tiles(source, grid) -> None:
     """Check source tiles that no computed parent will read (workers check the ones they read)."""
-    from ..io.codec import check_tile
-
     for tile in source.tiles:
         path = source.path / f"{tile.col}_{tile.row}.{source.fingerprint.ext}"
         check_tile(path.read_bytes(), path, grid.tile_size_of(tile))
@@ -286,8 +276,6 @@ def _check_unread_tiles(source, grid) -> None:
 
 def _discard(dest: Path) -> None:
     """Move the old output aside and delete it, so a rebuild starts from the sources alone."""
-    import shutil
-
     if not dest.exists():
         return
     aside = dest / f".rebuild{PARTIAL_MARK}{os.getpid()}"  # inside dest: State.recover removes it after a crash

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ..errors import SourceError
 from ..grid import Grid, Tile
 from ..io import codec
+from ..plugins import registry
 from .planner import Owners, WorkUnit
 
 
@@ -84,8 +85,6 @@ def read_file(path: str) -> bytes:
 
 def run_unit(job: UnitJob) -> UnitResult:
     """Compute every tile of the unit in post-order, keeping only unconsumed children in memory."""
-    from ..plugins import registry
-
     reg = registry()
     resampler = reg.get("resampler", job.resampler)
     storage = reg.get("storage", job.storage)

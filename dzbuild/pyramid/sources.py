@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 import re
 import zlib
+from array import array
 from collections import namedtuple
 from pathlib import Path
 
 from ..errors import ConfigError, SourceError
+from ..grid import Tile, TileSet
 
 TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
 if TYPE_CHECKING:  # the grid is only needed to scan a new version, not to check published ones
@@ -36,8 +38,6 @@ class TileFingerprint:
     """
 
     def __init__(self, cols: int, ext: str) -> None:
-        from array import array
-
         self.cols, self.ext = cols, ext
         self.indices = array("q")  # row-major position of each file's tile in the base level
         self.sizes = array("q")
@@ -57,7 +57,6 @@ class TileFingerprint:
         """Record CRC-32s given as a flat sequence ``index, crc, index, crc...``."""
         if not pairs:
             return
-        from array import array
 
         position = array("q", [-1]) * (max(self.indices) + 1)  # tile index -> slot: 8 bytes a tile, no dict
         for slot, index in enumerate(self.indices):
@@ -176,8 +175,6 @@ def scan_version(version_dir: Path, number: int, grid: "Grid", ext: str) -> Sour
     Memory is a few bytes per file: the tiles come back as a ``TileSet`` when the folder holds
     much of the level (always for ``v0/``), else as a frozenset.
     """
-    from ..grid import Tile, TileSet
-
     level = grid.max_level
     cols, rows = grid.tile_counts(level)
     prints = TileFingerprint(cols, ext)

@@ -8,6 +8,7 @@ from collections import namedtuple
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..grid import Grid
 from ..io import userfiles
 
 TYPE_CHECKING = False  # not ``typing``: its import alone costs a tenth of a rerun
@@ -35,8 +36,6 @@ class PyramidSpec(namedtuple("PyramidSpec", "width height tile_size overlap form
 
     @property
     def grid(self) -> "Grid":
-        from ..grid import Grid
-
         return Grid(self.width, self.height, self.tile_size)
 
     def to_dict(self) -> dict:

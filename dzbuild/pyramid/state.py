@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+from ..errors import BuildError
 from ..io.files import PARTIAL_MARK, remove_path, retract, write_atomic
 from .spec import PyramidSpec
 
@@ -141,7 +142,6 @@ class State:
                 return inline[f"v{version}"]
         except ValueError:
             pass
-        from ..errors import BuildError
 
         damaged = "is missing or damaged: run dzbuild check, or rebuild every version with --rebuild"
         raise BuildError(damaged, self.sources_path(version))
@@ -160,8 +160,6 @@ class State:
             except (ValueError, RecursionError):  # not JSON, not UTF-8
                 cached = None
             if not self.is_record(cached, version):
-                from ..errors import BuildError
-
                 damaged = "is damaged: run dzbuild check, or rebuild every version with --rebuild"
                 raise BuildError(damaged, self.record_path(version))
             self._records[version] = cached

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
+import signal
+import threading
 
+from ..errors import BuildError
+from ..plugins import registry
 from .inline import InlineBatch
 from .workers import HEADER, exiting, fork_workers, kill, reap, reap_exited, write_all
 
@@ -55,8 +60,6 @@ class Batch:
         for task in self._tasks:
             if task.done and not task.ok:
                 if isinstance(task.value, WorkerDied):
-                    from ..errors import BuildError
-
                     died = "a worker process died (killed, or out of memory); published versions are intact"
                     raise BuildError(died) from None
                 raise task.value
@@ -132,9 +135,6 @@ class Executor:
         once rather than once per process.
         """
         if self.jobs > 1 and len(self._workers) < min(self.jobs, max(1, workers)):
-            from ..plugins import registry
-            from ..pyramid import compute  # noqa: F401
-
             registry()
             self._spawn(min(self.jobs, max(1, workers)))
 
@@ -153,8 +153,6 @@ class Executor:
             self._queue.extend(batch._tasks)
             self._dispatch()
             if self._dispatcher is None:
-                import threading
-
                 self._dispatcher = threading.Thread(target=self._serve_answers, name="dzbuild-dispatch", daemon=True)
                 self._dispatcher.start()
         return batch
@@ -172,7 +170,6 @@ class Executor:
         reap_exited()
         if not self._workers:
             return
-        import signal
 
         with self._lock:
             for task in self._queue:
@@ -202,8 +199,6 @@ class Executor:
     def _spawn(self, count: int) -> None:
         """Fork workers up to ``count``; never while the dispatcher thread runs (fork and threads mix badly)."""
         if self._lock is None:
-            import threading
-
             self._lock = threading.Lock()
             self._changed = threading.Condition(self._lock)
         if self._dispatcher is not None or len(self._workers) >= count:
@@ -223,8 +218,6 @@ class Executor:
 
     def _serve_answers(self) -> None:
         """The dispatcher thread: collect answers and hand out tasks until none is left."""
-        import select
-
         while True:
             with self._lock:
                 running = [w for w in self._workers if w.task is not None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ConfigError
+from ..plugins import registry
 
 
 def default_executor(jobs: int | None) -> str:
@@ -20,8 +21,6 @@ def parse_executor(choice: str) -> tuple[str, str | None]:
 
 def open_executor(choice: str | None, jobs: int | None):
     """Open the executor ``choice`` names (None: the default) with ``jobs`` workers."""
-    from ..plugins import registry
-
     name, address = parse_executor(choice or default_executor(jobs))
     return registry().get("executor", name).open(jobs, address)
 

@@ -11,9 +11,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from ..errors import ConfigError
+from ..plugins import registry
 from ..pyramid.formats import DEEP_ZOOM, DEFAULT_FORMATS, resolve_formats
 from ..pyramid.spec import TILE_FORMATS, PyramidSpec
+from ..run.select import parse_executor
+from .hooks import template_dirs
 from .hostlimits import HOSTS
+from .pages import check_templates
 from .paths import check_base_url, check_paths
 from .tables import check_table, read_toml
 
@@ -215,8 +219,6 @@ def check_values(config: SiteConfig, where) -> None:
     if config.jobs is not None and config.jobs < 1:
         raise ConfigError(f"'jobs' must be at least 1, got {config.jobs}", where)
     if config.executor is not None:
-        from ..run.select import parse_executor
-
         try:
             parse_executor(config.executor)
         except ConfigError as exc:
@@ -237,8 +239,6 @@ def check_values(config: SiteConfig, where) -> None:
     if config.templates is not None:
         if not config.templates.is_dir():
             raise ConfigError(f"'templates' is not a folder: {config.templates}", where)
-        from .hooks import template_dirs
-        from .pages import check_templates
 
         check_templates(template_dirs(config.templates))
     check_paths(config, where)
@@ -246,8 +246,6 @@ def check_values(config: SiteConfig, where) -> None:
 
 def check_formats(config: SiteConfig, where) -> tuple[str, ...]:
     """The site's formats in build order; the viewer's format must be one of them and open in OpenSeadragon."""
-    from ..plugins import registry
-
     viewer = config.viewer.format
     if viewer not in config.formats:
         raise ConfigError(

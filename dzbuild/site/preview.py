@@ -12,6 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
+import watchfiles
+
 from ..errors import BuildError, ConfigError, DzbuildError
 from ..run.forkpool import Executor
 from .build import SiteReport, build_site
@@ -61,8 +63,6 @@ class Preview:
             raise
 
     def watch(self) -> None:
-        import watchfiles
-
         ignored = [str(p) for p in (self.config.output, self.config.cache) if p is not None]
         ignored += [str(p) for p in (self.config.headers_file, self.config.redirects_file) if p is not None]
         paths = _outermost([self.config.root, self.config.source, self.config.templates])

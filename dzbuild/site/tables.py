@@ -10,15 +10,16 @@ import difflib
 import sys
 from pathlib import Path
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 from ..errors import ConfigError
 from ..io import userfiles
 
 
 def toml_loads(text: str):
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
     return tomllib.loads(text)
 
 

@@ -6,9 +6,14 @@ flat colour or white noise would flatter or punish the codecs unrealistically.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
+from pathlib import Path
 
+from .. import plugins
 from ..io import codec
+from ..pyramid.spec import PyramidSpec
+from ..pyramid.tiling import write_spec, write_tiles
 
 
 def unavailable(reason: str):
@@ -17,9 +22,7 @@ def unavailable(reason: str):
     In CI (``CI=true``, set by ``.ci/run``) the tool must be there, so the test fails instead:
     a suite that skips silently proves nothing.
     """
-    import os
-
-    import pytest
+    import pytest  # only a test that needs a missing tool asks: the benchmarks use this module without pytest
 
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"{reason}; CI must provide it (see .ci/run)")
@@ -53,11 +56,6 @@ def make_image_folder(folder, width: int, height: int, tile_size: int = 256, *, 
 
     For dzbuild's tests and for plugin authors' tests alike; returns the folder.
     """
-    from pathlib import Path
-
-    from ..pyramid.spec import PyramidSpec
-    from ..pyramid.tiling import write_spec, write_tiles
-
     folder = Path(folder)
     spec = PyramidSpec(width, height, tile_size, overlap=overlap, format=fmt)
     write_spec(folder, spec)
@@ -72,8 +70,6 @@ def plugin_registered(plugin, name: str):
     For tests of dzbuild and of third-party plugins: a plugin that is already registered is left
     as it is, and the registry is rebuilt on the way in and out.
     """
-    from .. import plugins
-
     manager = plugins.get_plugin_manager()
     added = not manager.is_registered(plugin)
     if added:
