@@ -18,29 +18,6 @@ from .commands import COMMANDS
 from .errors import DzbuildError, _one_line
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's help layout, sized without ``shutil``, which argparse imports for every argument.
-
-    Same rule as ``shutil.get_terminal_size``: ``$COLUMNS``, else the terminal, else 80.
-    """
-
-    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width=None) -> None:
-        super().__init__(prog, indent_increment, max_help_position, width or _columns() - 2)
-
-
-def _columns() -> int:
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
-        except (AttributeError, ValueError, OSError):
-            columns = 80
-    return columns or 80
-
-
 class _OneCommand:
     """Stands in for argparse's subparsers when the command is known: one parser, not two."""
 
@@ -49,7 +26,7 @@ class _OneCommand:
 
     def add_parser(self, name: str, help: str | None = None, **kwargs) -> argparse.ArgumentParser:
         kwargs.setdefault("description", help)
-        self.parser = argparse.ArgumentParser(prog=f"dzbuild {name}", formatter_class=_Formatter, **kwargs)
+        self.parser = argparse.ArgumentParser(prog=f"dzbuild {name}", **kwargs)
         return self.parser
 
 
@@ -59,9 +36,7 @@ def make_parser(only: str | None = None) -> argparse.ArgumentParser:
         shim = _OneCommand()
         importlib.import_module(f"dzbuild.commands.{only}").add_parser(shim)
         return shim.parser
-    parser = argparse.ArgumentParser(
-        prog="dzbuild", description="Incremental Deep Zoom pyramids for static sites.", formatter_class=_Formatter
-    )
+    parser = argparse.ArgumentParser(prog="dzbuild", description="Incremental Deep Zoom pyramids for static sites.")
     parser.add_argument("--version", action="version", version=f"dzbuild {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:

@@ -40,16 +40,16 @@ def run(args) -> int:
     dest = Path(args.dest) if args.dest else folder / "dest"
     config, images = _declared(folder, dest)
     options = BuildOptions(storage=args.storage, jobs=args.jobs)
-    with open_executor(args.executor, args.jobs) as pool:
-        image_reports = [build_pyramid(image.source, options=options, executor=pool) for image in images]
+    with open_executor(args.executor, args.jobs) as executor:
+        image_reports = [build_pyramid(image.source, options=options, executor=executor) for image in images]
         members = [(image.rel, default_dest(image.source)) for image in images]
         report = build_collection(
             dest, config.name, members, tile_size=config.tile_size, max_level=config.max_level,
-            quality=config.quality, storage=args.storage, executor=pool,
+            quality=config.quality, storage=args.storage, executor=executor,
         )  # fmt: skip
     if args.json:
         summary = {"images": [r.summary() for r in image_reports], "collection": report.summary()}
-        summary.update(executor=args.executor or default_executor(args.jobs), workers=workers_of(pool))
+        summary.update(executor=args.executor or default_executor(args.jobs), workers=workers_of(executor))
         print(json.dumps(summary, indent=2))
         return 0
     built = sum(len(r.versions) for r in image_reports)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dzbuild.errors import ConfigError
 from dzbuild.hookspecs import hookimpl
-from dzbuild.run.forkpool import Executor
+from dzbuild.run.forkpool import ForkPool
 from dzbuild.run.inline import InlineExecutor
 
 
@@ -30,7 +30,7 @@ class ForkProvider:
 
     def open(self, jobs: int | None, address: str | None):
         _no_address(self.name, address)
-        return Executor(jobs)
+        return ForkPool(jobs)
 
 
 @hookimpl

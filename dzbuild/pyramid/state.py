@@ -17,11 +17,8 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..io.files import PARTIAL_MARK, remove_path, retract, write_atomic
+from .planner import Owners
 from .spec import PyramidSpec
-
-TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
-if TYPE_CHECKING:
-    from .planner import Owners
 
 STATE_DIR = ".dzbuild"
 SCHEMA = 3  # 2 kept owners as plain lists, 1 also every folder's fingerprints; both are still read
@@ -179,7 +176,7 @@ class State:
             return decode_owners(record[key])
         return tuple(tuple(level) for level in record[key])
 
-    def prepare(self, version: int, record: dict, owners: "Owners", sources=None) -> None:
+    def prepare(self, version: int, record: dict, owners: Owners, sources=None) -> None:
         """Write the pending record of a version whose folders are about to be renamed into place.
 
         ``sources``, an image version's ``TileFingerprint``, is written first (collections have none).

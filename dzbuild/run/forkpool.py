@@ -47,16 +47,16 @@ class _Task:
 class Batch:
     """Units started together; ``results()`` waits for all and raises the first error."""
 
-    def __init__(self, executor: "Executor") -> None:
-        self._executor = executor
-        self._tasks: list[_Task] = []  # filled by ``Executor.start``: each task names its batch
+    def __init__(self, pool: "ForkPool") -> None:
+        self._pool = pool
+        self._tasks: list[_Task] = []  # filled by ``ForkPool.start``: each task names its batch
 
     def cancel(self) -> None:
         """Start no further unit and wait for the running ones, ignoring every result."""
-        self._executor._wait(self, cancel=True)
+        self._pool._wait(self, cancel=True)
 
     def results(self) -> list:
-        self._executor._wait(self, cancel=False)
+        self._pool._wait(self, cancel=False)
         for task in self._tasks:
             if task.done and not task.ok:
                 if isinstance(task.value, WorkerDied):
@@ -104,7 +104,7 @@ class _Worker:
         return task
 
 
-class Executor:
+class ForkPool:
     """Inline when ``jobs`` is 1; otherwise forked workers, started lazily and reused across versions.
 
     A dispatcher thread hands each idle worker the next task, so workers stay busy while
@@ -120,7 +120,7 @@ class Executor:
         self._changed = None  # a Condition, notified whenever a task finishes
         self._dispatcher = None
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> "ForkPool":
         return self
 
     def __exit__(self, *exc) -> None:

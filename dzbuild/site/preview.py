@@ -15,7 +15,7 @@ from pathlib import Path
 import watchfiles
 
 from ..errors import BuildError, ConfigError, DzbuildError
-from ..run.forkpool import Executor
+from ..run.forkpool import ForkPool
 from .build import SiteReport, build_site
 from .config import SiteConfig, load_config
 from .serve import PreviewServer
@@ -39,7 +39,7 @@ class Preview:
         self.jobs = jobs if jobs is not None else self.config.jobs
         self.out = out
         self.server = open_server(self.config, port)
-        self.pool = Executor(self.jobs)
+        self.pool = ForkPool(self.jobs)
         self.stop_event = threading.Event()
 
     def run(self) -> None:
@@ -59,7 +59,7 @@ class Preview:
             )
         except BuildError:  # a worker died: later rebuilds get a fresh pool
             self.pool.close(cancel=True)
-            self.pool = Executor(self.jobs)
+            self.pool = ForkPool(self.jobs)
             raise
 
     def watch(self) -> None:
