@@ -10,9 +10,8 @@ import os
 from typing import NamedTuple
 
 from .api import OutputFormat
-from .grid import Tile
+from .grid import Owners, Tile
 from .plugins import optional_member, registry
-from .pyramid.planner import Owners
 
 
 class Placement(NamedTuple):

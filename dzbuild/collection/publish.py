@@ -15,8 +15,7 @@ from urllib.parse import quote
 from ..api import Executor
 from ..link import LinkBatch
 from ..plugins import registry
-from ..pyramid.publication import Publication
-from ..pyramid.state import State
+from ..pyramid.state import Publication, State
 from .canvas import CANVAS_MIN_CELLS, canvas_path, discard_canvases, prune_canvases
 from .dzc import DESCRIPTOR_SUFFIX, Descriptor, DzcItem, dzc_xml
 from .layout import CollectionTile, MortonLayout

@@ -17,10 +17,10 @@ from ..maintain.vacuum import finish_interrupted
 from ..plugins import optional_member, registry
 from ..run.select import check_paths, default_executor, open_executor, workers_of
 from .formats import DEFAULT_FORMATS, resolve_formats
+from .immutability import check_published
 from .manifests import write_manifests
 from .planner import plan_next
 from .publish import VersionReport, publish_format, publish_version
-from .published import check_published
 from .sources import folder_seal, scan_version, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import STATE_DIR, VACUUM_JOURNAL, State

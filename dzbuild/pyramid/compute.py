@@ -13,10 +13,10 @@ from array import array
 from dataclasses import dataclass, field
 
 from ..errors import SourceError
-from ..grid import Grid, Tile
+from ..grid import Grid, Owners, Tile
 from ..io import codec
 from ..plugins import registry
-from .planner import Owners, WorkUnit
+from .planner import WorkUnit
 
 
 def source_path(image_dir: str, tile: Tile, owner: int, ext: str) -> str:

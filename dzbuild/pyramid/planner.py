@@ -13,9 +13,7 @@ from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import AbstractSet, Iterable, Sequence
 
-from ..grid import Grid, Tile, TileSet, ancestors_of
-
-Owners = tuple[tuple[int, ...], ...]  # per level, row-major (see Grid.index)
+from ..grid import Grid, Owners, Tile, TileSet, ancestors_of
 
 
 @dataclass(frozen=True)

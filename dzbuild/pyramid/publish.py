@@ -15,9 +15,8 @@ from ..plugins import registry
 from .compute import TileFiles, UnitJob, run_unit
 from .overlap import assemble_overlap
 from .planner import VersionPlan, WorkUnit, split_work
-from .publication import Publication
 from .sources import TileFingerprint
-from .state import State, encode_owners
+from .state import Publication, State, encode_owners
 from .target import Target
 
 
