@@ -6,12 +6,15 @@ import json
 from html.parser import HTMLParser
 
 import pytest
+from sites import PINNED
 
 from dzbuild.embed import render_embed
 from dzbuild.site.assets import ViewerAssets
 from dzbuild.site.pages import ImageInfo
 
-LOCAL = ViewerAssets("_dzbuild/openseadragon/6.1.1/openseadragon.min.js", "_dzbuild/openseadragon/6.1.1/images/")
+LOCAL = ViewerAssets(
+    f"_dzbuild/openseadragon/{PINNED}/openseadragon.min.js", f"_dzbuild/openseadragon/{PINNED}/images/"
+)
 
 
 class Elements(HTMLParser):
@@ -40,8 +43,8 @@ def test_latest_version_by_its_versioned_url():
     viewer = page.first("div")
     config = json.loads(viewer["data-dzbuild"])
     assert config["tileSources"] == "../zoom/harbour/dzi/v1/dzi.xml"
-    assert config["script"] == "../_dzbuild/openseadragon/6.1.1/openseadragon.min.js"
-    assert config["prefixUrl"] == "../_dzbuild/openseadragon/6.1.1/images/"
+    assert config["script"] == f"../_dzbuild/openseadragon/{PINNED}/openseadragon.min.js"
+    assert config["prefixUrl"] == f"../_dzbuild/openseadragon/{PINNED}/images/"
     assert viewer["data-state"] == "thumbnail" and viewer["aria-label"] == "Harbour"
     assert "aspect-ratio:1500 / 1000" in viewer["style"]
     img = page.first("img")  # the largest one-tile level of 1500 x 1000: level 8, 188 x 125

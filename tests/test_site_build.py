@@ -7,7 +7,7 @@ import os
 
 import pytest
 from imagedirs import snapshot
-from sites import add_image, make_site, write_files
+from sites import PINNED, add_image, make_site, write_files
 
 from dzbuild import cli
 from dzbuild.grid import Tile
@@ -225,7 +225,7 @@ def test_theme_assets_and_cdn_mode(tmp_path):
     assert (out / "_dzbuild" / "assets" / "viewer.css").read_text() == "body{}"
     assert not (out / "_dzbuild" / "openseadragon").exists()
     page = (out / "a" / "index.html").read_text()
-    assert 'src="https://cdn.jsdelivr.net/npm/openseadragon@6.1.1/build/openseadragon/openseadragon.min.js"' in page
+    assert f'src="https://cdn.jsdelivr.net/npm/openseadragon@{PINNED}/build/openseadragon/openseadragon.min.js"' in page
     assert 'integrity="sha384-' in page and 'crossorigin="anonymous"' in page
 
 

@@ -7,13 +7,8 @@ type(s) and default.
 from __future__ import annotations
 
 import difflib
-import sys
+import tomllib
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 from ..errors import ConfigError
 from ..io import userfiles
