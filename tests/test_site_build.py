@@ -12,7 +12,6 @@ from sites import PINNED, add_image, make_site, write_files
 from dzbuild import cli
 from dzbuild.grid import Tile
 from dzbuild.pyramid.tiling import write_tiles
-from dzbuild.site import collections as site_collections
 from dzbuild.site.build import build_site
 from dzbuild.testing import synthetic_image
 
@@ -150,22 +149,6 @@ def test_collections_are_built_after_their_members_and_linked_from_the_index(tmp
     assert not list(out.rglob(".*"))
     assert any(item.get("collection") == "g" for item in report.built)
     assert build(site).versions_built == 0
-
-
-def test_without_the_collection_engine_collections_are_skipped_with_a_warning(tmp_path, monkeypatch):
-    def missing():
-        import warnings
-
-        warnings.warn(
-            "collections were not built: the collection engine is not available", site_collections.CollectionsSkipped
-        )
-
-    monkeypatch.setattr(site_collections, "collection_engine", missing)
-    site = make_site(tmp_path, images=("g/a",))
-    write_files(site, {"g/collection.toml": ""})
-    report = build(site)
-    assert any("collections were not built" in w for w in report.warnings)
-    assert (site / "_site" / "g" / "index.html").is_file() and report.versions_built == 1
 
 
 def test_symlink_storage_links_the_output_too(tmp_path):

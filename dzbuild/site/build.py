@@ -16,6 +16,7 @@ import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from ..collection import build_collection
 from ..io.files import write_if_changed
 from ..io.lock import locked
 from ..plugins import registry
@@ -195,15 +196,11 @@ def _tally(report: SiteReport, result) -> None:
 def _build_collection(
     config, collection, found, by_rel, report: SiteReport, progress: Progress, executor, storage
 ) -> CollectionInfo:
-    """Build a collection after its members; without the collection engine, only its page is made."""
+    """Build a collection after its members."""
     members = colls.resolve_members(collection, found.images)
     info = CollectionInfo(collection.name, collection.title, collection.path, None, [by_rel[m.rel] for m in members])
-    engine = colls.collection_engine()
-    if engine is None:
-        progress.step(collection.path, None)
-        return info
     out_dir = tree(config) / collection.path
-    result = engine(
+    result = build_collection(
         out_dir,
         collection.name,
         [(m.rel, tree(config) / m.rel) for m in members],
