@@ -130,9 +130,9 @@ class ForkPool:
         """Fork ``workers`` processes now; each imports OpenCV at once.
 
         Called as soon as the engine knows there is work, so that the ~0.1 s import runs in
-        the workers while this process checks sources, plans and links. The plugins and the
-        compute modules, which this process needs too, are loaded first and inherited: loaded
-        once rather than once per process.
+        the workers while this process checks sources, plans and links. The plugins, which this
+        process needs too, are loaded first and inherited: loaded once rather than once per
+        process (so are the modules of the tasks, which their callers import).
         """
         if self.jobs > 1 and len(self._workers) < min(self.jobs, max(1, workers)):
             registry()
