@@ -16,7 +16,7 @@ _EXPORTS = {  # name: the module that defines it
     "build_collection": "dzbuild.collection.build",
     "build_site": "dzbuild.site.build",
     "check": "dzbuild.maintain.check",
-    "vacuum": "dzbuild.maintain.vacuum",
+    "vacuum": "dzbuild.pyramid.vacuum",
     "hookimpl": "dzbuild.hookspecs",
 }
 __all__ = ["__version__", *_EXPORTS]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..maintain.vacuum import vacuum
 from ..pyramid.manifests import rewrite_manifests
+from ..pyramid.vacuum import vacuum
 
 
 def add_parser(subparsers) -> None:

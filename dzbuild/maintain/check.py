@@ -24,8 +24,8 @@ from ..pyramid.sources import changed_files, version_number
 from ..pyramid.spec import SPEC_FILE, PyramidSpec
 from ..pyramid.state import SOURCE_CACHE, STATE_DIR, State
 from ..pyramid.target import CORE_FOLDER
+from ..pyramid.vacuum import JOURNAL, base_changes, kept_owners
 from .tiles import check_version
-from .vacuum import JOURNAL, base_changes, kept_owners
 
 SITE_TREE = "tree"  # a site cache (SITE/.dzbuild) keeps its pyramids under tree/, beside no records
 

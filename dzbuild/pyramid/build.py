@@ -13,7 +13,6 @@ from ..api import Executor
 from ..io.codec import check_tile
 from ..io.files import PARTIAL_MARK
 from ..io.lock import locked
-from ..maintain.vacuum import finish_interrupted
 from ..plugins import optional_member, registry
 from ..run.select import check_paths, default_executor, open_executor, workers_of
 from .formats import DEFAULT_FORMATS, resolve_formats
@@ -25,6 +24,7 @@ from .sources import folder_seal, scan_version, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import STATE_DIR, VACUUM_JOURNAL, State
 from .target import CORE_FOLDER, Target
+from .vacuum import finish_interrupted
 
 DEFAULT_STORAGE = "hardlink"
 
