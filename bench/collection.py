@@ -95,38 +95,38 @@ def run_collection_benchmark(
     sources = [source_dir(out, i) for i in range(items + adds)]
     run = out / f"collection-run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
     try:
-        with open_executor(executor, jobs) as pool:  # executor: None (fork pool), or e.g. "dask"
-            return _measure(run, sources, items, pool, log)
+        with open_executor(executor, jobs) as opened:  # executor: None (fork pool), or e.g. "dask"
+            return _measure(run, sources, items, opened, log)
     finally:
         shutil.rmtree(run, ignore_errors=True)
 
 
-def _measure(run: Path, sources: list[Path], items: int, pool: Executor, log) -> CollectionTimings:
+def _measure(run: Path, sources: list[Path], items: int, executor: Executor, log) -> CollectionTimings:
     members = [(src.name, run / "images" / src.name) for src in sources[:items]]
-    options = BuildOptions(jobs=pool.jobs)
+    options = BuildOptions(jobs=executor.jobs)
     started = time.perf_counter()
     for src, (_, dest) in zip(sources, members, strict=False):  # members: the first `items` sources
-        build_pyramid(src, dest, options, executor=pool)
+        build_pyramid(src, dest, options, executor=executor)
     members_seconds = time.perf_counter() - started
     log(f"{items} pyramids built in {members_seconds:.2f} s")
     coll = run / "collection"
-    full = _timed(lambda: build_collection(coll, "bench", members, executor=pool))
+    full = _timed(lambda: build_collection(coll, "bench", members, executor=executor))
     log(f"collection of {items} built in {full[1]:.2f} s")
     adds = []
     for extra_source in sources[items:]:  # one item at a time; each copied, so its new version never
         extra = run / extra_source.name  # touches the cached sources
         shutil.copytree(extra_source, extra)
         members.append((extra.name, run / "images" / extra.name))
-        build_pyramid(extra, members[-1][1], options, executor=pool)
-        adds.append(_timed(lambda: build_collection(coll, "bench", members, executor=pool)))
+        build_pyramid(extra, members[-1][1], options, executor=executor)
+        adds.append(_timed(lambda: build_collection(coll, "bench", members, executor=executor)))
     retouch_first_tile(extra)
-    build_pyramid(extra, members[-1][1], options, executor=pool)
-    version = _timed(lambda: build_collection(coll, "bench", members, executor=pool))
-    noop = _timed(lambda: build_collection(coll, "bench", members, executor=pool))
+    build_pyramid(extra, members[-1][1], options, executor=executor)
+    version = _timed(lambda: build_collection(coll, "bench", members, executor=executor))
+    noop = _timed(lambda: build_collection(coll, "bench", members, executor=executor))
     first, changed = full[0].versions[0], version[0].versions[0]
     added = [report.versions[0] for report, _ in adds]
     return CollectionTimings(
-        items, pool.jobs, 8, members_seconds, full[1], first.computed,
+        items, executor.jobs, 8, members_seconds, full[1], first.computed,
         statistics.median(seconds for _, seconds in adds), max(v.computed for v in added), added[-1].linked,
         version[1], changed.computed, noop[1],
     )  # fmt: skip

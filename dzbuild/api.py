@@ -14,6 +14,7 @@ that cannot be called, naming the plugin, the hook and the member.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any, Callable, Iterable, Protocol, runtime_checkable
 
@@ -25,12 +26,9 @@ from .io.codec import decode as decode_tile
 from .io.codec import decode_half as decode_tile_half
 from .io.codec import halve
 from .pyramid.spec import PyramidSpec
-from .run.forkpool import Executor as ForkExecutor
-from .run.forkpool import default_jobs
 from .run.inline import InlineExecutor
-from .site.pages import BUILTIN_TEMPLATES as _BUILTIN_TEMPLATES
 
-BUILTIN_TEMPLATES: Path = _BUILTIN_TEMPLATES
+BUILTIN_TEMPLATES: Path = Path(__file__).resolve().parent / "templates"
 """The folder of dzbuild's own page templates, searched after every plugin's (``register_template_dirs``)."""
 
 API_VERSION = "1.0"
@@ -51,7 +49,7 @@ __all__ = [
     "DzbuildError",
     "Executor",
     "ExecutorProvider",
-    "ForkExecutor",
+    "ForkPool",  # noqa: F822 (loaded on first use, see __getattr__)
     "Grid",
     "HasAliases",
     "HasCollectionDocument",
@@ -72,7 +70,7 @@ __all__ = [
     "blank_pixels",
     "decode_tile",
     "decode_tile_half",
-    "default_jobs",
+    "default_jobs",  # noqa: F822 (loaded on first use, see __getattr__)
     "halve",
     "hookimpl",
 ]
@@ -225,7 +223,7 @@ class Batch(Protocol):
 class Executor(Protocol):
     """Runs work units (picklable ``fn(task)`` calls) for one build; a context manager.
 
-    ``ForkExecutor`` (the ``fork`` executor) and ``InlineExecutor`` are dzbuild's own.
+    ``ForkPool`` (the ``fork`` executor) and ``InlineExecutor`` are dzbuild's own.
     """
 
     jobs: int
@@ -294,3 +292,14 @@ def protocol_members(protocol: type) -> tuple[str, ...]:
     own = [name for name in vars(protocol) if not name.startswith("_")]
     own += [name for name in vars(protocol).get("__annotations__", {}) if name not in own]
     return tuple(own)
+
+
+_EXECUTORS = {"ForkPool": "dzbuild.run.forkpool", "default_jobs": "dzbuild.run.forkpool"}
+
+
+def __getattr__(name: str):
+    """The fork pool, loaded on first use: its module loads the plugin registry, which checks every
+    registered object against the protocols of this module (PEP 562)."""
+    if name in _EXECUTORS:
+        return getattr(importlib.import_module(_EXECUTORS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,10 +13,11 @@ import posixpath
 import re
 from pathlib import Path
 
+from .api import BUILTIN_TEMPLATES
 from .errors import ConfigError
 from .site.assets import ASSETS_DIR, ViewerAssets
 from .site.hooks import template_dirs
-from .site.pages import BUILTIN_TEMPLATES, ImageInfo, environment
+from .site.pages import ImageInfo, environment
 
 EMBED_TEMPLATE = "_embed.html"
 EMBED_SCRIPT = f"{ASSETS_DIR}/assets/dzbuild-viewer.js"  # its URL path below the output root

@@ -27,6 +27,9 @@ class Size(NamedTuple):
     height: int
 
 
+Owners = tuple[tuple[int, ...], ...]  # per level, row-major (``Grid.index``): the version holding each tile
+
+
 def max_level_for(width: int, height: int) -> int:
     """The DZI max level: ceil(log2(longest side)), computed exactly on integers."""
     return (max(width, height) - 1).bit_length()

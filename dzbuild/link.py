@@ -7,18 +7,21 @@ this loop runs once per tile of every version, so it is kept to plain lookups an
 from __future__ import annotations
 
 import os
-from collections import namedtuple
+from typing import NamedTuple
 
-from .api import HasAliases, LinksInto
+from .api import HasAliases, LinksInto, OutputFormat
+from .grid import Owners, Tile
 from .plugins import capability, registry
 
-# Which tiles a link pass places, and where their physical files are.
-#   owners:  per level, per tile (row-major), the version whose files hold it
-#   home:    the format whose version folders hold computed tiles
-#   folders: version -> folder of ``home`` to use instead of the published one (the one being assembled)
-#   skip:    tiles not to link (they are computed into the folder instead)
-#   sources: base-level tiles are the source files themselves (False: they are in ``home`` too)
-Placement = namedtuple("Placement", "owners home folders skip sources", defaults=(frozenset(), True))
+
+class Placement(NamedTuple):
+    """Which tiles a link pass places, and where their physical files are."""
+
+    owners: Owners  # per level, per tile (row-major), the version whose files hold it
+    home: OutputFormat  # the format whose version folders hold computed tiles
+    folders: dict[int, str]  # version -> folder of ``home`` to use instead of the published one (being assembled)
+    skip: frozenset[Tile] = frozenset()  # tiles not to link (they are computed into the folder instead)
+    sources: bool = True  # base-level tiles are the source files themselves (False: they are in ``home`` too)
 
 
 def link_all(target, fmt, folder, placement: Placement) -> None:

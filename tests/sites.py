@@ -14,6 +14,8 @@ from dzbuild.pyramid.tiling import write_spec, write_tiles
 from dzbuild.testing import synthetic_image
 
 FAKE_OSD = "fake-openseadragon"
+# The OpenSeadragon version dzbuild ships, as package.json pins it (the one place it is written).
+PINNED = json.loads((Path(__file__).resolve().parents[1] / "package.json").read_text())["dependencies"]["openseadragon"]
 
 
 def write_files(root: Path, files: dict[str, str]) -> None:

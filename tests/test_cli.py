@@ -118,3 +118,21 @@ def test_an_error_naming_unicode_on_an_ascii_terminal_is_one_escaped_line(tmp_pa
     err = done.stderr.decode("ascii")
     assert done.returncode == 2 and "Traceback" not in err, err
     assert err.count("\n") == 1 and "\\xfcn\\xef \\U0001f600/pyramid.json: missing" in err
+
+
+def test_the_command_exits_normally_so_atexit_handlers_run(tmp_path):
+    """The console script's own function, as the installed ``dzbuild`` calls it, with a handler a plugin could add."""
+    marker = tmp_path / "atexit-ran"
+    script = (
+        "import atexit, pathlib, sys\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'ran')\n"
+        "sys.argv = ['dzbuild', 'pyramid', sys.argv[1]]\n"
+        "from dzbuild.cli import console\n"
+        "console()\n"
+    )
+    missing = tmp_path / "no-such-image"
+    result = subprocess.run([sys.executable, "-c", script, str(missing)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr  # the exit code still comes through
+    assert result.stderr.startswith("dzbuild: error:") and "Traceback" not in result.stderr
+    assert marker.read_text() == "ran"
+

@@ -11,6 +11,7 @@ pending record, the final rename, the commit, between versions, and inside worke
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from documented import stated_number
 from imagedirs import add_version, base, make_image_dir, tree_bytes
 from killswitch import Op, operations, run
 
@@ -28,7 +30,9 @@ from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.testing import unavailable
 
 KILLED = -9
-TRIED: list[str] = []  # every kill point tried in this module, for the count at the end
+CASES = itertools.count()  # a fresh folder name for every killed build
+PARENT_KILLS_WITH_WORKERS = (3, 25, 60, 110)  # operations of a --jobs 2 build's parent
+REBUILD_KILLS = (1, 3, 30)  # moving the old output aside, deleting it, building anew
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +46,12 @@ def image(tmp_path_factory):
     shutil.copytree(image_dir, clean)
     assert run(root, ["pyramid", str(clean), "--jobs", "1"]).returncode == 0
     return root, image_dir, clean / "dest", spec
+
+
+@pytest.fixture(scope="module")
+def logged(image) -> list:
+    """The operations of one uninterrupted ``--jobs 1`` build, from which kill points are chosen."""
+    return logged_run(image, "count")
 
 
 def fresh_copy(image, name: str) -> Path:
@@ -86,10 +96,9 @@ def assert_finished(copy: Path, clean: Path, label: str, jobs: str = "1") -> Non
 
 def kill_and_rerun(image, label: str, kill_at: int, where="any", torn=False, jobs="1", match="", fork=True):
     root, _, clean, _ = image
-    copy = fresh_copy(image, f"{len(TRIED)}")
+    copy = fresh_copy(image, f"{next(CASES)}")
     args = ["pyramid", str(copy), "--jobs", jobs]
     killed = run(root, args, kill_at=kill_at, where=where, torn=torn, match=match, fork=fork)
-    TRIED.append(label)
     if where == "worker":  # the build itself survives and says so in one line
         assert killed.returncode == 7 and "worker process died" in killed.stderr, (label, killed.stderr)
         assert len(killed.stderr.strip().splitlines()) == 1, killed.stderr
@@ -139,10 +148,33 @@ def logged_run(image, name: str) -> list[Op]:
     return operations(image[0], ["pyramid", str(fresh_copy(image, name)), "--jobs", "1"], where="parent")
 
 
-def test_kill_points_spread_over_an_inline_build(image):
-    ops = logged_run(image, "count")
+def inline_points(ops: list[Op]) -> list[Op]:
     points = [op for op in spread(ops, 1) if step(op) not in ("unlink", "rmdir")]  # unlocking: nothing left to lose
-    points += [op for op in spread([op for op in ops if version_of(op) == "0"], 3) if op not in points][:4]
+    return points + [op for op in spread([op for op in ops if version_of(op) == "0"], 3) if op not in points][:4]
+
+
+def torn_points(ops: list[Op]) -> list[Op]:
+    """The first tile, descriptor and pending record that v1 writes."""
+    wanted = {"tile write", "descriptor write", "pending record write"}
+    points = [op for op in ops if step(op) in wanted and version_of(op) == "1"]
+    return list({step(op): op for op in reversed(points)}.values())
+
+
+def worker_points(grid) -> list[tuple[str, int]]:
+    """A worker's first, middle and last tile of v0, and a tile of v1 and of v2: (version, tile number)."""
+    last = grid.total_tiles - grid.tile_count(grid.max_level)  # tiles v0 computes
+    return [("0", 1), ("0", last // 2), ("0", last), ("1", 3), ("2", 5)]
+
+
+def recovery_points(ops: list[Op]) -> list[tuple[int, int]]:
+    """(first kill, second kill during the rerun's recovery): mid-link, last link and pending rename of v1."""
+    linking = [op.number for op in ops if step(op) == "link" and version_of(op) == "1"]
+    pending = next(op.number for op in ops if step(op) == "final rename" and version_of(op) == "1")
+    return [(linking[len(linking) // 2], 1), (linking[-1], 4), (pending, 1)]
+
+
+def test_kill_points_spread_over_an_inline_build(image, logged):
+    points = inline_points(logged)
     steps = {step(op) for op in points}
     assert {"tile write", "link", "descriptor write", "pending record write", "final rename", "commit"} <= steps
     assert len(points) >= 20
@@ -150,23 +182,17 @@ def test_kill_points_spread_over_an_inline_build(image):
         kill_and_rerun(image, f"jobs 1, #{op.number}: {step(op)} of v{version_of(op)}", op.number, "parent")
 
 
-def test_torn_writes(image):
+def test_torn_writes(image, logged):
     """Killed halfway through writing a tile, the descriptor and the pending record."""
-    ops = logged_run(image, "count-torn")
-    wanted = {"tile write", "descriptor write", "pending record write"}
-    points = [op for op in ops if step(op) in wanted and version_of(op) == "1"]
-    firsts = {step(op): op for op in reversed(points)}
-    assert set(firsts) == wanted
-    for op in firsts.values():
+    points = torn_points(logged)
+    assert {step(op) for op in points} == {"tile write", "descriptor write", "pending record write"}
+    for op in points:
         kill_and_rerun(image, f"torn {step(op)} #{op.number}", op.number, "parent", torn=True)  # asserts the kill
-    assert sum(label.startswith("torn ") for label in TRIED) == 3
 
 
 def test_kill_inside_worker_processes(image):
     """A worker computes the tiles of each version: kill it at its first, middle or last tile."""
-    grid = image[3].grid
-    last = grid.total_tiles - grid.tile_count(grid.max_level)  # tiles v0 computes
-    for version, number in (("0", 1), ("0", last // 2), ("0", last), ("1", 3), ("2", 5)):
+    for version, number in worker_points(image[3].grid):
         label = f"worker, tile write #{number} of v{version}"
         kill_and_rerun(image, label, number, "worker", jobs="2", match=f".v{version}.partial")
 
@@ -176,35 +202,32 @@ def test_kill_the_build_while_its_workers_compute(image):
 
     Run by the driver script in a fresh interpreter, exactly like ``dzbuild`` on the command line.
     """
-    for number in (3, 25, 60, 110):
+    for number in PARENT_KILLS_WITH_WORKERS:
         kill_and_rerun(image, f"jobs 2, parent op #{number}", number, "parent", jobs="2", fork=False)
 
 
-def test_kill_during_the_recovery_of_a_killed_build(image):
+def test_kill_during_the_recovery_of_a_killed_build(image, logged):
     root, _, clean, _ = image
-    ops = logged_run(image, "count-chain")
-    linking = [op.number for op in ops if step(op) == "link" and version_of(op) == "1"]
-    pending = next(op.number for op in ops if step(op) == "final rename" and version_of(op) == "1")
-    for first, second in ((linking[len(linking) // 2], 1), (linking[-1], 4), (pending, 1)):
-        copy = fresh_copy(image, f"{len(TRIED)}-chain")
+    for first, second in recovery_points(logged):
+        copy = fresh_copy(image, f"{next(CASES)}-chain")
         assert run(root, ["pyramid", str(copy), "--jobs", "1"], kill_at=first, where="parent").returncode == KILLED
         again = run(root, ["pyramid", str(copy), "--jobs", "1"], kill_at=second, where="parent")
-        TRIED.append(f"recovery #{second} after #{first}")
+        label = f"recovery #{second} after #{first}"
         assert again.returncode == KILLED
-        assert_nothing_partial_visible(copy / "dest", clean, TRIED[-1])
-        assert_finished(copy, clean, TRIED[-1])
+        assert_nothing_partial_visible(copy / "dest", clean, label)
+        assert_finished(copy, clean, label)
 
 
 def test_kill_a_rebuild(image):
     root, _, clean, _ = image
-    for number in (1, 3, 30):  # moving the old output aside, deleting it, building anew
-        copy = fresh_copy(image, f"{len(TRIED)}-rebuild")
+    for number in REBUILD_KILLS:
+        copy = fresh_copy(image, f"{next(CASES)}-rebuild")
         assert run(root, ["pyramid", str(copy), "--jobs", "1"]).returncode == 0
         killed = run(root, ["pyramid", str(copy), "--jobs", "1", "--rebuild"], kill_at=number, where="parent")
-        TRIED.append(f"rebuild #{number}")
+        label = f"rebuild #{number}"
         assert killed.returncode == KILLED
-        assert_nothing_partial_visible(copy / "dest", clean, TRIED[-1])
-        assert_finished(copy, clean, TRIED[-1])
+        assert_nothing_partial_visible(copy / "dest", clean, label)
+        assert_finished(copy, clean, label)
 
 
 
@@ -331,22 +354,26 @@ def zoomify():
     plugins.reset()
 
 
+ZOOMIFY_ARGS = ["pyramid", "IMAGE", "--jobs", "1", "--format", "zoomify"]
+
+
+def zoomify_points(image) -> list[int]:
+    """Each version's zoomify rename (its dzi folder is in place, the zoomify one not yet) and the first link."""
+    probe = fresh_copy(image, f"{next(CASES)}-zoomify-count")
+    ops = operations(image[0], [str(probe) if a == "IMAGE" else a for a in ZOOMIFY_ARGS], where="parent")
+    points = [op.number for op in ops if op.name == "rename" and "/zoomify/" in op.path]
+    return points + [next(op.number for op in ops if op.name == "link" and "zoomify" in op.path)]
+
+
 def test_kill_between_the_formats_of_a_version(image, zoomify):
     """The first format renamed into place, the second not yet: the version must not be committed half."""
-    root = image[0]
-    args = ["pyramid", "IMAGE", "--jobs", "1", "--format", "zoomify"]
+    root, args = image[0], ZOOMIFY_ARGS
     clean = fresh_copy(image, "zoomify-clean")
     assert run(root, [str(clean) if a == "IMAGE" else a for a in args]).returncode == 0
-    probe = fresh_copy(image, "zoomify-count")
-    ops = operations(root, [str(probe) if a == "IMAGE" else a for a in args], where="parent")
-    renames = [op for op in ops if op.name == "rename"]
-    points = [op.number for op in renames if "/zoomify/" in op.path]  # dzi/v{n} is in place, zoomify/v{n} is not
-    points += [next(op.number for op in ops if op.name == "link" and "zoomify" in op.path)]
-    for number in points:
-        copy = fresh_copy(image, f"{len(TRIED)}-zoomify")
+    for number in zoomify_points(image):
+        copy = fresh_copy(image, f"{next(CASES)}-zoomify")
         argv = [str(copy) if a == "IMAGE" else a for a in args]
         assert run(root, argv, kill_at=number, where="parent").returncode == KILLED
-        TRIED.append(f"zoomify #{number}")
         state = copy / "dest" / ".dzbuild"
         for record in state.glob("v*.json"):
             if ".pending" not in record.name and not record.name.endswith(".sources.json"):
@@ -360,13 +387,15 @@ def test_kill_between_the_formats_of_a_version(image, zoomify):
         assert check_dest(copy / "dest", deep=True) == []
 
 
-@pytest.mark.allowed_skip("it counts the kill points only when every kill test of the module was selected")
-def test_the_guarantees_state_how_many_kill_points_were_tried(request, image):
-    """Last in this module: every kill above happened (each asserts its exit), as many as docs/guarantees.md says."""
-    killers = {name for name in dir(request.module) if name.startswith(("test_kill", "test_torn"))}
-    selected = {item.originalname for item in request.session.items if item.module is request.module}
-    if not killers <= selected:
-        pytest.skip("counts only when every kill test runs")  # -k or a single test: nothing to count
-    from documented import stated_number
-
-    assert len(TRIED) == stated_number("guarantees.md", r"SIGKILLs real builds at (\d+) points"), TRIED
+def test_the_guarantees_state_how_many_kill_points_the_kill_tests_try(image, logged, zoomify):
+    """Counted from the points each kill test chooses, not from the kills this session happened to run."""
+    counts = {
+        "inline": len(inline_points(logged)),
+        "torn": len(torn_points(logged)),
+        "worker": len(worker_points(image[3].grid)),
+        "parent with workers": len(PARENT_KILLS_WITH_WORKERS),
+        "recovery": len(recovery_points(logged)),
+        "rebuild": len(REBUILD_KILLS),
+        "zoomify": len(zoomify_points(image)),
+    }
+    assert sum(counts.values()) == stated_number("guarantees.md", r"SIGKILLs real builds at (\d+) points"), counts

@@ -7,13 +7,16 @@ import json
 from html.parser import HTMLParser
 
 import pytest
+from sites import PINNED
 
 from dzbuild.embed import embed_parts, render_embed, script_tag
 from dzbuild.errors import ConfigError
 from dzbuild.site.assets import ViewerAssets
 from dzbuild.site.pages import ImageInfo
 
-LOCAL = ViewerAssets("_dzbuild/openseadragon/6.1.1/openseadragon.min.js", "_dzbuild/openseadragon/6.1.1/images/")
+LOCAL = ViewerAssets(
+    f"_dzbuild/openseadragon/{PINNED}/openseadragon.min.js", f"_dzbuild/openseadragon/{PINNED}/images/"
+)
 
 
 class Elements(HTMLParser):
@@ -42,7 +45,7 @@ def test_latest_version_by_its_versioned_url():
     viewer = page.first("div")
     assert json.loads(viewer["data-dzbuild"]) == {  # what the viewer script reads, and nothing it loads
         "tileSources": "../zoom/harbour/dzi/v1/dzi.xml",
-        "prefixUrl": "../_dzbuild/openseadragon/6.1.1/images/",
+        "prefixUrl": f"../_dzbuild/openseadragon/{PINNED}/images/",
         "options": {},
     }
     assert viewer["data-state"] == "thumbnail" and viewer["aria-label"] == "Harbour"
@@ -77,7 +80,7 @@ def test_the_script_tag_names_openseadragon_relative_to_itself_or_on_a_cdn_with_
     local = Elements(script_tag("/zoom/_dzbuild/assets/dzbuild-viewer.js", LOCAL, "_dzbuild/assets")).first("script")
     assert local == {
         "src": "/zoom/_dzbuild/assets/dzbuild-viewer.js",
-        "data-openseadragon": "../openseadragon/6.1.1/openseadragon.min.js",
+        "data-openseadragon": f"../openseadragon/{PINNED}/openseadragon.min.js",
     }
     cdn = ViewerAssets("https://cdn.example/osd/openseadragon.min.js", "https://cdn.example/osd/images/", "sha384-x")
     tag = Elements(script_tag("../_static/dzbuild-viewer.js", cdn, "_static")).first("script")

@@ -186,9 +186,9 @@ def test_a_checked_folder_is_sealed_and_not_listed_again(published, monkeypatch)
     assert build(image_dir).versions == []  # checks every file once, then seals the folder
     st = (image_dir / "v0").stat()
     assert cache(image_dir)["seals"] == {"v0": [st.st_ino, st.st_mtime_ns]}
-    import dzbuild.pyramid.published
+    import dzbuild.pyramid.immutability
 
-    monkeypatch.setattr(dzbuild.pyramid.published, "changed_files", lambda *a: pytest.fail("sealed folder listed"))
+    monkeypatch.setattr(dzbuild.pyramid.immutability, "changed_files", lambda *a: pytest.fail("sealed folder listed"))
     assert build(image_dir).versions == []
 
 
@@ -198,9 +198,9 @@ def test_a_build_seals_the_folders_it_scanned(tmp_path, monkeypatch):
     build(image_dir)
     st = (image_dir / "v0").stat()
     assert cache(image_dir)["seals"] == {"v0": [st.st_ino, st.st_mtime_ns]}
-    import dzbuild.pyramid.published
+    import dzbuild.pyramid.immutability
 
-    monkeypatch.setattr(dzbuild.pyramid.published, "changed_files", lambda *a: pytest.fail("sealed folder listed"))
+    monkeypatch.setattr(dzbuild.pyramid.immutability, "changed_files", lambda *a: pytest.fail("sealed folder listed"))
     assert build(image_dir).versions == []  # the first rerun already trusts the seal
 
 

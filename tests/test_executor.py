@@ -10,7 +10,7 @@ import time
 import pytest
 
 from dzbuild.errors import BuildError, SourceError
-from dzbuild.run.forkpool import Executor
+from dzbuild.run.forkpool import ForkPool
 
 
 def square(n: int) -> int:
@@ -48,13 +48,13 @@ def alive(pids) -> set[int]:
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_results_come_back_in_the_order_of_the_items(jobs):
-    with Executor(jobs) as pool:
+    with ForkPool(jobs) as pool:
         assert pool.run(square, range(20)) == [n * n for n in range(20)]
         assert pool.run(square, [7]) == [49]  # the same workers serve the next batch
 
 
 def test_workers_run_tasks_at_the_same_time_while_the_caller_goes_on():
-    with Executor(2) as pool:
+    with ForkPool(2) as pool:
         batch = pool.start(pid, range(4))
         meanwhile = threading.current_thread().name  # the caller is free until results()
         assert len(set(batch.results())) == 2 and meanwhile == "MainThread"
@@ -62,7 +62,7 @@ def test_workers_run_tasks_at_the_same_time_while_the_caller_goes_on():
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_an_error_in_a_task_is_raised_as_it_was(jobs):
-    with Executor(jobs) as pool:
+    with ForkPool(jobs) as pool:
         with pytest.raises(SourceError) as caught:
             pool.run(fail_on_three, range(6))
         assert str(caught.value) == "tile-3.jpg: three is refused"
@@ -70,20 +70,20 @@ def test_an_error_in_a_task_is_raised_as_it_was(jobs):
 
 
 def test_a_task_that_cannot_be_sent_fails_alone():
-    with Executor(2) as pool:
+    with ForkPool(2) as pool:
         with pytest.raises(Exception, match="pickle"):
             pool.run(square, [lambda: None])
         assert pool.run(square, [3]) == [9]
 
 
 def test_a_killed_worker_is_one_clear_error():
-    with Executor(2) as pool:
+    with ForkPool(2) as pool:
         with pytest.raises(BuildError, match="a worker process died"):
             pool.run(die, range(4))
 
 
 def test_cancel_waits_for_running_tasks_and_starts_no_more():
-    with Executor(2) as pool:
+    with ForkPool(2) as pool:
         batch = pool.start(pid, range(40))
         batch.cancel()
         started = [task for task in batch._tasks if task.done]
@@ -93,7 +93,7 @@ def test_cancel_waits_for_running_tasks_and_starts_no_more():
 
 @pytest.mark.parametrize("cancel", [False, True])
 def test_closing_leaves_no_worker_running(cancel):
-    pool = Executor(2)
+    pool = ForkPool(2)
     pids = set(pool.run(pid, range(4)))
     pool.close(cancel=cancel)
     deadline = time.monotonic() + 5

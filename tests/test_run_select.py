@@ -33,19 +33,19 @@ def test_names_and_addresses_are_parsed():
 def test_the_default_is_the_fork_pool_or_this_process_for_one_job():
     assert (default_executor(None), default_executor(4), default_executor(1)) == ("fork", "fork", "inline")
     assert registry().names("executor") == ["fork", "inline"]
-    with open_executor(None, 1) as pool:
-        assert isinstance(pool, InlineExecutor)
-    with open_executor("fork", 3) as pool:
-        assert pool.jobs == 3
+    with open_executor(None, 1) as executor:
+        assert isinstance(executor, InlineExecutor)
+    with open_executor("fork", 3) as executor:
+        assert executor.jobs == 3
 
 
 def test_the_inline_executor_runs_each_unit_in_this_thread_when_asked():
     seen = []
-    with open_executor("inline", 8) as pool:
-        batch = pool.start(lambda n: seen.append(threading.current_thread().name) or n * 2, [1, 2, 3])
+    with open_executor("inline", 8) as executor:
+        batch = executor.start(lambda n: seen.append(threading.current_thread().name) or n * 2, [1, 2, 3])
         assert seen == []  # nothing runs before results(): cancel has nothing to stop
-        assert (pool.jobs, batch.results(), seen) == (1, [2, 4, 6], ["MainThread"] * 3)
-        cancelled = pool.start(seen.append, [9])
+        assert (executor.jobs, batch.results(), seen) == (1, [2, 4, 6], ["MainThread"] * 3)
+        cancelled = executor.start(seen.append, [9])
         cancelled.cancel()
         assert cancelled.results() == [] and 9 not in seen
 

@@ -7,12 +7,11 @@ import os
 
 import pytest
 from imagedirs import snapshot
-from sites import add_image, make_site, write_files
+from sites import PINNED, add_image, make_site, write_files
 
 from dzbuild import cli
 from dzbuild.grid import Tile
 from dzbuild.pyramid.tiling import write_tiles
-from dzbuild.site import collections as site_collections
 from dzbuild.site.build import build_site
 from dzbuild.testing import synthetic_image
 
@@ -152,22 +151,6 @@ def test_collections_are_built_after_their_members_and_linked_from_the_index(tmp
     assert build(site).versions_built == 0
 
 
-def test_without_the_collection_engine_collections_are_skipped_with_a_warning(tmp_path, monkeypatch):
-    def missing():
-        import warnings
-
-        warnings.warn(
-            "collections were not built: the collection engine is not available", site_collections.CollectionsSkipped
-        )
-
-    monkeypatch.setattr(site_collections, "collection_engine", missing)
-    site = make_site(tmp_path, images=("g/a",))
-    write_files(site, {"g/collection.toml": ""})
-    report = build(site)
-    assert any("collections were not built" in w for w in report.warnings)
-    assert (site / "_site" / "g" / "index.html").is_file() and report.versions_built == 1
-
-
 def test_symlink_storage_links_the_output_too(tmp_path):
     site = make_site(tmp_path, config='storage = "symlink"\n', images=("a",))
     build(site)
@@ -225,7 +208,7 @@ def test_theme_assets_and_cdn_mode(tmp_path):
     assert (out / "_dzbuild" / "assets" / "viewer.css").read_text() == "body{}"
     assert not (out / "_dzbuild" / "openseadragon").exists()
     page = (out / "a" / "index.html").read_text()
-    assert 'src="https://cdn.jsdelivr.net/npm/openseadragon@6.1.1/build/openseadragon/openseadragon.min.js"' in page
+    assert f'src="https://cdn.jsdelivr.net/npm/openseadragon@{PINNED}/build/openseadragon/openseadragon.min.js"' in page
     assert 'integrity="sha384-' in page and 'crossorigin="anonymous"' in page
 
 

@@ -8,11 +8,11 @@ from html.parser import HTMLParser
 import pytest
 from sites import make_site, write_files
 
+from dzbuild.api import BUILTIN_TEMPLATES
 from dzbuild.errors import ConfigError
 from dzbuild.site.assets import ViewerAssets
 from dzbuild.site.build import build_site
 from dzbuild.site.pages import (
-    BUILTIN_TEMPLATES,
     CollectionInfo,
     ImageInfo,
     Renderer,

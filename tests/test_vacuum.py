@@ -14,8 +14,8 @@ from killswitch import operations, run
 
 from dzbuild.errors import BuildError, ConfigError
 from dzbuild.maintain.check import check_dest
-from dzbuild.maintain.vacuum import vacuum
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.pyramid.vacuum import vacuum
 
 CHANGES = [[(1, 1)], [(3, 2)], [(1, 1), (4, 3)], [(0, 0)]]  # v1..v4: v3 re-changes v1's tile
 

@@ -6,6 +6,7 @@ checks every visit gets are in viewerpages.py.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import cv2
@@ -21,6 +22,27 @@ from dzbuild.pyramid.state import State
 browser, server, site, visit = viewerpages.browser, viewerpages.server, viewerpages.site, viewerpages.visit  # fixtures
 
 
+# A viewer whose animation has ended (OpenSeadragon's springs end exactly on their targets) and whose
+# image has every tile of the current view drawn.
+SETTLED = (
+    "(which) => { const viewer = dzbuildImage.viewers[which], view = viewer.viewport, item = viewer.world.getItemAt(0);"
+    " return view.getZoom(true) === view.getZoom(false) && view.getCenter(true).equals(view.getCenter(false))"
+    " && item.getFullyLoaded(); }"
+)
+
+
+def settle(v: Visit, *which: str) -> None:
+    """Wait until each viewer named has stopped moving and drawn its view, then for the next painted frame."""
+    for name in which:
+        v.page.wait_for_function(f"({SETTLED})({name!r})", timeout=30_000)
+    next_frame(v)
+
+
+def next_frame(v: Visit) -> None:
+    """Wait until the browser has painted what the page changed (styles apply on the next frame)."""
+    v.page.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 # -- Compare ---------------------------------------------------------------------------------------------------
 
 
@@ -31,11 +53,11 @@ def test_side_by_side_viewports_move_together(visit):
     assert right["x"] >= left["x"] + left["width"] and abs(left["width"] - right["width"]) <= 2
     before = view_of(v)
     v.page.mouse.move(left["x"] + left["width"] / 3, left["y"] + left["height"] / 3)
-    for _ in range(3):  # zoom in on the left one
-        v.page.mouse.wheel(0, -120)
-        v.page.wait_for_timeout(100)
-    v.page.wait_for_function(f"dzbuildImage.viewers.b.viewport.getZoom(true) > {before['z'] * 1.5}")
-    v.page.wait_for_timeout(1500)  # the animation ends
+    deadline = time.monotonic() + 30
+    while v.js("dzbuildImage.viewers.b.viewport.getZoom(false)") <= before["z"] * 1.5:  # zoom in on the left one
+        assert time.monotonic() < deadline, "the wheel does not zoom the viewer"
+        v.page.mouse.wheel(0, -120)  # OpenSeadragon takes one wheel step per 50 ms and ignores the rest
+    settle(v, "a", "b")
     a, b = view_of(v, "a"), view_of(v, "b")
     assert a == pytest.approx(b, abs=1e-9) and a["z"] > before["z"] * 1.5
     x, y = right["x"] + right["width"] / 2, right["y"] + right["height"] / 2
@@ -43,7 +65,7 @@ def test_side_by_side_viewports_move_together(visit):
     v.page.mouse.down()
     v.page.mouse.move(x - 150, y - 80, steps=8)  # drag the right one
     v.page.mouse.up()
-    v.page.wait_for_timeout(1500)
+    settle(v, "a", "b")
     moved_a, moved_b = view_of(v, "a"), view_of(v, "b")
     assert moved_a == pytest.approx(moved_b, abs=1e-9) and moved_a["x"] > a["x"]
     assert (shown_version(v, "a"), shown_version(v, "b")) == ("v2", "v0")
@@ -58,15 +80,17 @@ def test_the_swipe_shows_one_version_left_of_the_divider_and_the_other_right(vis
     # centred on v1's retouched sign (pixels 40..220 x 40..200 of tile 4, 1), which v0 does not have
     v = visit("harbour/#v=1&with=0&mode=swipe&split=0.5&x=0.7693&y=0.376&z=5")
     v.wait_loaded("viewer", "viewer-b")
-    v.page.wait_for_timeout(500)
+    settle(v, "a", "b")
     split = stage_pixels(v)
     divider = v.page.get_by_role("slider")
     divider.focus()
     v.page.keyboard.press("End")  # the divider at the right: all v0
-    v.page.wait_for_timeout(300)
+    v.page.wait_for_function("document.querySelector('[role=slider]').getAttribute('aria-valuenow') === '100'")
+    next_frame(v)
     only_v0 = stage_pixels(v)
     v.page.keyboard.press("Home")  # at the left: all v1
-    v.page.wait_for_timeout(300)
+    v.page.wait_for_function("document.querySelector('[role=slider]').getAttribute('aria-valuenow') === '0'")
+    next_frame(v)
     only_v1 = stage_pixels(v)
     width = split.shape[1]
     left, right = slice(0, width // 2 - 20), slice(width // 2 + 20, width)

@@ -10,15 +10,16 @@ from __future__ import annotations
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+from sites import PINNED as OSD_VERSION
 from sites import add_image
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = "dzbuild/_vendor/openseadragon"
-OSD_VERSION = "6.1.1"  # package.json pins it
 
 
 def run(*args, **kwargs) -> subprocess.CompletedProcess:
@@ -88,3 +89,10 @@ def test_without_node_modules_or_npm_the_package_build_stops_with_one_line(tmp_p
     vendored.mkdir(parents=True)
     (vendored / "openseadragon.min.js").write_text("//! openseadragon")
     assert setup_py.openseadragon_source(tmp_path) == tmp_path / "dzbuild" / "_vendor" / "openseadragon"
+
+
+def test_requires_python_states_the_python_the_suite_runs_on():
+    """CI runs this suite on one Python; the package claims no older one that nothing tests."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == f">={sys.version_info.major}.{sys.version_info.minor}"
+    assert not [dep for dep in project["dependencies"] if "python_version" in dep]

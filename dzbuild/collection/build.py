@@ -9,12 +9,14 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..api import Executor
 from ..errors import ConfigError
 from ..io.files import PARTIAL_MARK, remove_path
 from ..io.lock import locked
+from ..plugins import registry
 from ..pyramid.build import VersionTotals
 from ..pyramid.state import State
-from ..run.forkpool import Executor
+from ..run.forkpool import ForkPool
 from ..run.select import check_paths
 from .canvas import prune_canvases
 from .layout import MortonLayout
@@ -85,13 +87,11 @@ def build_collection(
         plan = plan_collection(layout, previous, current)  # 4. pure: which tiles change
         report.items = len(current)
         if plan is not None:  # 5. compute those, link the rest, rename into place
-            from ..plugins import registry
-
             registry().get("storage", storage)  # an unknown storage fails before any work
             target = CollectionTarget(out_dir, name, layout, quality, storage)
-            with nullcontext(executor) if executor else Executor(jobs) as pool:  # a caller's pool stays open
-                check_paths(pool, read=[dest for _, dest in members], write=[out_dir])  # workers elsewhere see them
-                report.versions.append(publish_collection(target, plan, record_of(plan, settings), state, pool))
+            with nullcontext(executor) if executor else ForkPool(jobs) as executor:  # a caller's executor stays open
+                check_paths(executor, read=[dest for _, dest in members], write=[out_dir])  # workers elsewhere see them
+                report.versions.append(publish_collection(target, plan, record_of(plan, settings), state, executor))
         latest = state.published_count() - 1
         report.latest_descriptor = CollectionTarget(out_dir, name, layout, quality, storage).descriptor(latest)
     report.seconds = time.perf_counter() - started

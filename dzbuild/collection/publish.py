@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from ..pyramid.publication import Publication
-from ..pyramid.state import State
-from ..run.forkpool import Executor
+from ..api import Executor
+from ..link import LinkBatch
+from ..plugins import registry
+from ..pyramid.state import Publication, State
 from .canvas import CANVAS_MIN_CELLS, canvas_path, discard_canvases, prune_canvases
 from .dzc import DESCRIPTOR_SUFFIX, Descriptor, DzcItem, dzc_xml
 from .layout import CollectionTile, MortonLayout
@@ -99,8 +100,6 @@ def descriptor_of(target: CollectionTarget, plan: CollectionPlan) -> Descriptor:
 
 def _write_descriptor(target: CollectionTarget, path: Path, data: bytes) -> None:
     """The ``.dzc`` is a placed file of the version, like its tiles: the storage writes it."""
-    from ..plugins import registry
-
     registry().get("storage", target.storage).write(str(path), data)
 
 
@@ -140,9 +139,6 @@ def _tile_job(target: CollectionTarget, plan: CollectionPlan, tmp: Path, tile: C
 
 def _link_unchanged(target: CollectionTarget, plan: CollectionPlan, tmp: Path) -> None:
     """Link every live tile this version does not compute to the one file that holds it."""
-    from ..link import LinkBatch
-    from ..plugins import registry
-
     storage = registry().get("storage", target.storage)
     batch = LinkBatch(storage)
     layout, here, folders = target.layout, str(tmp), {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..io import codec
+from ..plugins import registry
 from .canvas import read_canvas, write_canvas
 from .planner import Member
 from .thumbs import item_image, load_item_image
@@ -74,8 +75,6 @@ def encode_jpeg(pixels, quality: int) -> bytes:
 
 def run_batch(batch: TileBatch) -> int:
     """Compute and store every tile of a batch; return how many were written."""
-    from ..plugins import registry
-
     storage = registry().get("storage", batch.storage)
     for job in batch.jobs:
         storage.write(job.out_path, encode_jpeg(compose(job), batch.quality))

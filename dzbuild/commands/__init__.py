@@ -1,7 +1,7 @@
 """One module per ``dzbuild`` subcommand; each has ``add_parser(subparsers)`` and ``run(args) -> int``.
 
-``COMMANDS`` is the order they appear in ``dzbuild --help``. Command modules import only
-``argparse``-level things at the top, so building the parser stays cheap.
+``COMMANDS`` is the order they appear in ``dzbuild --help``. A run builds the parser of its own
+command only, so it imports that command's modules and no other's.
 """
 
 COMMANDS = ("build", "serve", "pyramid", "collection", "ingest", "check", "vacuum", "plugins", "init")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ..errors import ConfigError
+from ..site.build import build_site
 from .pyramid import EXECUTOR_HELP
 
 PROGRESS_MODES = ("auto", "bar", "lines", "quiet")
@@ -24,9 +26,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..errors import ConfigError
-    from ..site.build import build_site
-
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     mode = "quiet" if args.json and args.progress == "auto" else None if args.progress == "auto" else args.progress

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..errors import ConfigError
+from ..maintain.check import Problem, check_report, find_dests
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("check", help="verify published output without rebuilding it")
@@ -20,9 +23,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..errors import ConfigError
-    from ..maintain.check import Problem, check_report, find_dests
-
     path = Path(args.path)
     if not path.is_dir():
         raise ConfigError("is not a folder", path)

@@ -8,7 +8,15 @@ in a site) and the image folders it names by path or glob. Each image is built i
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+from ..collection import build_collection
+from ..collection.layout import MortonLayout
+from ..errors import ConfigError
+from ..pyramid.build import BuildOptions, build_pyramid, default_dest
+from ..run.select import default_executor, open_executor, workers_of
+from ..site.collections import load_collection_file, resolve_members
+from ..site.scan import scan_site
 from .pyramid import EXECUTOR_HELP, STORAGES_HELP
 
 COLLECTION_FILES = ("collection.toml", "collection.json")
@@ -26,29 +34,22 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
-    from ..collection import build_collection
-    from ..errors import ConfigError
-    from ..pyramid.build import BuildOptions, build_pyramid, default_dest
-    from ..run.select import default_executor, open_executor, workers_of
-
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     folder = Path(args.path)
     dest = Path(args.dest) if args.dest else folder / "dest"
     config, images = _declared(folder, dest)
     options = BuildOptions(storage=args.storage, jobs=args.jobs)
-    with open_executor(args.executor, args.jobs) as pool:
-        image_reports = [build_pyramid(image.source, options=options, executor=pool) for image in images]
+    with open_executor(args.executor, args.jobs) as executor:
+        image_reports = [build_pyramid(image.source, options=options, executor=executor) for image in images]
         members = [(image.rel, default_dest(image.source)) for image in images]
         report = build_collection(
             dest, config.name, members, tile_size=config.tile_size, max_level=config.max_level,
-            quality=config.quality, storage=args.storage, executor=pool,
+            quality=config.quality, storage=args.storage, executor=executor,
         )  # fmt: skip
     if args.json:
         summary = {"images": [r.summary() for r in image_reports], "collection": report.summary()}
-        summary.update(executor=args.executor or default_executor(args.jobs), workers=workers_of(pool))
+        summary.update(executor=args.executor or default_executor(args.jobs), workers=workers_of(executor))
         print(json.dumps(summary, indent=2))
         return 0
     built = sum(len(r.versions) for r in image_reports)
@@ -66,11 +67,6 @@ def run(args) -> int:
 
 def _declared(folder, dest):
     """The collection file's settings and its member images, in declared order."""
-    from ..collection.layout import MortonLayout
-    from ..errors import ConfigError
-    from ..site.collections import load_collection_file, resolve_members
-    from ..site.scan import scan_site
-
     files = [folder / name for name in COLLECTION_FILES if (folder / name).is_file()]
     if not files:
         raise ConfigError(f"no {' or '.join(COLLECTION_FILES)} in this folder", folder)

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sys
+import warnings
 from pathlib import Path
+
+from ..pyramid.ingest import ingest
 
 
 def add_parser(subparsers) -> None:
@@ -29,11 +33,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    import sys
-    import warnings
-
-    from ..pyramid.ingest import ingest
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         report = ingest(args.image_file, args.image_dir, args.tile_size, args.quality, args.format, args.tolerance)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from ..integrations.generators import GENERATORS, HERE, init_project
+
 GENERATOR_NAMES = ("hugo", "jekyll", "eleventy")
 
 
@@ -18,8 +20,6 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     """Exit 0 when every file is in place; 2 when a file of the user's was kept in place of dzbuild's."""
-    from ..integrations.generators import GENERATORS, HERE, init_project
-
     report = init_project(args.generator, args.folder)
     for rel in report.added:
         print(f"added {rel}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ..plugins import KINDS, describe
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("plugins", help="list installed plugins and the hooks they implement")
@@ -12,8 +14,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..plugins import KINDS, describe
-
     rows = describe()
     if args.json:
         print(json.dumps(rows, indent=2))

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+from ..errors import ConfigError
+from ..pyramid.build import DEFAULT_STORAGE, BuildOptions, build_pyramid
+from ..pyramid.formats import DEFAULT_FORMATS
+
 STORAGES_HELP = "hardlink (default; falls back to copy across filesystems), symlink, or copy"
 EXECUTOR_HELP = (
     "where work units run: fork (default: worker processes on this machine), inline (this process),"
@@ -34,10 +38,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..errors import ConfigError
-    from ..pyramid.build import DEFAULT_STORAGE, BuildOptions, build_pyramid
-    from ..pyramid.formats import DEFAULT_FORMATS
-
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     options = BuildOptions(

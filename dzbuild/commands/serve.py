@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+
+from ..errors import ConfigError
+from ..site.preview import Preview
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -16,11 +21,6 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    import signal
-
-    from ..errors import ConfigError
-    from ..site.preview import Preview
-
     if args.jobs is not None and args.jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {args.jobs}")
     if not 0 <= args.port <= 65535:

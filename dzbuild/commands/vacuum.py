@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+from ..pyramid.manifests import rewrite_manifests
+from ..pyramid.vacuum import vacuum
 
 
 def add_parser(subparsers) -> None:
@@ -18,14 +22,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..maintain.vacuum import vacuum
-
     report = vacuum(args.image_dir, args.dest, remove=args.remove, keep=args.keep, dry_run=args.dry_run)
     if report.removed and not report.dry_run:  # a IIIF manifest must not list a removed version
-        from pathlib import Path
-
-        from ..pyramid.manifests import rewrite_manifests
-
         rewrite_manifests(Path(report.dest), Path(args.image_dir).resolve().name)
     if args.json:
         print(json.dumps(report.summary(), indent=2))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dzbuild.api import ConfigError, ForkExecutor, InlineExecutor, hookimpl
+from dzbuild.api import ConfigError, ForkPool, InlineExecutor, hookimpl
 
 
 def _no_address(name: str, address: str | None) -> None:
@@ -27,7 +27,7 @@ class ForkProvider:
 
     def open(self, jobs: int | None, address: str | None):
         _no_address(self.name, address)
-        return ForkExecutor(jobs)
+        return ForkPool(jobs)
 
 
 @hookimpl

@@ -69,9 +69,9 @@ def build_images(config: SiteConfig, images: tuple[SiteImage, ...] | None = None
         viewer, written = install_viewer(config)
         steps = Progress(len(found), progress)
         storage = registry().get("storage", config.storage)
-        with open_executor(config.executor, config.jobs) as pool:  # started only when some image has tiles to compute
+        with open_executor(config.executor, config.jobs) as executor:  # started only when an image has tiles to compute
             try:
-                infos = {image.rel: build_image(config, image, report, steps, pool, storage) for image in found}
+                infos = {image.rel: build_image(config, image, report, steps, executor, storage) for image in found}
             finally:
                 steps.close()
     report.files_written += write_if_changed(config.output / EMBED_SCRIPT, EMBED_SOURCE.read_bytes())

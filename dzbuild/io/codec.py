@@ -8,39 +8,14 @@ is ignored: tiles are stored upright, and honouring it costs a third of the deco
 from __future__ import annotations
 
 import os
+import tempfile
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
 from ..errors import SourceError
+from ..heavy import cv, np
 from .imageinfo import ImageInfo, NotAnImage, sniff
-
-
-def single_threaded_math() -> None:
-    """Keep numpy's OpenBLAS from starting a thread per core in every worker.
-
-    Tiles are processed one per process; idle BLAS threads only spin (about 5% of a build's CPU)
-    and starting them doubles the time to import numpy. Must run before numpy is imported.
-    """
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-
-
-@lru_cache(maxsize=None)
-def cv():
-    single_threaded_math()
-    import cv2
-
-    cv2.setNumThreads(1)  # one tile at a time per process; parallelism comes from worker processes
-    return cv2
-
-
-@lru_cache(maxsize=None)
-def np():
-    single_threaded_math()
-    import numpy
-
-    return numpy
-
 
 _CODEC_OF_SUFFIX = {"jpg": "jpg", "jpeg": "jpg", "png": "png", "webp": "webp"}
 
@@ -116,8 +91,6 @@ def _warnings_file(pid: int) -> int:
     """One scratch file per process (a forked worker must not share its parent's)."""
     if hasattr(os, "memfd_create"):
         return os.memfd_create("dzbuild-libjpeg")
-    import tempfile  # pragma: no cover - not Linux (and ``tempfile`` costs a patch 7 ms to import)
-
     with tempfile.TemporaryFile() as handle:  # pragma: no cover - not Linux
         return os.dup(handle.fileno())
 

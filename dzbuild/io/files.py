@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from pathlib import Path
 
 PARTIAL_MARK = ".partial-"
@@ -54,8 +55,6 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 def remove_path(path: Path) -> None:
     """Remove a file, a link or a whole folder; nothing to remove is not an error."""
     if path.is_dir() and not path.is_symlink():
-        import shutil  # only when something is removed: keeps a rerun's imports short
-
         shutil.rmtree(path)
     else:
         path.unlink(missing_ok=True)

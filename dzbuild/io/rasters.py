@@ -11,6 +11,7 @@ does it in streaming fashion.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from ..errors import SourceError
@@ -112,8 +113,6 @@ def _check_opencv_limit(path: Path) -> None:
     except (NotAnImage, IndexError):
         return
     if info.bit_depth > 8 or info.channels in (2, 4):
-        import warnings
-
         done = [f"{info.bit_depth}-bit channels scaled to 8 bits"] if info.bit_depth > 8 else []
         if info.channels in (2, 4):
             done.append("CMYK converted to RGB" if info.codec == "jpg" else "its alpha channel dropped (not blended)")

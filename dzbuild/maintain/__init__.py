@@ -1,1 +1,1 @@
-"""Looking after published versions: `dzbuild check` (what is on disk is what the records say) and `dzbuild vacuum`."""
+"""Looking after published versions: `dzbuild check` (what is on disk is what the records say)."""

@@ -16,15 +16,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..api import HasManifest
-from ..errors import DzbuildError
+from ..errors import DzbuildError, PluginError
+from ..grid import Grid
 from ..io.files import PARTIAL_MARK
 from ..io.lock import LOCK_NAME, lock_holder
-from ..plugins import capability
-from ..pyramid.sources import version_number
+from ..plugins import capability, registry
+from ..pyramid.sources import changed_files, version_number
 from ..pyramid.spec import SPEC_FILE, PyramidSpec
 from ..pyramid.state import SOURCE_CACHE, STATE_DIR, State
 from ..pyramid.target import CORE_FOLDER
-from .vacuum import JOURNAL, base_changes, kept_owners
+from ..pyramid.vacuum import JOURNAL, base_changes, kept_owners
+from .tiles import check_version
 
 SITE_TREE = "tree"  # a site cache (SITE/.dzbuild) keeps its pyramids under tree/, beside no records
 
@@ -196,8 +198,6 @@ class _Checker:
     # -- Images -------------------------------------------------------------------------------
 
     def _check_image(self, records: list[dict]) -> None:
-        from ..errors import PluginError
-
         try:
             sources = State(self.dest).all_sources(len(records))
         except DzbuildError as exc:
@@ -233,8 +233,6 @@ class _Checker:
         A build only notices changes that move a folder's mtime (see ``engine``); this also
         finds a tile rewritten in place.
         """
-        from ..pyramid.sources import changed_files
-
         for key, fingerprint in recorded.items():
             folder = self.sources / key
             if not folder.is_dir():
@@ -245,9 +243,6 @@ class _Checker:
 
     def _image_facts(self, records: list[dict], sources: dict) -> tuple:
         """Spec, grid, format objects and the owners every version must have, from the records alone."""
-        from ..grid import Grid
-        from ..plugins import registry
-
         latest = records[-1]
         spec = PyramidSpec(**latest["spec"])
         grid = Grid(spec.width, spec.height, spec.tile_size)
@@ -264,8 +259,6 @@ class _Checker:
         return self.dest / STATE_DIR / f"v{number}.json"
 
     def _check_version(self, version: "Version") -> None:
-        from .tiles import check_version
-
         check_version(self, version)
 
 

@@ -21,6 +21,8 @@ from ..errors import DzbuildError, SourceError
 from ..grid import Tile
 from ..hookspecs import VersionContext
 from ..io import codec
+from ..link import tile_aliases
+from ..plugins import registry
 from ..pyramid.target import CORE_FOLDER
 
 PROBE_URL = "https://check.invalid/base"  # descriptors that do not change with it must match exactly
@@ -39,8 +41,6 @@ class FolderCheck:
 
 
 def check_version(checker, version) -> None:
-    from ..link import tile_aliases
-
     for layout in layouts(version):
         folder = checker.dest / layout.fmt.name / f"v{version.number}"
         if not folder.is_dir():
@@ -220,8 +220,6 @@ def _check_pixels(checker, path: Path, size: tuple[int, int]) -> None:
 
 def _recompute(checker, version, checked: FolderCheck) -> None:
     """Every tile this version computed must equal its recomputation from its children on disk."""
-    from ..plugins import registry
-
     resampler = registry().get("resampler", version.resampler)
     grid = version.grid
     for level in range(grid.max_level):

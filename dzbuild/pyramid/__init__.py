@@ -1,1 +1,1 @@
-"""One image's incremental pyramid: spec, sources, the pure planner, compute, overlap, publication, state, the build."""
+"""One image's incremental pyramid: spec, sources, the pure planner, compute, overlap, state, the build, the vacuum."""

@@ -3,48 +3,43 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
-from collections import namedtuple
 from contextlib import ExitStack
 from pathlib import Path
+from typing import NamedTuple
 
+from ..api import ChecksBuilds, Executor
+from ..io.codec import check_tile
 from ..io.files import PARTIAL_MARK
 from ..io.lock import locked
+from ..plugins import capability, registry
 from ..run.select import check_paths, default_executor, open_executor, workers_of
 from .formats import DEFAULT_FORMATS, resolve_formats
-from .published import check_published
-from .sources import folder_seal, version_dirs
+from .immutability import check_published
+from .manifests import write_manifests
+from .planner import plan_next
+from .publish import VersionReport, publish_format, publish_version
+from .sources import folder_seal, scan_version, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import STATE_DIR, VACUUM_JOURNAL, State
-
-TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
-if TYPE_CHECKING:  # the build modules load only when there is something to build
-    from ..api import Executor
-    from .publish import VersionReport
+from .target import CORE_FOLDER, Target
+from .vacuum import finish_interrupted
 
 DEFAULT_STORAGE = "hardlink"
 
 
-_OPTION_DEFAULTS = {
-    "storage": DEFAULT_STORAGE,
-    "resampler": None,  # None: what the published versions used, else DEFAULT_RESAMPLER
-    "formats": DEFAULT_FORMATS,  # names, put in order by ``resolve_formats``: the first holds the physical tiles
-    "jobs": None,  # None: every core this process may use
-    "executor": None,  # NAME or NAME://ADDRESS of a registered executor; None: fork, or inline for one job
-    "rebuild": False,  # discard dest/ and recompute every version
-    "base_url": None,  # public URL of ``dest``, for formats whose descriptors need one (IIIF)
-    "spec_defaults": None,  # a site's [tiles] format/quality, for pyramid.json files that omit them
-}
+class BuildOptions(NamedTuple):
+    """How ``build_pyramid`` builds, each option with the default ``dzbuild pyramid`` uses."""
 
-
-class BuildOptions(namedtuple("BuildOptions", _OPTION_DEFAULTS, defaults=_OPTION_DEFAULTS.values())):
-    """How ``build_pyramid`` builds: ``storage``, ``resampler``, ``formats``, ``jobs``, ``rebuild``, ``base_url``
-    and ``spec_defaults``, each with the default ``dzbuild pyramid`` uses (see ``_OPTION_DEFAULTS``).
-
-    A plain named tuple: no ``dataclasses`` or ``typing`` import on a rerun with nothing new.
-    """
-
-    __slots__ = ()
+    storage: str = DEFAULT_STORAGE
+    resampler: str | None = None  # None: what the published versions used, else DEFAULT_RESAMPLER
+    formats: tuple[str, ...] = DEFAULT_FORMATS  # in order by ``resolve_formats``: the first holds the physical tiles
+    jobs: int | None = None  # None: every core this process may use
+    executor: str | None = None  # NAME or NAME://ADDRESS of a registered executor; None: fork, or inline for one job
+    rebuild: bool = False  # discard dest/ and recompute every version
+    base_url: str | None = None  # public URL of ``dest``, for formats whose descriptors need one (IIIF)
+    spec_defaults: dict | None = None  # a site's [tiles] format/quality, for pyramid.json files that omit them
 
 
 class VersionTotals:
@@ -68,7 +63,7 @@ class ImageReport(VersionTotals):
         self.image = image
         self.dest = dest
         self.published_before = published_before
-        self.versions: list["VersionReport"] = []
+        self.versions: list[VersionReport] = []
         self.backfilled: list[str] = []  # "{format}/v{n}" added to published versions
         self.seconds = 0.0
         self.executor, self.workers = None, None  # what ran the work units, when this build opened its own
@@ -96,7 +91,7 @@ def build_pyramid(
     image_dir: Path | str,
     dest: Path | str | None = None,
     options: BuildOptions = BuildOptions(),
-    executor: "Executor | None" = None,
+    executor: Executor | None = None,
 ) -> ImageReport:
     """Publish every version of ``image_dir`` that ``dest`` (default ``IMAGE_DIR/dest``) lacks, oldest first.
 
@@ -110,22 +105,20 @@ def build_pyramid(
     spec = load_spec(image_dir, options.spec_defaults)  # 1. the strict description of the image
     options = options._replace(formats=resolve_formats(options.formats))  # the home format first
     sources = version_dirs(image_dir, dest)  # 2. v0/, v1/... (names only); dest is none of them
-    with locked(dest), ExitStack() as stack:  # the pool (if any) closes before the lock is released
+    with locked(dest), ExitStack() as stack:  # our own executor (if any) closes before the lock is released
         if options.rebuild:
-            _check_formats(spec, options)  # a rebuild that cannot start must not discard the output first
+            check_formats_of(spec, options)  # a rebuild that cannot start must not discard the output first
             _discard(dest)
         state = State(dest)
-        pool = None
+        running = None
         published = state.published_count()
         if published < len(sources):  # work ahead: start the workers' OpenCV import right now
-            pool = _pool(executor, options, stack, image_dir, dest)
-            pool.prewarm(_workers_needed(sources[published:], pool.jobs, first=published == 0))
+            running = _executor_for(executor, options, stack, image_dir, dest)
+            running.prewarm(_workers_needed(sources[published:], running.jobs, first=published == 0))
         options = _sticky_formats(options, state)
         folders = (*_core_folder(spec), *options.formats)  # the overlap core is renamed first
         state.recover(lambda n: [dest / name / f"v{n}" for name in folders])  # 3. finish or drop a crash
         if (state.dir / VACUUM_JOURNAL).exists():  # ... and finish an interrupted vacuum before building on it
-            from ..maintain.vacuum import finish_interrupted
-
             finish_interrupted(dest)
             state = State(dest)  # the vacuum rewrote records: read them afresh
         published = state.published_count()
@@ -135,24 +128,21 @@ def build_pyramid(
         target = lambda: _target(image_dir, dest, spec, options, resampler)  # noqa: E731 - plugins load on work only
         report.backfilled = _backfill_formats(target, options.formats, state, published)
         if published < len(sources):  # 5. plan and publish each new version
-            pool = pool or _pool(executor, options, stack, image_dir, dest)  # (recover() may drop a pending version)
-            sealed = _build_versions(target(), sources, state, report, pool)
+            running = running or _executor_for(executor, options, stack, image_dir, dest)  # recover() may drop one
+            sealed = _build_versions(target(), sources, state, report, running)
             if sealed:  # the next run need not list the folders this one just scanned
                 cache = cache or state.source_cache()
                 cache["seals"].update(sealed)
         # 6. documents listing every version (a IIIF manifest): after new versions, and on a rerun of an
         # image with more formats than DZI, which repairs one a crash kept from being rewritten.
         if report.versions or report.backfilled or (record and len(record["formats"]) > 1):
-            from ..plugins import registry
-            from .manifests import write_manifests
-
             formats = [registry().get("format", name) for name in options.formats]
             base_url = options.base_url or (record or {}).get("base_url")
             write_manifests(dest, spec, formats, base_url, image_dir.resolve().name)
         if cache is not None:  # only after success: a failed build leaves dest/ exactly as it was
             state.save_source_cache(cache)
-    if pool is not None and executor is None:  # this build opened its own: say which, and how many workers
-        report.executor, report.workers = options.executor or default_executor(options.jobs), workers_of(pool)
+    if running is not None and executor is None:  # this build opened its own: say which, and how many workers
+        report.executor, report.workers = options.executor or default_executor(options.jobs), workers_of(running)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -161,16 +151,15 @@ def _core_folder(spec: PyramidSpec) -> tuple[str, ...]:
     """The folder of computed core tiles, which only builds with overlap have."""
     if not spec.overlap:
         return ()
-    from .target import CORE_FOLDER
 
     return (CORE_FOLDER.name,)
 
 
-def _pool(executor: "Executor | None", options: BuildOptions, stack: ExitStack, image_dir, dest) -> "Executor":
+def _executor_for(executor: Executor | None, options: BuildOptions, stack: ExitStack, image_dir, dest) -> Executor:
     """The caller's executor (it stays open for the next image), else our own, closed with ``stack``."""
-    pool = executor if executor is not None else stack.enter_context(open_executor(options.executor, options.jobs))
-    check_paths(pool, read=[image_dir], write=[dest])  # workers elsewhere must see both, before any tile work
-    return pool
+    running = executor if executor is not None else stack.enter_context(open_executor(options.executor, options.jobs))
+    check_paths(running, read=[image_dir], write=[dest])  # workers elsewhere must see both, before any tile work
+    return running
 
 
 def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:
@@ -183,10 +172,6 @@ def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:
 
 def _build_versions(target, sources: list[Path], state: State, report: ImageReport, executor) -> dict:
     """Plan and publish each new version; return the seals of the source folders that did not change meanwhile."""
-    from .planner import plan_next
-    from .publish import publish_version
-    from .sources import scan_version
-
     grid, spec = target.grid, target.spec
     record = state.record(report.published_before - 1) if report.published_before else None
     owners = State.owners_of(record) if record else None
@@ -211,14 +196,11 @@ def _build_versions(target, sources: list[Path], state: State, report: ImageRepo
 
 def _target(image_dir: Path, dest: Path, spec: PyramidSpec, options: BuildOptions, resampler: str):
     """Resolve the plugins a build uses, failing before any work if one is missing or refuses."""
-    from ..plugins import registry
-    from .target import Target
-
     reg = registry()
     reg.get("storage", options.storage)
     reg.get("resampler", resampler)
     formats = tuple(reg.get("format", name) for name in options.formats)
-    _check_formats(spec, options)
+    check_formats_of(spec, options)
     return Target(image_dir, dest, spec, spec.grid, resampler, options.storage, formats, options.base_url)
 
 
@@ -239,7 +221,6 @@ def _backfill_formats(target_of, formats: tuple, state: State, published: int) -
     ]
     if not missing:
         return []
-    from .publish import publish_format
 
     target = target_of()
     by_name = {fmt.name: fmt for fmt in target.formats}
@@ -265,11 +246,8 @@ def _sticky_formats(options: BuildOptions, state: State) -> BuildOptions:
     return options._replace(formats=formats) if formats != options.formats else options
 
 
-def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:
+def check_formats_of(spec: PyramidSpec, options: BuildOptions) -> None:
     """Let each format refuse the build up front, not after the first format is already in place."""
-    from ..api import ChecksBuilds
-    from ..plugins import capability, registry
-
     for name in options.formats:
         checking = capability(registry().get("format", name), ChecksBuilds)
         if checking is not None:
@@ -278,8 +256,6 @@ def _check_formats(spec: PyramidSpec, options: BuildOptions) -> None:
 
 def _check_unread_tiles(source, grid) -> None:
     """Check source tiles that no computed parent will read (workers check the ones they read)."""
-    from ..io.codec import check_tile
-
     for tile in source.tiles:
         path = source.path / f"{tile.col}_{tile.row}.{source.fingerprint.ext}"
         check_tile(path.read_bytes(), path, grid.tile_size_of(tile))
@@ -287,8 +263,6 @@ def _check_unread_tiles(source, grid) -> None:
 
 def _discard(dest: Path) -> None:
     """Move the old output aside and delete it, so a rebuild starts from the sources alone."""
-    import shutil
-
     if not dest.exists():
         return
     aside = dest / f".rebuild{PARTIAL_MARK}{os.getpid()}"  # inside dest: State.recover removes it after a crash

@@ -13,9 +13,10 @@ from array import array
 from dataclasses import dataclass, field
 
 from ..errors import SourceError
-from ..grid import Grid, Tile
+from ..grid import Grid, Owners, Tile
 from ..io import codec
-from .planner import Owners, WorkUnit
+from ..plugins import registry
+from .planner import WorkUnit
 
 
 def source_path(image_dir: str, tile: Tile, owner: int, ext: str) -> str:
@@ -84,8 +85,6 @@ def read_file(path: str) -> bytes:
 
 def run_unit(job: UnitJob) -> UnitResult:
     """Compute every tile of the unit in post-order, keeping only unconsumed children in memory."""
-    from ..plugins import registry
-
     reg = registry()
     resampler = reg.get("resampler", job.resampler)
     storage = reg.get("storage", job.storage)

@@ -9,6 +9,8 @@ so the home must give a path to every tile of level 1 and finer. Formats that le
 from __future__ import annotations
 
 from ..errors import ConfigError
+from ..grid import Grid
+from ..plugins import registry
 
 DEEP_ZOOM = "dzi"  # the default home, and the format collections (.dzc) reference their members in
 DEFAULT_FORMATS = (DEEP_ZOOM,)
@@ -29,7 +31,6 @@ def resolve_formats(names) -> tuple[str, ...]:
         raise ConfigError("name at least one output format")
     if names[0] == DEEP_ZOOM:  # the default home: no plugin needs loading to know it qualifies
         return names
-    from ..plugins import registry
 
     reg = registry()
     homes = [name for name in names if places_every_tile(reg.get("format", name))]
@@ -44,8 +45,6 @@ def resolve_formats(names) -> tuple[str, ...]:
 
 def places_every_tile(fmt) -> bool:
     """Whether ``fmt`` gives a path to every tile of level 1 and finer on each probe grid."""
-    from ..grid import Grid
-
     for width, height, tile_size in PROBE_GRIDS:
         grid = Grid(width, height, tile_size)
         for level in grid.levels[1:]:
@@ -56,6 +55,4 @@ def places_every_tile(fmt) -> bool:
 
 def deep_zoom():
     """The Deep Zoom format object, whose descriptor and tiles collections point at."""
-    from ..plugins import registry
-
     return registry().get("format", DEEP_ZOOM)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..api import HasManifest, VersionContext
 from ..io.files import write_if_changed
-from ..plugins import capability
+from ..plugins import capability, registry
 from .sources import version_number
 from .spec import PyramidSpec
 from .state import State
@@ -38,8 +38,6 @@ def write_manifests(dest: Path, spec: PyramidSpec, formats, base_url: str | None
 
 def rewrite_manifests(dest: Path, label: str) -> list[str]:
     """After versions left ``dest`` (``dzbuild vacuum``): rewrite its manifests from the latest record."""
-    from ..plugins import registry
-
     state = State(dest)
     count = state.published_count()
     if not count:

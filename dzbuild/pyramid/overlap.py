@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ..grid import Grid, Tile
 from ..io import codec
 from ..link import Placement, link_all
+from ..plugins import registry
 from .compute import UnitResult, read_tile
 from .target import CORE_FOLDER
 
@@ -46,8 +47,6 @@ def neighbourhood_reads(grid: Grid, tiles: list[Tile]) -> set[Tile]:
 
 def run_overlap_unit(job: OverlapJob) -> UnitResult:
     """Assemble, encode and write each tile of ``job.writes``, keeping a few rows decoded."""
-    from ..plugins import registry
-
     storage = registry().get("storage", job.storage)
     grid, result = job.grid, UnitResult()
     widest = max((grid.tile_counts(t.level).width for t, _ in job.writes), default=1)

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import AbstractSet, Iterable, Sequence
 
-from ..grid import Grid, Tile, TileSet, ancestors_of
-
-Owners = tuple[tuple[int, ...], ...]  # per level, row-major (see Grid.index)
+from ..grid import Grid, Owners, Tile, TileSet, ancestors_of
 
 
 @dataclass(frozen=True)
@@ -159,7 +157,7 @@ def split_work(grid: Grid, compute: AbstractSet[Tile], jobs: int) -> tuple[list[
 
     The subtrees can run in any order and in parallel; the top (if any) runs after all of them
     and reads their roots from disk. Subtrees are rooted at the highest level that offers at
-    least eight units per job, so the pool stays busy to the end.
+    least eight units per job, so every worker stays busy to the end.
     """
     if not compute:
         return [], None

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import time
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..api import Executor
 from ..errors import BuildError
 from ..hookspecs import VersionContext
 from ..link import Placement, link_all
 from ..plugins import registry
-from ..run.forkpool import Executor
 from .compute import TileFiles, UnitJob, run_unit
+from .overlap import assemble_overlap
 from .planner import VersionPlan, WorkUnit, split_work
-from .publication import Publication
 from .sources import TileFingerprint
-from .state import State, encode_owners
+from .state import Publication, State, encode_owners
 from .target import Target
 
 
@@ -45,8 +46,6 @@ def publish_version(
                 tmp = _temp_dir(publication, target, primary)
                 checksums = _assemble_primary(target, plan, primary, tmp, executor)
             else:  # overlap: the core tiles first, then the published tiles cut from them
-                from .overlap import assemble_overlap
-
                 core_tmp = _temp_dir(publication, target, home)
                 checksums = _compute_core(target, plan, home, core_tmp, executor)
                 tmp = _temp_dir(publication, target, primary)
@@ -107,8 +106,6 @@ def _compute_core(target: Target, plan: VersionPlan, home, tmp: Path, executor: 
     modification time changed but whose bytes did not (a fresh clone, a restored cache) is
     recognised as unchanged instead of refused as edited.
     """
-    from array import array
-
     units, top = split_work(target.grid, plan.compute, executor.jobs)
     files = target.files(plan.version, plan.owners, home, tmp)
     batch = executor.start(run_unit, [_job(target, files, u) for u in units])

@@ -8,22 +8,22 @@ from __future__ import annotations
 import os
 import re
 import zlib
-from collections import namedtuple
+from array import array
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import ConfigError, SourceError
-
-TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
-if TYPE_CHECKING:  # the grid is only needed to scan a new version, not to check published ones
-    from ..grid import Grid
+from ..grid import Grid, Tile, TileSet
 
 TILE_NAME = r"^(0|[1-9][0-9]*)_(0|[1-9][0-9]*)\.([A-Za-z0-9]+)$"  # compiled on first use: a rerun never needs it
 
-class SourceVersion(namedtuple("SourceVersion", "number path tiles fingerprint")):
-    """One ``v{n}/`` folder: its number, path, the base-level ``tiles`` it holds (a TileSet) and
-    their ``fingerprint`` (a ``TileFingerprint``)."""
+class SourceVersion(NamedTuple):
+    """One ``v{n}/`` folder and the base-level tiles it holds."""
 
-    __slots__ = ()
+    number: int
+    path: Path
+    tiles: TileSet
+    fingerprint: TileFingerprint
 
 
 class TileFingerprint:
@@ -36,8 +36,6 @@ class TileFingerprint:
     """
 
     def __init__(self, cols: int, ext: str) -> None:
-        from array import array
-
         self.cols, self.ext = cols, ext
         self.indices = array("q")  # row-major position of each file's tile in the base level
         self.sizes = array("q")
@@ -57,7 +55,6 @@ class TileFingerprint:
         """Record CRC-32s given as a flat sequence ``index, crc, index, crc...``."""
         if not pairs:
             return
-        from array import array
 
         position = array("q", [-1]) * (max(self.indices) + 1)  # tile index -> slot: 8 bytes a tile, no dict
         for slot, index in enumerate(self.indices):
@@ -170,14 +167,12 @@ def changed_files(folder: Path, recorded: dict, verified: dict, key: str) -> lis
     return sorted(changed)
 
 
-def scan_version(version_dir: Path, number: int, grid: "Grid", ext: str) -> SourceVersion:
+def scan_version(version_dir: Path, number: int, grid: Grid, ext: str) -> SourceVersion:
     """Parse and check every tile name of one version folder against the base level of ``grid``.
 
     Memory is a few bytes per file: the tiles come back as a ``TileSet`` when the folder holds
     much of the level (always for ``v0/``), else as a frozenset.
     """
-    from ..grid import Tile, TileSet
-
     level = grid.max_level
     cols, rows = grid.tile_counts(level)
     prints = TileFingerprint(cols, ext)
@@ -218,7 +213,7 @@ def scan_version(version_dir: Path, number: int, grid: "Grid", ext: str) -> Sour
     return SourceVersion(number, version_dir, tiles, prints)
 
 
-def _refuse_incomplete(prints: TileFingerprint, grid: "Grid", version_dir: Path, ext: str) -> None:
+def _refuse_incomplete(prints: TileFingerprint, grid: Grid, version_dir: Path, ext: str) -> None:
     cols, rows = grid.tile_counts(grid.max_level)
     present = set(prints.indices)
     first = next(index for index in range(cols * rows) if index not in present)  # early: a huge grid is not listed

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections import namedtuple
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import ConfigError
+from ..grid import Grid
 from ..io import userfiles
-
-TYPE_CHECKING = False  # not ``typing``: its import alone costs a tenth of a rerun
-if TYPE_CHECKING:
-    from ..grid import Grid
 
 SPEC_FILE = "pyramid.json"
 TILE_FORMATS = ("jpg", "png", "webp")  # webp: lossy at ``quality``, as OpenCV encodes it
@@ -23,20 +20,18 @@ _REQUIRED = {"width": int, "height": int, "tile_size": int, "overlap": int}
 _OPTIONAL = {"format": str, "quality": int}
 
 
-class PyramidSpec(namedtuple("PyramidSpec", "width height tile_size overlap format quality", defaults=(0, "jpg", 85))):
-    """What ``pyramid.json`` declares. Everything that decides output bytes lives here.
+class PyramidSpec(NamedTuple):
+    """What ``pyramid.json`` declares. Everything that decides output bytes lives here."""
 
-    ``width``, ``height``, ``tile_size``, ``overlap`` (int), ``format`` (str), ``quality`` (int).
-    A plain named tuple, not a dataclass or ``typing.NamedTuple``: a rerun with nothing new
-    reads it, and importing either module costs a tenth of ``dzbuild --version``.
-    """
-
-    __slots__ = ()
+    width: int
+    height: int
+    tile_size: int
+    overlap: int = 0
+    format: str = "jpg"
+    quality: int = 85
 
     @property
-    def grid(self) -> "Grid":
-        from ..grid import Grid
-
+    def grid(self) -> Grid:
         return Grid(self.width, self.height, self.tile_size)
 
     def to_dict(self) -> dict:

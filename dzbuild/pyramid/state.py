@@ -6,7 +6,8 @@ of source folder ``v{n}/`` (``[size, mtime_ns, crc32]`` per file) are in ``v{n}.
 written before the record and read only when a folder must be compared file by file.
 Publishing writes ``v{n}.pending.json`` first, renames the version's folders into place, then
 renames the pending record: a crash at any point leaves either an unpublished version (its
-temporary folders are removed on the next run) or a published one.
+temporary folders are removed on the next run) or a published one. ``Publication`` is that rule,
+shared by images and collections: published versions are never touched again (CDNs cache them forever).
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ import json
 import os
 from pathlib import Path
 
+from ..errors import BuildError
+from ..grid import Owners
 from ..io.files import PARTIAL_MARK, remove_path, retract, write_atomic
 from .spec import PyramidSpec
-
-TYPE_CHECKING = False  # not ``typing``: see ``spec.PyramidSpec``
-if TYPE_CHECKING:
-    from .planner import Owners
 
 STATE_DIR = ".dzbuild"
 SCHEMA = 3  # 2 kept owners as plain lists, 1 also every folder's fingerprints; both are still read
@@ -141,7 +140,6 @@ class State:
                 return inline[f"v{version}"]
         except ValueError:
             pass
-        from ..errors import BuildError
 
         damaged = "is missing or damaged: run dzbuild check, or rebuild every version with --rebuild"
         raise BuildError(damaged, self.sources_path(version))
@@ -160,8 +158,6 @@ class State:
             except (ValueError, RecursionError):  # not JSON, not UTF-8
                 cached = None
             if not self.is_record(cached, version):
-                from ..errors import BuildError
-
                 damaged = "is damaged: run dzbuild check, or rebuild every version with --rebuild"
                 raise BuildError(damaged, self.record_path(version))
             self._records[version] = cached
@@ -181,7 +177,7 @@ class State:
             return decode_owners(record[key])
         return tuple(tuple(level) for level in record[key])
 
-    def prepare(self, version: int, record: dict, owners: "Owners", sources=None) -> None:
+    def prepare(self, version: int, record: dict, owners: Owners, sources=None) -> None:
         """Write the pending record of a version whose folders are about to be renamed into place.
 
         ``sources``, an image version's ``TileFingerprint``, is written first (collections have none).
@@ -238,3 +234,56 @@ class State:
                         remove_path(path)
                         removed.append(path)
         return removed
+
+
+class Publication:
+    """The folders and record of one version being published; a context manager.
+
+    Leaving the block by an exception abandons the version: its temporary folders, any folder
+    already renamed into place and its pending record are removed (best effort: what cannot be
+    removed now, ``State.recover`` removes on the next run).
+    """
+
+    def __init__(self, state: State, version: int) -> None:
+        self.state = state
+        self.version = version
+        self.finals: dict[Path, Path] = {}  # temporary folder -> its final name
+
+    def __enter__(self) -> "Publication":
+        return self
+
+    def __exit__(self, kind, exc, traceback) -> None:
+        if kind is not None:
+            self.abandon()
+
+    def folder(self, final: Path, subfolders=()) -> Path:
+        """A new, empty temporary folder that ``place`` will rename to ``final``."""
+        tmp = final.with_name(f".{final.name}{PARTIAL_MARK}{os.getpid()}")
+        self.finals[tmp] = final
+        tmp.mkdir(parents=True)
+        for rel in subfolders:
+            (tmp / rel).mkdir(parents=True, exist_ok=True)
+        return tmp
+
+    def prepare(self, record: dict, owners, sources=None) -> None:
+        """Write the pending record: from here on a crash is finished by the next run, not undone."""
+        self.state.prepare(self.version, record, owners, sources)
+
+    def place(self, tmp: Path) -> Path:
+        """Rename a prepared temporary folder into place; return its final path."""
+        os.rename(tmp, self.finals[tmp])
+        return self.finals[tmp]
+
+    def commit(self) -> None:
+        self.state.commit(self.version)
+
+    def abandon(self) -> None:
+        try:
+            for tmp in self.finals:
+                remove_path(tmp)
+            retract(list(self.finals.values()))
+            self.state.pending_path(self.version).unlink(missing_ok=True)
+            for parent in {final.parent for final in self.finals.values()}:
+                parent.rmdir()  # only if empty: a failed first version leaves no folder behind
+        except OSError:
+            pass

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
+import signal
+import threading
 
+from ..errors import BuildError
+from ..plugins import registry
 from .inline import InlineBatch
 from .workers import HEADER, exiting, fork_workers, kill, reap, reap_exited, write_all
 
@@ -43,21 +48,19 @@ class _Task:
 class Batch:
     """Units started together; ``results()`` waits for all and raises the first error."""
 
-    def __init__(self, executor: "Executor") -> None:
-        self._executor = executor
-        self._tasks: list[_Task] = []  # filled by ``Executor.start``: each task names its batch
+    def __init__(self, pool: "ForkPool") -> None:
+        self._pool = pool
+        self._tasks: list[_Task] = []  # filled by ``ForkPool.start``: each task names its batch
 
     def cancel(self) -> None:
         """Start no further unit and wait for the running ones, ignoring every result."""
-        self._executor._wait(self, cancel=True)
+        self._pool._wait(self, cancel=True)
 
     def results(self) -> list:
-        self._executor._wait(self, cancel=False)
+        self._pool._wait(self, cancel=False)
         for task in self._tasks:
             if task.done and not task.ok:
                 if isinstance(task.value, WorkerDied):
-                    from ..errors import BuildError
-
                     died = "a worker process died (killed, or out of memory); published versions are intact"
                     raise BuildError(died) from None
                 raise task.value
@@ -102,7 +105,7 @@ class _Worker:
         return task
 
 
-class Executor:
+class ForkPool:
     """Inline when ``jobs`` is 1; otherwise forked workers, started lazily and reused across versions.
 
     A dispatcher thread hands each idle worker the next task, so workers stay busy while
@@ -118,7 +121,7 @@ class Executor:
         self._changed = None  # a Condition, notified whenever a task finishes
         self._dispatcher = None
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> "ForkPool":
         return self
 
     def __exit__(self, *exc) -> None:
@@ -128,14 +131,11 @@ class Executor:
         """Fork ``workers`` processes now; each imports OpenCV at once.
 
         Called as soon as the engine knows there is work, so that the ~0.1 s import runs in
-        the workers while this process checks sources, plans and links. The plugins and the
-        compute modules, which this process needs too, are loaded first and inherited: loaded
-        once rather than once per process.
+        the workers while this process checks sources, plans and links. The plugins, which this
+        process needs too, are loaded first and inherited: loaded once rather than once per
+        process (so are the modules of the tasks, which their callers import).
         """
         if self.jobs > 1 and len(self._workers) < min(self.jobs, max(1, workers)):
-            from ..plugins import registry
-            from ..pyramid import compute  # noqa: F401
-
             registry()
             self._spawn(min(self.jobs, max(1, workers)))
 
@@ -154,8 +154,6 @@ class Executor:
             self._queue.extend(batch._tasks)
             self._dispatch()
             if self._dispatcher is None:
-                import threading
-
                 self._dispatcher = threading.Thread(target=self._serve_answers, name="dzbuild-dispatch", daemon=True)
                 self._dispatcher.start()
         return batch
@@ -173,7 +171,6 @@ class Executor:
         reap_exited()
         if not self._workers:
             return
-        import signal
 
         with self._lock:
             for task in self._queue:
@@ -203,8 +200,6 @@ class Executor:
     def _spawn(self, count: int) -> None:
         """Fork workers up to ``count``; never while the dispatcher thread runs (fork and threads mix badly)."""
         if self._lock is None:
-            import threading
-
             self._lock = threading.Lock()
             self._changed = threading.Condition(self._lock)
         if self._dispatcher is not None or len(self._workers) >= count:
@@ -224,8 +219,6 @@ class Executor:
 
     def _serve_answers(self) -> None:
         """The dispatcher thread: collect answers and hand out tasks until none is left."""
-        import select
-
         while True:
             with self._lock:
                 running = [w for w in self._workers if w.task is not None]

@@ -7,19 +7,20 @@ on a pipe is its length, then a pickle.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
+import signal
 import struct
 import sys
+
+from ..heavy import cv, np
+from ..plugins import registry
 
 HEADER = struct.Struct("<Q")  # every message: its length, then a pickle
 
 
 def _warm_up() -> None:
-    from ..io.codec import cv, np
-    from ..plugins import registry
-    from ..pyramid import compute  # noqa: F401 - what the first task unpickles
-
     cv()
     np()
     registry()
@@ -60,8 +61,6 @@ def fork_workers(count: int, inherited: list[int]) -> list[tuple[int | None, int
 
 def _first_worker(pipes: list, parent: int) -> None:
     """Import, fork the siblings (each holding only its own pipes), serve, and reap them at the end."""
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle: it ends the workers
     _warm_up()  # first: this is the critical path of a small patch; no task runs before the next line
     _die_with_parent(parent)
@@ -113,9 +112,6 @@ def _serve(requests: int, answers: int) -> None:
 def _die_with_parent(parent: int) -> None:
     """End with the build (Linux), so a killed build leaves no worker writing into its folders."""
     try:
-        import ctypes
-        import signal
-
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         return

@@ -1,12 +1,17 @@
-"""The viewer's static files: OpenSeadragon (a local copy from npm, or a CDN) and the theme's assets.
+"""The viewer's static files: OpenSeadragon (a local copy, or a CDN) and the theme's assets.
 
-OpenSeadragon is installed from the npm registry (``npm ci`` in this repository, or ``npm install
-openseadragon`` in a site) and never committed. It is copied to ``OUTPUT/_dzbuild/openseadragon/
-{version}/``: a versioned, immutable folder, so pages work offline and cache well.
+OpenSeadragon is the copy a site configures (``viewer.openseadragon_dir``), else the one dzbuild
+carries at the version ``package.json`` pins: bundled in the wheel, or in a source checkout the
+one ``npm ci`` installed. Never a ``node_modules`` found near the site or the current folder: a
+site inside any JavaScript project would silently ship another version. It is copied to
+``OUTPUT/_dzbuild/openseadragon/{version}/``: a versioned, immutable folder, so pages work
+offline and cache well. The CDN mode loads the same version, checked by its hash.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -18,15 +23,14 @@ from ..io.files import partial_path, remove_path, write_if_changed
 from .config import SiteConfig
 
 ASSETS_DIR = "_dzbuild"  # the output folder dzbuild owns for its own files
-OSD_PACKAGE = Path("node_modules") / "openseadragon"
 OSD_BUILD = Path("build") / "openseadragon"
+OSD_SCRIPT = "openseadragon.min.js"
 OSD_LICENSE = "LICENSE.txt"  # BSD-3: its notice travels with every copy
 # setup.py copies the pinned npm package here when the wheel or sdist is built (never committed).
 BUNDLED_OSD = Path(__file__).resolve().parents[1] / "_vendor" / "openseadragon"
-# The version pinned in package.json, and the hash of its openseadragon.min.js, for CDN mode.
-OSD_CDN_VERSION = "6.1.1"
-OSD_CDN_URL = f"https://cdn.jsdelivr.net/npm/openseadragon@{OSD_CDN_VERSION}/build/openseadragon/openseadragon.min.js"
-OSD_CDN_INTEGRITY = "sha384-KKly+4vqqBHitr2XfNKWa3+0asIVpzYs2HijkM/zz0X6rgnyLuQEVERX9HqkM5/P"
+# A source checkout's own pinned copy, from `npm ci` (package-lock.json), beside dzbuild/.
+CHECKOUT_OSD = Path(__file__).resolve().parents[2] / "node_modules" / "openseadragon"
+OSD_CDN_URL = "https://cdn.jsdelivr.net/npm/openseadragon@{version}/build/openseadragon/" + OSD_SCRIPT
 
 
 @dataclass(frozen=True)
@@ -43,35 +47,50 @@ class ViewerAssets:
         return "://" in self.script
 
 
+def pinned_openseadragon() -> Path | None:
+    """The ``build/openseadragon`` folder of the copy dzbuild carries, or None (a checkout without ``npm ci``)."""
+    for package in (BUNDLED_OSD, CHECKOUT_OSD):
+        if (package / OSD_BUILD / OSD_SCRIPT).is_file():
+            return package / OSD_BUILD
+    return None
+
+
 def find_openseadragon(config: SiteConfig) -> Path | None:
-    """The ``build/openseadragon`` folder to copy: the configured one, else an npm install (searched
-    like Node resolves packages: the site's, the current folder's, a source checkout's), else the
-    copy bundled in the wheel."""
-    if config.viewer.openseadragon_dir:
-        return config.viewer.openseadragon_dir
-    starts = [config.root, Path.cwd(), Path(__file__).resolve().parents[2]]  # the last: a source checkout
-    for start in starts:
-        for folder in (start, *start.parents):
-            candidate = folder / OSD_PACKAGE / OSD_BUILD
-            if (candidate / "openseadragon.min.js").is_file():
-                return candidate
-    bundled = BUNDLED_OSD / OSD_BUILD
-    return bundled if (bundled / "openseadragon.min.js").is_file() else None
+    """The ``build/openseadragon`` folder to copy: the configured one, else the pinned one."""
+    return config.viewer.openseadragon_dir or pinned_openseadragon()
+
+
+def cdn_viewer(config: SiteConfig) -> ViewerAssets:
+    """OpenSeadragon from a CDN: the configured URL, else the pinned version, checked by its hash."""
+    viewer, pinned = config.viewer, pinned_openseadragon()
+    if pinned is None and not viewer.cdn_url:
+        raise ConfigError(
+            'viewer.openseadragon = "cdn" needs the pinned OpenSeadragon to name its version and hash: this dzbuild'
+            " has none (a source checkout without `npm ci`?); run `npm ci`, or set viewer.cdn_url",
+            config.file or config.root,
+        )
+    version = _package_version(pinned) if pinned else ""
+    url = viewer.cdn_url or OSD_CDN_URL.format(version=version)
+    integrity = viewer.cdn_integrity or (_integrity(pinned / OSD_SCRIPT) if pinned else None)
+    return ViewerAssets(url, url.rsplit("/", 1)[0] + "/images/", integrity, version)
+
+
+def _integrity(script: Path) -> str:
+    """The Subresource Integrity value of a file: what a browser checks the CDN's copy against."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(script.read_bytes()).digest()).decode()
 
 
 def install_viewer(config: SiteConfig) -> tuple[ViewerAssets, list[str]]:
     """Copy OpenSeadragon into the output (or point at the CDN); return it and the paths written."""
     viewer = config.viewer
     if viewer.openseadragon == "cdn":
-        url = viewer.cdn_url or OSD_CDN_URL
-        integrity = viewer.cdn_integrity or OSD_CDN_INTEGRITY
-        return ViewerAssets(url, url.rsplit("/", 1)[0] + "/images/", integrity, OSD_CDN_VERSION), []
+        return cdn_viewer(config), []
     folder = find_openseadragon(config)
     where = config.file or config.root
-    if folder is None or not (folder / "openseadragon.min.js").is_file():
+    if folder is None or not (folder / OSD_SCRIPT).is_file():
         raise ConfigError(
             "OpenSeadragon not found: this dzbuild has no bundled copy (a source checkout without `npm ci`?);"
-            ' run `npm install openseadragon` in the site folder, set viewer.openseadragon_dir, or set'
+            ' run `npm ci` in the dzbuild checkout, set viewer.openseadragon_dir, or set'
             ' viewer.openseadragon = "cdn"',
             where,
         )

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from ..collection import build_collection
 from ..io.files import write_if_changed
 from ..io.lock import locked
 from ..plugins import registry
@@ -38,7 +39,7 @@ from .paths import check_written_places, read_control_file
 from .progress import Progress
 from .redirects import render_redirects
 from .scan import check_specs, require_images, scan_site
-from .spread import build_images, check_formats, image_options, site_pool
+from .spread import build_images, check_formats, image_options, site_executor
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
 OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
@@ -82,7 +83,7 @@ def build_site(
 
     Returns a ``SiteReport`` whose ``summary()`` is what ``--json`` prints; warnings (host limits,
     headers) are collected into its ``warnings``, not raised. ``executor``: ``NAME[://ADDRESS]``, or
-    for ``dzbuild serve`` a pool kept open across builds (its workers stay warm); ``defer_output``
+    for ``dzbuild serve`` its fork pool, kept open across builds (its workers stay warm); ``defer_output``
     builds pyramids and pages but leaves new version folders out of the output, unmeasured and
     unannounced (the preview serves them from the cache and builds again at once to link them).
     """
@@ -119,16 +120,16 @@ def _build(
         check_formats(config, found.images)  # a format that refuses the configuration fails before any output
         viewer, written = install_viewer(config)  # 3. fails fast when OpenSeadragon is missing
         progress = Progress(len(found.images) + len(declared), progress_mode)
-        # One pool for the whole site, started only when some image has work: a worker imports
+        # One executor for the whole site, started only when some image has work: a worker imports
         # OpenCV once, not once per image.
-        with site_pool(config, executor, report) as pool:  # a choice (or dzbuild.toml's), or dzbuild serve's pool
+        with site_executor(config, executor, report) as executor:  # a choice (or dzbuild.toml's), or serve's pool
             try:
                 storage = None if defer_output else registry().get("storage", config.storage)
-                one = lambda image, whole: build_image(config, image, report, progress, pool, storage, whole)  # noqa: E731
-                images = build_images(config, found.images, pool, tree(config), one)  # 4.
+                one = lambda image, whole: build_image(config, image, report, progress, executor, storage, whole)  # noqa: E731
+                images = build_images(config, found.images, executor, tree(config), one)  # 4.
                 by_rel = {info.rel: info for info in images}
                 groups = [  # 5.
-                    _build_collection(config, c, found, by_rel, report, progress, pool, storage) for c in declared
+                    _build_collection(config, c, found, by_rel, report, progress, executor, storage) for c in declared
                 ]
             finally:
                 progress.close()
@@ -160,10 +161,10 @@ def tree(config: SiteConfig) -> Path:
     return config.cache / TREE
 
 
-def build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, pool, storage, whole=None):
+def build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, executor, storage, whole=None):
     """Build an image's new versions in the cache (or take a worker's, in ``whole``); link them unless no storage."""
     dest, options = tree(config) / image.rel, image_options(config, image.rel)
-    result = whole.report(image.rel) if whole else build_pyramid(image.source, dest, options, executor=pool)
+    result = whole.report(image.rel) if whole else build_pyramid(image.source, dest, options, executor=executor)
     # Only the published formats: anything else in dest (state, an overlap build's core/ store) stays in the cache.
     added = sum(mirror_tree(dest / fmt, config.output / image.rel / fmt, storage) for fmt in config.formats if storage)
     _tally(report, result)
@@ -196,17 +197,13 @@ def _tally(report: SiteReport, result) -> None:
 
 
 def _build_collection(
-    config, collection, found, by_rel, report: SiteReport, progress: Progress, pool, storage
+    config, collection, found, by_rel, report: SiteReport, progress: Progress, executor, storage
 ) -> CollectionInfo:
-    """Build a collection after its members; without the collection engine, only its page is made."""
+    """Build a collection after its members."""
     members = colls.resolve_members(collection, found.images)
     info = CollectionInfo(collection.name, collection.title, collection.path, None, [by_rel[m.rel] for m in members])
-    engine = colls.collection_engine()
-    if engine is None:
-        progress.step(collection.path, None)
-        return info
     out_dir = tree(config) / collection.path
-    result = engine(
+    result = build_collection(
         out_dir,
         collection.name,
         [(m.rel, tree(config) / m.rel) for m in members],
@@ -214,7 +211,7 @@ def _build_collection(
         max_level=collection.max_level,
         quality=collection.quality,
         storage=config.storage,
-        executor=pool,
+        executor=executor,
     )
     if storage is not None:
         _mirror_collection(out_dir, config.output / collection.path, storage)

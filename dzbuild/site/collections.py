@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-import warnings
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -17,10 +16,6 @@ from ..pyramid.sources import version_number
 from .config import CollectionConfig, collection_config
 from .scan import SiteImage
 from .tables import read_toml
-
-
-class CollectionsSkipped(UserWarning):
-    """The collection engine is not available, so collections were not built."""
 
 
 def load_collection_file(file: Path, source: Path) -> CollectionConfig:
@@ -119,13 +114,3 @@ def check_paths(collections: tuple[CollectionConfig, ...], images: tuple[SiteIma
                     f"image {image.rel!r} is named like a version folder of collection {collection.name!r}; rename it",
                     collection.declared_in,
                 )
-
-
-def collection_engine():
-    """``dzbuild.collection.build_collection``, or None (with a warning) when it is not available."""
-    try:
-        from ..collection import build_collection
-    except ImportError as exc:
-        warnings.warn(f"collections were not built: the collection engine is not available ({exc})", CollectionsSkipped)
-        return None
-    return build_collection

@@ -11,9 +11,12 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from ..errors import ConfigError
+from ..plugins import registry
 from ..pyramid.formats import resolve_formats
 from ..pyramid.spec import PyramidSpec
+from .hooks import template_dirs
 from .keys import keys_of
+from .pages import check_templates
 from .paths import OWN_NAME, check_paths
 from .schema import CollectionConfig, SiteConfig, TileDefaults, ViewerConfig
 from .tables import read_table, read_toml
@@ -98,8 +101,6 @@ def check_values(config: SiteConfig, where) -> None:
     if config.templates is not None:
         if not config.templates.is_dir():
             raise ConfigError(f"'templates' is not a folder: {config.templates}", where)
-        from .hooks import template_dirs
-        from .pages import check_templates
 
         check_templates(template_dirs(config.templates))
     check_paths(config, where)
@@ -107,8 +108,6 @@ def check_values(config: SiteConfig, where) -> None:
 
 def check_formats(config: SiteConfig, where) -> tuple[str, ...]:
     """The site's formats in build order; the viewer's format must be one of them and open in OpenSeadragon."""
-    from ..plugins import registry
-
     viewer = config.viewer.format
     if viewer not in config.formats:
         raise ConfigError(

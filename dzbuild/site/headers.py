@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
 from ..pyramid.sources import version_number
 
@@ -148,8 +149,6 @@ def rule_path(rel: str) -> str:
     Those two would otherwise turn into a splat or a placeholder; a folder named with them
     simply gets no match (the host's default headers) instead of a rule that covers too much.
     """
-    from urllib.parse import quote
-
     return quote(rel, safe="/!$&'()+,;=@-._~")
 
 

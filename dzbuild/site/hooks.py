@@ -8,19 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import PluginError
+from ..plugins import call_each, get_plugin_manager, registry
 
 
 def template_dirs(own: Path | None) -> list[Path]:
     """The site's own folder, then each plugin's (third-party first), then dzbuild's built-in one."""
-    from ..plugins import registry
-
     return [Path(p) for p in (own, *(entry.obj for entry in registry(complete=True).template_dirs)) if p]
 
 
 def template_vars(template: str, config) -> dict:
     """Every plugin's ``extra_template_vars`` for one page, merged in registration order."""
-    from ..plugins import call_each, get_plugin_manager
-
     merged: dict = {}
     for plugin, extra in call_each(get_plugin_manager(), "extra_template_vars", template=template, config=config):
         if extra is not None and not isinstance(extra, dict):
@@ -32,6 +29,4 @@ def template_vars(template: str, config) -> dict:
 
 def site_built(config, output: Path, summary: dict) -> None:
     """Tell every plugin that the site's output folder is complete."""
-    from ..plugins import call_each, get_plugin_manager
-
     call_each(get_plugin_manager(), "site_built", config=config, output=output, summary=summary)

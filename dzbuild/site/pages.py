@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
+from .. import heavy
 from ..errors import ConfigError
 from ..grid import Grid, Tile
 from ..pyramid.formats import deep_zoom
 from ..pyramid.spec import PyramidSpec
 from .changes import changes_url
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGE = "index.html"
 NOT_FOUND = "404.html"  # hosts answer a missing URL with it, status 404
 URL_SAFE = "/!$&'()*+,;=:@-._~"
@@ -109,8 +109,7 @@ def dot_relative(url: str) -> str:
 
 
 def environment(template_dirs: list[Path]):
-    import jinja2
-
+    jinja2 = heavy.jinja2()
     loader = jinja2.FileSystemLoader([str(path) for path in template_dirs])
     env = jinja2.Environment(loader=loader, autoescape=True, keep_trailing_newline=True)
     env.filters["url"] = lambda rel: relative_url("", rel)  # an output path, seen from the output's root
@@ -194,14 +193,12 @@ class Renderer:
 def check_templates(template_dirs: list[Path]) -> None:
     """Compile every template and find every template it names, before any tile work: a typo in a
     site's own template fails the build at once, not after its pyramids."""
-    import jinja2
-    from jinja2 import meta
-
+    jinja2 = heavy.jinja2()
     env = environment(template_dirs)
     for name in env.list_templates(extensions=["html"]):
         try:
             source, filename, _ = env.loader.get_source(env, name)
-            for referenced in meta.find_referenced_templates(env.parse(source, name, filename)):
+            for referenced in jinja2.meta.find_referenced_templates(env.parse(source, name, filename)):
                 if referenced is not None:
                     env.get_template(referenced)
         except jinja2.TemplateError as exc:
@@ -210,8 +207,7 @@ def check_templates(template_dirs: list[Path]) -> None:
 
 def template_error(exc: Exception, template: str, searchpath: list[str]) -> ConfigError:
     """A broken, missing or failing template as a configuration error naming the file and the line."""
-    import jinja2
-
+    jinja2 = heavy.jinja2()
     line = f"line {exc.lineno}: " if getattr(exc, "lineno", None) else ""
     if isinstance(exc, jinja2.TemplateNotFound):
         return ConfigError(f"template {exc.name!r} not found (rendering {template})", searchpath[0])

@@ -12,8 +12,10 @@ import sys
 import threading
 from pathlib import Path
 
+import watchfiles
+
 from ..errors import BuildError, ConfigError, DzbuildError
-from ..run.forkpool import Executor
+from ..run.forkpool import ForkPool
 from .build import SiteReport, build_site
 from .config import SiteConfig, load_config
 from .serve import PreviewServer
@@ -43,7 +45,7 @@ class Preview:
         self.jobs = jobs if jobs is not None else self.config.jobs
         self.out = out
         self.server = open_server(self.config, port, warn=lambda message: self._say(f"warning: {message}"))
-        self.pool = Executor(self.jobs)
+        self.pool = ForkPool(self.jobs)
         self.stop_event = threading.Event()
 
     def run(self) -> None:
@@ -64,12 +66,10 @@ class Preview:
             )
         except BuildError:  # a worker died: later rebuilds get a fresh pool
             self.pool.close(cancel=True)
-            self.pool = Executor(self.jobs)
+            self.pool = ForkPool(self.jobs)
             raise
 
     def watch(self) -> None:
-        import watchfiles
-
         ignored = [str(p) for p in (self.config.output, self.config.cache) if p is not None]
         ignored += [str(p) for p in (self.config.headers_file, self.config.redirects_file) if p is not None]
         paths = _outermost([self.config.root, self.config.source, self.config.templates])

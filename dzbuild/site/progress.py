@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
+from .. import heavy
+
 
 def wants_bar(stream=None) -> bool:
     stream = stream or sys.stderr
@@ -26,9 +28,7 @@ class Progress:
         self.done = 0
         self.bar = None
         if self.mode == "bar" and total:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="image", file=self.stream, leave=False, dynamic_ncols=True)
+            self.bar = heavy.tqdm()(total=total, unit="image", file=self.stream, leave=False, dynamic_ncols=True)
 
     def step(self, name: str, message: str | None) -> None:
         """One item finished; ``message`` is None when it had nothing to do."""

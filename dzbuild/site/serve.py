@@ -16,6 +16,7 @@ import http.server
 import mimetypes
 import os
 import re
+import sys
 import threading
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -233,8 +234,6 @@ class PreviewServer(http.server.ThreadingHTTPServer):
 
     def handle_error(self, request, client_address) -> None:
         """A page that went away mid-answer (a reload, a closed tab) is not worth a traceback."""
-        import sys
-
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
 

@@ -14,8 +14,9 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from ..api import BuildsWholeImages
+from ..errors import ConfigError
 from ..plugins import capability
-from ..pyramid.build import BuildOptions, build_pyramid
+from ..pyramid.build import BuildOptions, build_pyramid, check_formats_of
 from ..pyramid.sources import version_dirs
 from ..pyramid.spec import load_spec
 from ..pyramid.state import State
@@ -26,15 +27,15 @@ SMALL_IMAGE_TILES = 4096  # tiles of a whole image built as one task (a 16384 x 
 
 
 @contextmanager
-def site_pool(config, executor, report):
-    """The site's executor: ``executor`` if it is an open pool (``dzbuild serve``), else the one named
+def site_executor(config, executor, report):
+    """The site's executor: ``executor`` if it is an open one (``dzbuild serve``'s fork pool), else the one named
     by ``executor`` or by ``config.executor``; ``report`` learns which, and how many workers it had."""
     choice = executor if isinstance(executor, str) else config.executor
     report.executor = choice or default_executor(config.jobs)
     kept = executor is not None and not isinstance(executor, str)
-    with nullcontext(executor) if kept else open_executor(choice, config.jobs) as pool:
-        yield pool
-        report.workers = workers_of(pool)
+    with nullcontext(executor) if kept else open_executor(choice, config.jobs) as opened:
+        yield opened
+        report.workers = workers_of(opened)
 
 
 def image_options(config, rel: str) -> BuildOptions:
@@ -51,13 +52,9 @@ def image_options(config, rel: str) -> BuildOptions:
 
 def check_formats(config, images) -> None:
     """Each format's own check (IIIF: an absolute base_url) on the first image, naming the configuration."""
-    from ..errors import ConfigError
-    from ..pyramid.build import _check_formats
-    from ..pyramid.spec import load_spec
-
     options = image_options(config, images[0].rel)
     try:
-        _check_formats(load_spec(images[0].source, options.spec_defaults), options)
+        check_formats_of(load_spec(images[0].source, options.spec_defaults), options)
     except ConfigError as exc:
         raise ConfigError(exc.message, exc.path or config.file) from None
 
@@ -71,9 +68,9 @@ def build_whole(task: tuple[Path, Path, BuildOptions]):
 class WholeImages:
     """The small images sent to the workers, and their reports once they are all done."""
 
-    def __init__(self, pool, tasks: dict[str, tuple]) -> None:
+    def __init__(self, executor, tasks: dict[str, tuple]) -> None:
         self._rels = list(tasks)
-        self._batch = pool.start(build_whole, list(tasks.values())) if tasks else None
+        self._batch = executor.start(build_whole, list(tasks.values())) if tasks else None
         self._reports: dict | None = None
 
     def __contains__(self, rel: str) -> bool:
@@ -90,9 +87,9 @@ class WholeImages:
             self._batch.cancel()
 
 
-def build_images(config, images, pool, tree: Path, build_one) -> list:
+def build_images(config, images, executor, tree: Path, build_one) -> list:
     """Every image's ``build_one(image, whole)``: the ones built here first, then the workers' whole ones."""
-    whole = start_whole_images(config, images, pool, tree)
+    whole = start_whole_images(config, images, executor, tree)
     try:
         here = {image.rel: build_one(image, None) for image in images if image.rel not in whole}
         return [here.get(image.rel) or build_one(image, whole) for image in images]
@@ -101,11 +98,11 @@ def build_images(config, images, pool, tree: Path, build_one) -> list:
         raise
 
 
-def start_whole_images(config, images, pool, tree: Path) -> WholeImages:
+def start_whole_images(config, images, executor, tree: Path) -> WholeImages:
     """Send each small image that has a version to build to the workers, if the executor asks for it."""
-    asking = capability(pool, BuildsWholeImages)
+    asking = capability(executor, BuildsWholeImages)
     if asking is None or not asking.whole_images:
-        return WholeImages(pool, {})
+        return WholeImages(executor, {})
     tasks = {
         image.rel: (image.source, tree / image.rel, image_options(config, image.rel))
         for image in images
@@ -113,8 +110,8 @@ def start_whole_images(config, images, pool, tree: Path) -> WholeImages:
     }
     if tasks:
         tree.mkdir(parents=True, exist_ok=True)
-        check_paths(pool, read=[config.source], write=[tree])
-    return WholeImages(pool, tasks)
+        check_paths(executor, read=[config.source], write=[tree])
+    return WholeImages(executor, tasks)
 
 
 def _small_with_work(source: Path, dest: Path, tile_defaults) -> bool:

@@ -7,7 +7,7 @@ checks come from the dataclasses of ``schema``.
 from __future__ import annotations
 
 import difflib
-import sys
+import tomllib
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -16,10 +16,6 @@ from .keys import keys_of, tables_of
 
 
 def toml_loads(text: str):
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
     return tomllib.loads(text)
 
 

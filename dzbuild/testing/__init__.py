@@ -7,8 +7,12 @@ flat colour or white noise would flatter or punish the codecs unrealistically.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 
+from .. import plugins
 from ..io import codec
+from ..pyramid.spec import PyramidSpec
+from ..pyramid.tiling import write_spec, write_tiles
 
 
 def unavailable(reason: str):
@@ -17,7 +21,7 @@ def unavailable(reason: str):
     Under ``CI=true`` the repository's root ``conftest.py`` turns every skip into a failure (the
     tool must be there), so this is ``pytest.skip`` under a name the tests share.
     """
-    import pytest
+    import pytest  # only a test that needs a missing tool asks: the benchmarks use this module without pytest
 
     pytest.skip(reason)
 
@@ -49,11 +53,6 @@ def make_image_folder(folder, width: int, height: int, tile_size: int = 256, *, 
 
     For dzbuild's tests and for plugin authors' tests alike; returns the folder.
     """
-    from pathlib import Path
-
-    from ..pyramid.spec import PyramidSpec
-    from ..pyramid.tiling import write_spec, write_tiles
-
     folder = Path(folder)
     spec = PyramidSpec(width, height, tile_size, overlap=overlap, format=fmt)
     write_spec(folder, spec)
@@ -68,8 +67,6 @@ def plugin_registered(plugin, name: str):
     For tests of dzbuild and of third-party plugins: a plugin that is already registered is left
     as it is, and the registry is rebuilt on the way in and out.
     """
-    from .. import plugins
-
     manager = plugins.get_plugin_manager()
     added = not manager.is_registered(plugin)
     if added:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import unquote, urlsplit
 
-OSD_SCRIPT = Path("node_modules") / "openseadragon" / "build" / "openseadragon" / "openseadragon.min.js"
+from ..site.assets import OSD_SCRIPT, pinned_openseadragon
+
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -95,15 +96,14 @@ class ViewerReport:
     errors: list[str] = field(default_factory=list)  # page errors and console errors
 
 
-def find_openseadragon(start: Path | None = None) -> Path:
-    """``openseadragon.min.js`` from ``$DZBUILD_OPENSEADRAGON`` or a ``node_modules`` above here or the package."""
+def find_openseadragon() -> Path:
+    """``openseadragon.min.js`` from ``$DZBUILD_OPENSEADRAGON``, else the pinned copy a site build uses."""
     if os.environ.get("DZBUILD_OPENSEADRAGON"):
         return Path(os.environ["DZBUILD_OPENSEADRAGON"])
-    for base in (start or Path.cwd(), Path(__file__).resolve().parent):
-        for folder in (base, *base.parents):
-            if (folder / OSD_SCRIPT).is_file():
-                return folder / OSD_SCRIPT
-    raise ViewerUnavailable("OpenSeadragon not found: run `npm ci` (or `npm install openseadragon`) in the repository")
+    pinned = pinned_openseadragon()
+    if pinned is None:
+        raise ViewerUnavailable("OpenSeadragon not found: run `npm ci` in the repository")
+    return pinned / OSD_SCRIPT
 
 
 def find_chromium() -> str | None:
