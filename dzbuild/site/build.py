@@ -112,6 +112,9 @@ def _build(
     for collection in declared:  # a collection naming a missing image fails before anything is built
         colls.resolve_members(collection, found.images)
     check_written_places(config, found.images, declared, config.file or config.root / CONFIG_FILE)
+    for control in (config.headers_file, config.redirects_file):  # unreadable: refused before any tile work
+        if control is not None:
+            read_control_file(control)
     report = SiteReport(str(config.root), str(config.output), len(found.images), len(declared))
     with locked(config.cache):  # one site build at a time
         owned_before = _read_owned(config.cache)
