@@ -340,3 +340,16 @@ def test_serve_on_a_mistyped_folder_names_serve_and_the_folder(tmp_path, what):
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith(f"dzbuild: error: {typo}: ")
     assert "dzbuild serve needs the site's root folder" in result.stderr and "dzbuild build" not in result.stderr
+
+
+def test_a_missing_url_gets_the_sites_404_page_as_on_a_host_and_no_cache_keeps_it(preview, output):
+    status, headers, body = preview.get("/a/v9/missing.jpg")
+    assert (status, headers["content-type"]) == (404, "text/plain; charset=utf-8")  # a site with no 404.html
+    (output / "404.html").write_text("<html><body><h1>Not here</h1><a href='/'>index</a></body></html>")
+    for path in ("/a/v9/missing.jpg", "/nowhere/", "/a/tile.jpg/more"):
+        status, headers, body = preview.get(path)
+        assert status == 404 and headers["content-type"] == "text/html; charset=utf-8"
+        assert headers["cache-control"] == "no-store" and b"<h1>Not here</h1>" in body
+        assert int(headers["content-length"]) == len(body)
+    status, headers, body = preview.get("/nowhere/", "HEAD")
+    assert status == 404 and body == b"" and int(headers["content-length"]) > 0

@@ -17,13 +17,12 @@ from ..io import userfiles
 from ..pyramid.sources import version_number
 from ..pyramid.spec import SPEC_FILE
 from .changes import CHANGES_DIR
-from .scan import COLLECTION_FILES
+from .scan import COLLECTION_FILES, OWNED_NAMES
 
 URL_PATH = re.compile(r"/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*")  # RFC 3986 path characters: no space, no newline
 HOST_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")  # RFC 1123: 1 to 63 characters
 BASE_URL_FORMS = "a URL path (/zoom/) or an http(s) URL (https://host/zoom/)"
 CONFIG_FILES = ("dzbuild.toml", "pyproject.toml")  # where a site's configuration may be
-OWNED_NAMES = {"_dzbuild", "_headers", "_redirects", ".nojekyll"}  # what dzbuild writes at the output's root
 OWN_NAME = {"headers_file": "_headers", "redirects_file": "_redirects"}  # their default place: the output's root
 PAGE = "index.html"  # the name of every page dzbuild writes
 

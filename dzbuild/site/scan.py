@@ -116,7 +116,8 @@ def scan_site(source: Path, skip: tuple[Path, ...] = ()) -> Scan:
     return Scan(tuple(images), tuple(collections), tuple(sorted(unspecified)), tuple(sorted(linked)))
 
 
-RESERVED_TOP = {"_dzbuild", "_headers", "_redirects", "404.html"}  # what dzbuild writes at the output's root
+# What dzbuild writes at the output's root: no image folder, and no other written file, may take these names.
+OWNED_NAMES = {"_dzbuild", "_headers", "_redirects", ".nojekyll", "404.html"}
 
 
 def _checked_rel(rel: str, folder: Path) -> str:
@@ -125,7 +126,7 @@ def _checked_rel(rel: str, folder: Path) -> str:
         rel.encode("utf-8")
     except UnicodeEncodeError:
         raise ConfigError("is an image folder whose name is not UTF-8: rename it", folder) from None
-    if rel.split("/")[0] in RESERVED_TOP or rel.split("/")[-1] == "index.html":
+    if rel.split("/")[0] in OWNED_NAMES or rel.split("/")[-1] == "index.html":
         raise ConfigError(
             f"is an image folder named like a file dzbuild writes ({rel}): rename it", folder
         )

@@ -23,6 +23,7 @@ from typing import BinaryIO, Callable
 from urllib.parse import quote, unquote, urlsplit
 
 from .byteranges import RangeNotSatisfiable, requested_range
+from .pages import NOT_FOUND as NOT_FOUND_PAGE
 from .previewrules import ControlFiles, headers_for, redirect_for
 from .servefiles import CONTROL_FILES, file_identities, identity, names_control_file, open_regular, resolve
 
@@ -209,15 +210,29 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     def _error(self, status: int, headers: list[tuple[str, str]] = ()) -> None:
-        data = f"{status} {http.HTTPStatus(status).phrase}\n".encode()
+        page = self._not_found_page() if status == 404 else None
+        data = page if page is not None else f"{status} {http.HTTPStatus(status).phrase}\n".encode()
         self.send_response(status)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Type", f"text/{'html' if page is not None else 'plain'}; charset=utf-8")
+        if page is not None:  # as the hosts answer a missing URL: the site's page, never kept by a cache
+            self.send_header("Cache-Control", "no-store")
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(data)
+
+    def _not_found_page(self) -> bytes | None:
+        """The site's ``404.html``, which every host sends for a missing URL, or None if it has none."""
+        try:
+            opened = open_regular(self.server.output / NOT_FOUND_PAGE)
+        except OSError:
+            return None
+        if opened is None:
+            return None
+        with opened:
+            return self._with_reload(opened.read())
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
         pass  # quiet: the rebuild lines are what the author watches
