@@ -577,12 +577,6 @@ def test_the_corpus_has_as_many_rows_as_the_guarantees_say():
     assert len(HOSTILE_NAMES) == stated_number("guarantees.md", r"A site with (\d+) hostile image folder names")
 
 
-def test_the_corpus_has_as_many_rows_as_the_readme_says():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert len(CASES) == 87 and "`tests/test_bad_inputs.py` (87 cases" in readme
-    assert len(HOSTILE_NAMES) == 13 and "13 hostile image folder names" in readme
-
-
 def test_a_greyscale_tile_is_accepted_and_converted_above(tmp_path):
     """Policy: greyscale tiles are served as they are; the levels above are colour."""
     image_dir = published(tmp_path)

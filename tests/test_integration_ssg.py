@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from sites import PINNED
 
 from dzbuild.testing import make_image_folder
 from dzbuild.testing.pages import EmbedParser, PageCheck
@@ -341,7 +342,7 @@ def test_hostile_names_alt_and_captions_stay_data(name, tmp_path):
     assert first.tags == ["div", "img", "figcaption"]
     scripts = page.scripts
     ours = [attrs for attrs in scripts if "dzbuild" in attrs.get("src", "") or "evil" in str(attrs)]
-    osd = "../openseadragon/6.1.1/openseadragon.min.js"  # from the script's folder, _dzbuild/assets/
+    osd = f"../openseadragon/{PINNED}/openseadragon.min.js"  # from the script's folder, _dzbuild/assets/
     assert ours == [{"src": data["assets"]["embed"], "data-openseadragon": osd}]
 
 

@@ -214,7 +214,7 @@ class SiteConfig:
     formats: tuple[str, ...] = key(
         list(DEFAULT_FORMATS),
         "output formats; one must give a path to every tile (`dzi`), and it is built first",
-        example=["dzi", "zoomify"],
+        example=[DEEP_ZOOM, "zoomify"],
         check=_some_formats,
     )
     jobs: int | None = key(
