@@ -78,6 +78,18 @@ def eleventy_project(root: Path) -> tuple[list[str], str, str]:
     return ["node", str(ELEVENTY), "--quiet"], "zoom", "_site/harbour/index.html"
 
 
+def built_eleventy_project(tmp_path: Path) -> tuple[Path, list[str]]:
+    """An Eleventy project after ``dzbuild init eleventy`` and ``dzbuild build``; its generate command."""
+    require("eleventy")
+    project = tmp_path / "eleventy"
+    project.mkdir()
+    generate, source, _ = eleventy_project(project)
+    dzbuild("init", "eleventy", cwd=project)
+    make_image_folder(project / source / "harbour", WIDTH, HEIGHT, TILE, seed=5)
+    dzbuild("build", cwd=project)
+    return project, generate
+
+
 PROJECTS = {"hugo": hugo_project, "jekyll": jekyll_project, "eleventy": eleventy_project}
 SERVED = {"hugo": "public", "jekyll": "_site", "eleventy": "_site"}
 
@@ -207,13 +219,7 @@ def test_a_one_line_embed_becomes_a_zoomable_viewer(name, tmp_path):
 
 
 def test_eleventy_liquid_and_nunjucks_render_the_same_figure(tmp_path):
-    require("eleventy")
-    project = tmp_path / "eleventy"
-    project.mkdir()
-    generate, source, _ = eleventy_project(project)
-    dzbuild("init", "eleventy", cwd=project)
-    make_image_folder(project / source / "harbour", WIDTH, HEIGHT, TILE, seed=5)
-    dzbuild("build", cwd=project)
+    project, generate = built_eleventy_project(tmp_path)
     run(generate, project)
     data = json.loads((project / "_data" / "dzbuild.json").read_text())
     nunjucks = parse((project / "_site/harbour/index.html").read_text(encoding="utf-8")).found
@@ -348,13 +354,7 @@ def test_hostile_names_alt_and_captions_stay_data(name, tmp_path):
 
 @pytest.mark.parametrize("image", ["__proto__", "constructor", "toString"])
 def test_eleventy_names_that_objects_inherit_are_unknown_images(image, tmp_path):
-    require("eleventy")
-    project = tmp_path / "eleventy"
-    project.mkdir()
-    generate, source, _ = eleventy_project(project)
-    dzbuild("init", "eleventy", cwd=project)
-    make_image_folder(project / source / "harbour", WIDTH, HEIGHT, TILE, seed=5)
-    dzbuild("build", cwd=project)
+    project, generate = built_eleventy_project(tmp_path)
     write(project, {"harbour.njk": f'---\nlayout: base.njk\n---\n{{% deepzoom "{image}" %}}\n'})
     failed = subprocess.run(generate, cwd=project, capture_output=True, text=True, timeout=300, check=False)
     said = failed.stdout + failed.stderr
