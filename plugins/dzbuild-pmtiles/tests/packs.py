@@ -1,0 +1,38 @@
+"""Reading a published pack as a viewer does: the index, then each tile from its archive."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from dzbuild_pmtiles.archive import read_archive, read_tile
+
+from dzbuild.grid import Grid, Tile
+
+
+def pack_tiles(version_dir: Path) -> dict[Tile, bytes]:
+    """Every tile a version's index covers, read from the archive the index names."""
+    index = json.loads((version_dir / "index.json").read_bytes())
+    grid = Grid(index["width"], index["height"], index["tile_size"])
+    archives: dict[str, bytes] = {}
+    found = {}
+    for level in range(index["min_level"], index["max_level"] + 1):
+        per_row = -(-grid.tile_counts(level).width // index["block"])
+        for tile in grid.tiles(level):
+            held = index["tiles"].get(f"{level}/{tile.col}/{tile.row}")
+            if held is None:
+                held = index["blocks"][str(level)][(tile.row // index["block"]) * per_row + tile.col // index["block"]]
+            url = index["archives"][held]
+            if url not in archives:
+                archives[url] = (version_dir / url).read_bytes()
+            found[tile] = read_tile(archives[url], tile)
+    return found
+
+
+def stored_tiles(format_dir: Path) -> list[tuple[Tile, bytes]]:
+    """Every tile entry of every archive on disk, over all versions."""
+    return [item for path in sorted(format_dir.rglob("*.pmtiles")) for item in read_archive(path.read_bytes()).items()]
+
+
+def dzi_tile(dzi_version: Path, tile: Tile) -> bytes:
+    return (dzi_version / "dzi_files" / str(tile.level) / f"{tile.col}_{tile.row}.jpg").read_bytes()

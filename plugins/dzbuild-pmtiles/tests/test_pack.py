@@ -1,0 +1,107 @@
+"""Packs built by dzbuild: every tile of every version equals Deep Zoom's, once on disk, in few files."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import add_version
+from dzbuild_pmtiles.grouping import one_tile_level
+from packs import dzi_tile, pack_tiles, stored_tiles
+
+from dzbuild.grid import Grid, Tile, ancestors_of
+from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.pyramid.formats import resolve_formats
+from dzbuild.testing import make_image_folder
+
+PATCHES = {1: [(3, 1)], 2: [(0, 0), (11, 7), (6, 4)], 3: [(3, 1), (3, 2)]}
+
+
+def copy_sources(image: Path, folder: Path, leave_out: str = "") -> Path:
+    """The image's sources (not its output) in a new folder."""
+    return shutil.copytree(image, folder, ignore=lambda where, names: {"dest", leave_out} & set(names))
+
+
+def files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def history(tmp_path):
+    """A 3000x2000 image (12x8 tiles) with three patches, built with both formats one version at a time."""
+    image = make_image_folder(tmp_path / "photo", 3000, 2000, 256, seed=3)
+    build_pyramid(image, options=BuildOptions(jobs=1, formats=("dzi", "pmtiles")))
+    for number, tiles in PATCHES.items():
+        add_version(image, number, tiles, seed=number)
+        build_pyramid(image, options=BuildOptions(jobs=1, formats=("dzi", "pmtiles")))
+    return image
+
+
+def test_every_tile_of_every_version_is_the_deep_zoom_tile(history):
+    grid = Grid(3000, 2000, 256)
+    for number in range(len(PATCHES) + 1):
+        found = pack_tiles(history / "dest" / "pmtiles" / f"v{number}")
+        expected = [t for level in range(one_tile_level(grid), grid.max_level + 1) for t in grid.tiles(level)]
+        assert sorted(found) == sorted(expected)
+        for tile, data in found.items():
+            assert data == dzi_tile(history / "dest" / "dzi" / f"v{number}", tile), (number, tile)
+
+
+def test_no_tile_is_stored_twice_and_each_version_holds_only_what_it_computed(history):
+    grid = Grid(3000, 2000, 256)
+    first = one_tile_level(grid)
+    held = {n: sorted(t for t, _ in stored_tiles(history / "dest" / "pmtiles" / f"v{n}")) for n in range(4)}
+    assert held[0] == sorted(t for level in range(first, grid.max_level + 1) for t in grid.tiles(level))
+    for number, changed in PATCHES.items():
+        base = {Tile(grid.max_level, col, row) for col, row in changed}
+        expected = {t for t in base | set(ancestors_of(grid, base)) if t.level >= first}
+        assert held[number] == sorted(expected)  # the changed tiles and their ancestors, each once
+    assert len(stored_tiles(history / "dest" / "pmtiles")) == sum(len(tiles) for tiles in held.values())
+
+
+def test_files_and_bytes_on_the_host(history):
+    dzi, packs = history / "dest" / "dzi", history / "dest" / "pmtiles"
+    v0_dzi, v0_pack = files(dzi / "v0"), files(packs / "v0")
+    assert len(v0_pack) * 3 <= len(v0_dzi), (len(v0_pack), len(v0_dzi))
+    for number, tiles in PATCHES.items():
+        assert len(files(packs / f"v{number}")) <= 2 + 2 * len(tiles)
+    tile_bytes = sum(len(data) for _, data in stored_tiles(packs))
+    host_bytes = sum(p.stat().st_size for p in files(packs))
+    assert host_bytes <= 1.03 * tile_bytes, (host_bytes, tile_bytes)
+
+
+def test_incremental_builds_give_the_bytes_of_one_build_of_every_version(history, tmp_path):
+    again = copy_sources(history, tmp_path / "again")
+    build_pyramid(again, options=BuildOptions(jobs=2, formats=("pmtiles",)))
+    first, second = history / "dest" / "pmtiles", again / "dest" / "pmtiles"
+    assert [p.relative_to(first) for p in files(first)] == [p.relative_to(second) for p in files(second)]
+    assert all(p.read_bytes() == (second / p.relative_to(first)).read_bytes() for p in files(first))
+
+
+def test_packs_named_alone_keep_deep_zoom_as_their_tile_store():
+    assert resolve_formats(["pmtiles"]) == ("dzi", "pmtiles")
+    assert resolve_formats(["pmtiles", "dzi"]) == ("dzi", "pmtiles")
+
+
+def test_a_format_added_later_packs_the_published_versions_as_building_it_from_the_start_would(history, tmp_path):
+    later = copy_sources(history, tmp_path / "later", leave_out="v3")
+    build_pyramid(later, options=BuildOptions(jobs=1))  # v0..v2 in Deep Zoom only
+    shutil.copytree(history / "v3", later / "v3")
+    report = build_pyramid(later, options=BuildOptions(jobs=1, formats=("dzi", "pmtiles")))
+    assert report.backfilled == ["pmtiles/v0", "pmtiles/v1", "pmtiles/v2"]
+    first, second = history / "dest" / "pmtiles", later / "dest" / "pmtiles"
+    assert [p.relative_to(first) for p in files(first)] == [p.relative_to(second) for p in files(second)]
+    assert all(p.read_bytes() == (second / p.relative_to(first)).read_bytes() for p in files(first))
+
+
+def test_a_damaged_index_is_reported_in_one_line_and_publishes_nothing(history):
+    (history / "dest" / "pmtiles" / "v3" / "index.json").write_bytes(b"{}")
+    add_version(history, 4, [(1, 1)], seed=4)
+    result = subprocess.run([sys.executable, "-m", "dzbuild", "pyramid", str(history), "--format", "pmtiles"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 7, result.stderr
+    assert result.stderr.count("\n") == 1 and "pmtiles/v3/index.json is damaged" in result.stderr
+    assert not (history / "dest" / "pmtiles" / "v4").exists() and not (history / "dest" / "dzi" / "v4").exists()
