@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -15,8 +17,10 @@ from packs import dzi_tile, pack_tiles, stored_tiles
 from dzbuild.grid import Grid, Tile, ancestors_of
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.pyramid.formats import resolve_formats
-from dzbuild.testing import make_image_folder
+from dzbuild.testing import make_image_folder, unavailable
 
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
 PATCHES = {1: [(3, 1)], 2: [(0, 0), (11, 7), (6, 4)], 3: [(3, 1), (3, 2)]}
 
 
@@ -48,6 +52,23 @@ def test_every_tile_of_every_version_is_the_deep_zoom_tile(history):
         assert sorted(found) == sorted(expected)
         for tile, data in found.items():
             assert data == dzi_tile(history / "dest" / "dzi" / f"v{number}", tile), (number, tile)
+
+
+def test_the_npm_reader_reads_every_tile_of_every_version_as_deep_zoom_publishes_it(history):
+    node, module = shutil.which("node"), REPO / "node_modules" / "pmtiles" / "dist" / "esm" / "index.js"
+    if node is None or not module.is_file():
+        unavailable("node and npm's pmtiles (npm ci) are needed to read packs as a browser does")
+    for number in range(len(PATCHES) + 1):
+        folder = history / "dest" / "pmtiles" / f"v{number}"
+        result = subprocess.run([node, str(HERE / "read_pack.mjs"), str(module), str(folder)],
+                                capture_output=True, text=True, timeout=120, check=True)
+        read = json.loads(result.stdout)
+        found = pack_tiles(folder)
+        expected = {f"{t.level}/{t.col}/{t.row}": hashlib.sha256(data).hexdigest() for t, data in found.items()}
+        assert read == expected
+        for key, digest in read.items():
+            tile = Tile(*map(int, key.split("/")))
+            assert digest == hashlib.sha256(dzi_tile(history / "dest" / "dzi" / f"v{number}", tile)).hexdigest()
 
 
 def test_no_tile_is_stored_twice_and_each_version_holds_only_what_it_computed(history):
