@@ -2,7 +2,8 @@
 
 Link-tree formats get one link per tile; a packing format gets, once per version, the files of
 the tiles that version computed (read from the first format's published folder, so they are the
-bytes Deep Zoom serves) and the descriptor it wrote for the version before.
+bytes Deep Zoom serves) and the descriptor it wrote for the version before. Packing is a pure
+function of those, so ``dzbuild check`` packs again in memory and compares.
 """
 
 from __future__ import annotations
@@ -18,24 +19,34 @@ def packing(fmt) -> PacksVersions | None:
     return capability(fmt, PacksVersions)
 
 
-def pack_version(target, fmt: PacksVersions, folder: Path, version: int, owners) -> None:
-    """Write every file ``fmt`` packs version ``version`` into, in ``folder`` (being assembled).
+def computed_tiles(dest: Path, spec, grid, formats, version: int, owners) -> dict:
+    """``{tile: path}`` of every tile ``version`` computed, in the first of ``formats`` (the home).
 
     ``owners`` says which version holds each published tile (the overlap table with overlap), so
     the tiles this version computed are those it owns, in the first format's published folder.
     """
-    grid, primary = target.grid, target.formats[0]
-    holder = target.version_dir(primary, version)
-    tiles = {
-        tile: str(holder / primary.tile_path(grid, tile, target.spec.format))
+    primary = formats[0]
+    holder = dest / primary.name / f"v{version}"
+    return {
+        tile: str(holder / primary.tile_path(grid, tile, spec.format))
         for level in grid.levels
         for index, tile in enumerate(grid.tiles(level))
         if owners[level][index] == version
     }
-    previous = target.version_dir(fmt, version - 1) / fmt.descriptor if version else None
+
+
+def packed(dest: Path, spec, grid, formats, fmt: PacksVersions, version: int, owners):
+    """``(path, bytes)`` of every file ``fmt`` packs ``version`` into, one at a time."""
+    previous = dest / fmt.name / f"v{version - 1}" / fmt.descriptor if version else None
     before = previous.read_bytes() if previous is not None and previous.is_file() else None
+    tiles = computed_tiles(dest, spec, grid, formats, version, owners)
+    return fmt.pack(spec, grid, VersionTiles(version, tiles, before))
+
+
+def pack_version(target, fmt: PacksVersions, folder: Path, version: int, owners) -> None:
+    """Write every file ``fmt`` packs version ``version`` into, in ``folder`` (being assembled)."""
     storage = registry().get("storage", target.storage)
-    for rel, data in fmt.pack(target.spec, grid, VersionTiles(version, tiles, before)):
+    for rel, data in packed(target.dest, target.spec, target.grid, target.formats, fmt, version, owners):
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         storage.write(str(path), data)

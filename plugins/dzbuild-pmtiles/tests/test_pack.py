@@ -126,3 +126,20 @@ def test_a_damaged_index_is_reported_in_one_line_and_publishes_nothing(history):
     assert result.returncode == 7, result.stderr
     assert result.stderr.count("\n") == 1 and "pmtiles/v3/index.json is damaged" in result.stderr
     assert not (history / "dest" / "pmtiles" / "v4").exists() and not (history / "dest" / "dzi" / "v4").exists()
+
+
+def test_check_packs_again_and_reports_a_changed_archive_a_missing_one_and_an_extra_file(history):
+    from dzbuild.maintain.check import check_dest
+
+    dest = history / "dest"
+    assert check_dest(dest, deep=True) == []
+    changed, missing = dest / "pmtiles/v0/low.pmtiles", dest / "pmtiles/v2/chain-0-0.pmtiles"
+    changed.write_bytes(changed.read_bytes()[:-1] + b"\0")
+    missing.unlink()
+    (dest / "pmtiles/v1/stray.txt").write_text("x")
+    found = {(Path(p.path).relative_to(dest).as_posix(), p.message) for p in check_dest(dest)}
+    assert found == {
+        ("pmtiles/v0/low.pmtiles", "differs from what packing the version's tiles gives"),
+        ("pmtiles/v2/chain-0-0.pmtiles", "is missing from the pack"),
+        ("pmtiles/v1/stray.txt", "unexpected: no tile or descriptor of this version"),
+    }
