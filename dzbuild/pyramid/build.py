@@ -11,7 +11,7 @@ from pathlib import Path
 from ..io.files import PARTIAL_MARK
 from ..io.lock import locked
 from ..run.select import check_paths, default_executor, open_executor, workers_of
-from .formats import DEFAULT_FORMATS, resolve_formats
+from .formats import DEFAULT_FORMATS, resolve_formats, with_tile_store
 from .published import check_published
 from .sources import folder_seal, version_dirs
 from .spec import PyramidSpec, load_spec
@@ -108,7 +108,7 @@ def build_pyramid(
     image_dir = Path(image_dir)
     dest = Path(dest) if dest is not None else default_dest(image_dir)
     spec = load_spec(image_dir, options.spec_defaults)  # 1. the strict description of the image
-    options = options._replace(formats=resolve_formats(options.formats))  # the home format first
+    options = options._replace(formats=with_tile_store(resolve_formats(options.formats)))  # the home format first
     sources = version_dirs(image_dir, dest)  # 2. v0/, v1/... (names only); dest is none of them
     with locked(dest), ExitStack() as stack:  # the pool (if any) closes before the lock is released
         if options.rebuild:

@@ -33,6 +33,7 @@ from .hooks import site_built, template_dirs, template_vars
 from .hostlimits import check_limits, measure
 from .manifests import place_manifests
 from .mirror import add_version, mirror_tree, remove_empty_parents, remove_stale, sweep_output
+from .packcount import PACK_FORMAT, packed_site_files
 from .pages import CollectionInfo, ImageInfo, Renderer, dot_relative
 from .paths import read_control_file
 from .progress import Progress
@@ -149,7 +150,10 @@ def _build(
         return config, report
     stats = measure(config.output)  # 9. the host's limits
     report.output_files, report.output_bytes = stats.on_disk, stats.bytes
-    check_limits(stats, config.host)
+    packed = None if config.formats == (PACK_FORMAT,) else (  # what packs would make of it, asked when too many
+        lambda: packed_site_files(stats.files, config.output, tree(config), images, formats.values())
+    )
+    check_limits(stats, config.host, packed)
     return config, report
 
 

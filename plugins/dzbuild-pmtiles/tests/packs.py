@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
+import numpy as np
 from dzbuild_pmtiles.archive import read_archive, read_tile
 
 from dzbuild.grid import Grid, Tile
@@ -36,3 +38,16 @@ def stored_tiles(format_dir: Path) -> list[tuple[Tile, bytes]]:
 
 def dzi_tile(dzi_version: Path, tile: Tile) -> bytes:
     return (dzi_version / "dzi_files" / str(tile.level) / f"{tile.col}_{tile.row}.jpg").read_bytes()
+
+
+def add_version(image_dir: Path, number: int, tiles, seed: int) -> None:
+    """Write ``v{number}/`` with new pixels for each ``(col, row)`` of ``tiles``."""
+    spec = json.loads((image_dir / "pyramid.json").read_text())
+    grid = Grid(spec["width"], spec["height"], spec["tile_size"])
+    folder = image_dir / f"v{number}"
+    folder.mkdir()
+    rng = np.random.default_rng(seed)
+    for col, row in tiles:
+        width, height = grid.tile_size_of(Tile(grid.max_level, col, row))
+        pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        cv2.imwrite(str(folder / f"{col}_{row}.jpg"), pixels)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from conftest import add_version
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from packs import add_version
 
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.testing import make_image_folder

@@ -10,13 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import add_version
 from dzbuild_pmtiles.grouping import one_tile_level
-from packs import dzi_tile, pack_tiles, stored_tiles
+from packs import add_version, dzi_tile, pack_tiles, stored_tiles
 
 from dzbuild.grid import Grid, Tile, ancestors_of
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
-from dzbuild.pyramid.formats import resolve_formats
+from dzbuild.pyramid.formats import resolve_formats, with_tile_store
 from dzbuild.testing import make_image_folder, unavailable
 
 HERE = Path(__file__).resolve().parent
@@ -102,9 +101,13 @@ def test_incremental_builds_give_the_bytes_of_one_build_of_every_version(history
     assert all(p.read_bytes() == (second / p.relative_to(first)).read_bytes() for p in files(first))
 
 
-def test_packs_named_alone_keep_deep_zoom_as_their_tile_store():
-    assert resolve_formats(["pmtiles"]) == ("dzi", "pmtiles")
+def test_packs_named_alone_are_published_alone_and_built_on_deep_zoom_as_their_tile_store(tmp_path):
+    assert resolve_formats(["pmtiles"]) == ("pmtiles",)  # what a site publishes
+    assert with_tile_store(resolve_formats(["pmtiles"])) == ("dzi", "pmtiles")  # what a build makes
     assert resolve_formats(["pmtiles", "dzi"]) == ("dzi", "pmtiles")
+    image = make_image_folder(tmp_path / "photo", 600, 400, 256)
+    build_pyramid(image, options=BuildOptions(jobs=1, formats=("pmtiles",)))
+    assert sorted(p.name for p in (image / "dest").iterdir()) == [".dzbuild", ".dzbuild.lock", "dzi", "pmtiles"]
 
 
 def test_a_format_added_later_packs_the_published_versions_as_building_it_from_the_start_would(history, tmp_path):
