@@ -16,6 +16,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..io.files import PARTIAL_MARK, write_if_changed
 from .config import SiteConfig
+from .packreader import install_pack_reader
 
 ASSETS_DIR = "_dzbuild"  # the output folder dzbuild owns for its own files
 OSD_PACKAGE = Path("node_modules") / "openseadragon"
@@ -37,6 +38,7 @@ class ViewerAssets:
     images: str  # OpenSeadragon's prefixUrl (its button images)
     integrity: str | None = None
     version: str = ""
+    scripts: tuple[str, ...] = ()  # loaded after OpenSeadragon: a viewer format's own (the pack reader)
 
     @property
     def external(self) -> bool:
@@ -62,10 +64,11 @@ def find_openseadragon(config: SiteConfig) -> Path | None:
 def install_viewer(config: SiteConfig) -> tuple[ViewerAssets, list[str]]:
     """Copy OpenSeadragon into the output (or point at the CDN); return it and the paths written."""
     viewer = config.viewer
+    scripts, written = install_pack_reader(config, ASSETS_DIR)
     if viewer.openseadragon == "cdn":
         url = viewer.cdn_url or OSD_CDN_URL
         integrity = viewer.cdn_integrity or OSD_CDN_INTEGRITY
-        return ViewerAssets(url, url.rsplit("/", 1)[0] + "/images/", integrity, OSD_CDN_VERSION), []
+        return ViewerAssets(url, url.rsplit("/", 1)[0] + "/images/", integrity, OSD_CDN_VERSION, scripts), written
     folder = find_openseadragon(config)
     where = config.file or config.root
     if folder is None or not (folder / "openseadragon.min.js").is_file():
@@ -80,7 +83,7 @@ def install_viewer(config: SiteConfig) -> tuple[ViewerAssets, list[str]]:
     target = config.output / rel
     if not target.is_dir():
         _copy_atomically(folder, target)
-    return ViewerAssets(f"{rel}/openseadragon.min.js", f"{rel}/images/", None, version), [rel]
+    return ViewerAssets(f"{rel}/openseadragon.min.js", f"{rel}/images/", None, version, scripts), [rel, *written]
 
 
 def _package_version(build_dir: Path) -> str:

@@ -40,6 +40,7 @@ from .progress import Progress
 from .redirects import render_redirects
 from .scan import require_images, scan_site
 from .spread import build_images, image_options, site_pool
+from .thumbnail import write_thumbnail
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
 OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
@@ -132,6 +133,7 @@ def _build(
                 progress.close()
         # An image's format folders, not the image's folder: that may hold the site's own files.
         owned = set(written) | {f"{info.rel}/{fmt}" for info in images for fmt in config.formats}
+        owned |= {f"{info.rel}/{info.thumbnail()[0]}" for info in images if "/" not in info.thumbnail()[0]}
         formats = {name: registry().get("format", name) for name in config.formats}
         manifests, count = place_manifests(config, images, groups, formats)  # IIIF, of images and collections
         owned |= manifests
@@ -180,6 +182,8 @@ def build_image(config: SiteConfig, image, report: SiteReport, progress: Progres
     formats = tuple(registry().get("format", name) for name in config.formats)  # in build order: the home first
     available = tuple(sorted(n for n in map(version_number, os.listdir(dest / formats[0].name)) if n is not None))
     write_changes(dest, config.output / image.rel, spec.grid, available)  # the compare view's overlay
+    if storage:  # packs only: a plain file for index cards
+        write_thumbnail(dest, config.output / image.rel, spec, formats[0], available[-1])
     viewer = registry().get("format", config.viewer.format)
     return ImageInfo(
         image.rel, spec.width, spec.height, spec.tile_size, spec.format, count,

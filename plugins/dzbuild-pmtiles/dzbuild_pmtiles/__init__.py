@@ -37,8 +37,9 @@ class PackFormat:
     def descriptors(self, spec: PyramidSpec, grid: Grid, context) -> dict[str, bytes]:
         return {}  # the index is packed with the archives: it needs to know where they are
 
-    def viewer_source(self, descriptor_url: str, spec: PyramidSpec) -> None:
-        return None
+    def viewer_source(self, descriptor_url: str, spec: PyramidSpec) -> str:
+        """The index's URL: OpenSeadragon fetches it and dzbuild's pack tile source recognises it."""
+        return descriptor_url
 
     def pack(self, spec: PyramidSpec, grid: Grid, tiles: VersionTiles):
         """Yield every archive of the version, then its index."""
