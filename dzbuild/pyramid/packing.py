@@ -8,6 +8,7 @@ function of those, so ``dzbuild check`` packs again in memory and compares.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..api import PacksVersions, VersionTiles
@@ -26,9 +27,9 @@ def computed_tiles(dest: Path, spec, grid, formats, version: int, owners) -> dic
     the tiles this version computed are those it owns, in the first format's published folder.
     """
     primary = formats[0]
-    holder = dest / primary.name / f"v{version}"
+    holder = f"{dest}/{primary.name}/v{version}"
     return {
-        tile: str(holder / primary.tile_path(grid, tile, spec.format))
+        tile: f"{holder}/{primary.tile_path(grid, tile, spec.format)}"
         for level in grid.levels
         for index, tile in enumerate(grid.tiles(level))
         if owners[level][index] == version
@@ -46,7 +47,10 @@ def packed(dest: Path, spec, grid, formats, fmt: PacksVersions, version: int, ow
 def pack_version(target, fmt: PacksVersions, folder: Path, version: int, owners) -> None:
     """Write every file ``fmt`` packs version ``version`` into, in ``folder`` (being assembled)."""
     storage = registry().get("storage", target.storage)
+    made = {str(folder)}
     for rel, data in packed(target.dest, target.spec, target.grid, target.formats, fmt, version, owners):
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        storage.write(str(path), data)
+        path = os.path.join(folder, rel)
+        if os.path.dirname(path) not in made:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            made.add(os.path.dirname(path))
+        storage.write(path, data)

@@ -9,8 +9,6 @@ the version lives, older versions' archives included. See README.md for the layo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dzbuild.api import BuildError, Grid, PyramidSpec, VersionTiles, hookimpl
 
 from .archive import write_archive
@@ -47,7 +45,7 @@ class PackFormat:
         metadata = {"dzbuild": {"width": spec.width, "height": spec.height, "tile_size": spec.tile_size,
                                 "overlap": spec.overlap, "version": tiles.version}}
         for name, group in group_tiles(grid, tiles.tiles).items():
-            data = {tile: Path(tiles.tiles[tile]).read_bytes() for tile in group}
+            data = {tile: _read(tiles.tiles[tile]) for tile in group}
             yield f"{name}.pmtiles", write_archive(data, spec.format, {**metadata, "archive": name})
             found.update(dict.fromkeys(group, archive_url(tiles.version, name)))
         yield INDEX, index_document(spec, grid, tiles.version, found)
@@ -63,6 +61,11 @@ class PackFormat:
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise BuildError(f"cannot pack v{tiles.version}: {self.name}/v{tiles.version - 1}/{INDEX}"
                              f" is damaged ({exc})") from exc
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 @hookimpl

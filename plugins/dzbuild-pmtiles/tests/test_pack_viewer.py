@@ -1,7 +1,8 @@
 """The pack image page in Chromium, through hosts with and without ranges, against the Deep Zoom page.
 
-nginx (Debian's, started here on 127.0.0.1) answers Range requests with 206; Python's own file
-server, like Cloudflare Pages, answers them with 200 and the whole file. Either way the page shows
+nginx (Debian's, started here on 127.0.0.1) answers Range requests with 206; ``wrangler pages
+dev`` (Cloudflare's runtime, npm's wrangler pinned in package.json) and Python's own file server
+answer them with 200 and the whole file. Either way the page shows
 the whole image, zooms to full resolution with no failed request and no console error, and its
 pixels at 1:1 are the Deep Zoom page's.
 """
@@ -13,6 +14,7 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -28,6 +30,7 @@ from dzbuild.site.build import build_site
 from dzbuild.testing import make_image_folder, unavailable
 from dzbuild.testing.viewer import CHROMIUM_ARGS, ViewerUnavailable, find_chromium, find_openseadragon, serve_folder
 
+REPO = Path(__file__).resolve().parents[3]
 WATCH = """() => {
   window.__levels = [];
   const item = window.dzbuildViewer.world.getItemAt(0);
@@ -71,15 +74,41 @@ http {{
     server = subprocess.Popen([binary, "-c", str(work / "nginx.conf"), "-p", str(work)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
+        wait_for(port, seconds=10)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@contextmanager
+def wrangler(root: Path):
+    """``wrangler pages dev`` serving ``root`` on a free port, as Cloudflare Pages would."""
+    binary = REPO / "node_modules" / ".bin" / "wrangler"
+    if not binary.is_file():
+        unavailable("wrangler is not installed (npm ci)")
+    port = free_port()
+    command = [str(binary), "pages", "dev", str(root), "--ip", "127.0.0.1", "--port", str(port),
+               "--compatibility-date", "2025-01-01"]  # any date its runtime supports: static files only
+    env = {**os.environ, "WRANGLER_SEND_METRICS": "false"}
+    server = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    try:
+        wait_for(port, seconds=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # wrangler and the workerd it started
+        server.wait(timeout=20)
+
+
+def wait_for(port: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on port {port} after {seconds} s")
 
 
 def site(root: Path, formats: list[str], viewer: str) -> Path:
@@ -171,9 +200,11 @@ def test_through_nginx_archives_are_read_by_range(outputs, browser, deep_zoom_vi
     assert archives and all(status == 206 for _, status in archives)
 
 
-def test_without_ranges_each_archive_is_fetched_whole_once(outputs, browser, deep_zoom_view):
-    with serve_folder(outputs[0]) as base:
-        seen = view(browser, f"{base}big/")
+@pytest.mark.parametrize("host", ["wrangler", "python"])
+def test_without_ranges_each_archive_is_fetched_whole_once(outputs, browser, deep_zoom_view, host):
+    server = wrangler(outputs[0]) if host == "wrangler" else serve_folder(outputs[0])
+    with server as base:
+        seen = view(browser, f"{base.rstrip('/')}/big/")
     check(seen, deep_zoom_view)
     archives = [u for u, s in seen["responses"] if u.endswith(".pmtiles")]
     assert archives and all(s == 200 for u, s in seen["responses"] if u.endswith(".pmtiles"))
