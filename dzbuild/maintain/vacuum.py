@@ -29,6 +29,7 @@ from ..io.files import PARTIAL_MARK, remove_path, retract
 from ..io.lock import locked
 from ..plugins import registry
 from ..pyramid.formats import DEFAULT_FORMATS
+from ..pyramid.packing import packing
 from ..pyramid.state import SCHEMA, STATE_DIR, State, encode_owners, write_json_atomic
 from ..pyramid.state import VACUUM_JOURNAL as JOURNAL
 from .selection import read_journal, select, write_journal
@@ -157,6 +158,10 @@ class _Vacuum:
             raise ConfigError("cannot vacuum an image with overlap yet (its core tiles are not handled)", dest)
         self.grid = self.spec.grid
         self.formats = [registry().get("format", name) for name in latest["formats"]]
+        packed = [fmt.name for fmt in self.formats if packing(fmt) is not None]
+        if packed:  # a later version's index points into the archives of the versions before it
+            raise ConfigError(f"cannot vacuum an image published as packs ({', '.join(packed)}) yet: later"
+                              " versions read their unchanged tiles from earlier versions' archives", dest)
         vacuumed = {n for n, r in enumerate(records) if r.get("vacuumed")} | chosen
         self.kept = [n for n in range(len(records)) if n not in vacuumed]
         changes = base_changes(self.grid, State(dest).all_sources(len(records)), len(records))

@@ -146,3 +146,15 @@ def test_check_packs_again_and_reports_a_changed_archive_a_missing_one_and_an_ex
         ("pmtiles/v2/chain-0-0.pmtiles", "is missing from the pack"),
         ("pmtiles/v1/stray.txt", "unexpected: no tile or descriptor of this version"),
     }
+
+
+def test_vacuum_refuses_an_image_with_packs_in_one_line_and_changes_nothing(history):
+    from dzbuild.maintain.check import check_dest
+
+    before = sorted((p.relative_to(history).as_posix(), p.stat().st_size) for p in files(history / "dest"))
+    result = subprocess.run([sys.executable, "-m", "dzbuild", "vacuum", str(history), "--remove", "v1"],
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1 and "cannot vacuum an image published as packs (pmtiles)" in result.stderr
+    assert sorted((p.relative_to(history).as_posix(), p.stat().st_size) for p in files(history / "dest")) == before
+    assert check_dest(history / "dest") == []
