@@ -209,3 +209,35 @@ def test_without_ranges_each_archive_is_fetched_whole_once(outputs, browser, dee
     archives = [u for u, s in seen["responses"] if u.endswith(".pmtiles")]
     assert archives and all(s == 200 for u, s in seen["responses"] if u.endswith(".pmtiles"))
     assert len(archives) == len(set(archives))  # one whole download per archive, reused for its other tiles
+
+
+BOTH_LOADED = """() => {
+  const v = window.dzbuildImage && window.dzbuildImage.viewers;
+  const ready = x => x.world.getItemCount() === 1 && x.world.getItemAt(0).getFullyLoaded();
+  return !!(v && v.a && v.b) && ready(v.a) && ready(v.b);
+}"""
+
+
+def compare(browser, url: str) -> tuple[np.ndarray, list[str]]:
+    """v1 beside v0 in compare mode: the two viewers' pixels and any error."""
+    page = browser.new_page(viewport={"width": 1000, "height": 600})
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    page.goto(url + "#v=1&with=0&mode=side")
+    page.wait_for_function(BOTH_LOADED, timeout=30000)
+    page.wait_for_timeout(500)  # the second viewer takes the first's view: let any tile that asks for load
+    page.wait_for_function(BOTH_LOADED, timeout=30000)
+    shots = [page.locator(selector).screenshot() for selector in ("#viewer", "#viewer-b")]  # not the header
+    pixels = np.hstack([cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR) for shot in shots])
+    page.close()
+    return pixels, problems
+
+
+def test_compare_mode_opens_two_pack_versions_side_by_side_as_deep_zoom_does(outputs, browser):
+    with serve_folder(outputs[0]) as packs, serve_folder(outputs[1]) as deep_zoom:
+        seen, problems = compare(browser, f"{packs}big/")
+        expected, _ = compare(browser, f"{deep_zoom}big/")
+    assert problems == []
+    assert np.array_equal(seen, expected)
