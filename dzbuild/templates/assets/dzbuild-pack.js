@@ -53,8 +53,16 @@
     return index.blocks[level][Math.floor(row / index.block) * perRow + Math.floor(col / index.block)];
   }
 
+  // The index's archives, {version: [name, ...]}, as the URLs its positions number (versions in order).
+  function archiveUrls(listed) {
+    return Object.keys(listed).map(Number).sort(function (a, b) { return a - b; }).flatMap(function (version) {
+      return listed[version].map(function (name) { return "../v" + version + "/" + name + ".pmtiles"; });
+    });
+  }
+
   OSD.DzbuildPackTileSource = function (options) {
     this.pack = options.pack;
+    this.urls = archiveUrls(options.pack.archives);
     this.indexUrl = options.indexUrl;
     this.archives = {};
     OSD.TileSource.apply(this, [options]);
@@ -76,7 +84,7 @@
     },
     archive: function (position) {
       if (!this.archives[position]) {
-        const url = new URL(this.pack.archives[position], this.indexUrl).href;
+        const url = new URL(this.urls[position], this.indexUrl).href;
         this.archives[position] = new pmtiles.PMTiles(new ArchiveSource(url));
       }
       return this.archives[position];

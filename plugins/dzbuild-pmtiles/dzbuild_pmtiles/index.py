@@ -26,7 +26,7 @@ def locations(data: bytes, grid: Grid) -> dict[Tile, str]:
     doc = json.loads(data)
     if doc.get("kind") != KIND or doc.get("layout") != LAYOUT:
         raise ValueError(f"not a {KIND} index of layout {LAYOUT}")
-    archives, moved = doc["archives"], doc["tiles"]
+    archives, moved = archive_urls(doc["archives"]), doc["tiles"]
     found = {}
     for level in range(doc["min_level"], grid.max_level + 1):
         blocks, per_row = doc["blocks"][str(level)], _block_columns(grid, level)
@@ -36,6 +36,11 @@ def locations(data: bytes, grid: Grid) -> dict[Tile, str]:
                 held = blocks[(tile.row // BLOCK) * per_row + tile.col // BLOCK]
             found[tile] = archives[held]
     return found
+
+
+def archive_urls(listed: dict[str, list[str]]) -> list[str]:
+    """The index's ``archives`` (``{version: [name, ...]}``) as the URLs its positions number, in order."""
+    return [archive_url(int(version), name) for version in sorted(listed, key=int) for name in listed[version]]
 
 
 def index_document(spec: PyramidSpec, grid: Grid, version: int, found: dict[Tile, str]) -> bytes:
@@ -62,11 +67,20 @@ def index_document(spec: PyramidSpec, grid: Grid, version: int, found: dict[Tile
         "min_level": first,
         "max_level": grid.max_level,
         "block": BLOCK,
-        "archives": archives,
+        "archives": _by_version(archives),
         "blocks": blocks,
         "tiles": moved,
     }
     return json.dumps(doc, separators=(",", ":"), sort_keys=True).encode("utf-8") + b"\n"
+
+
+def _by_version(urls: list[str]) -> dict[str, list[str]]:
+    """``{"0": ["11-0-0", ...], ...}``: sorted URLs as names per version folder, half the bytes of the URLs."""
+    listed: dict[str, list[str]] = {}
+    for url in urls:
+        version, name = _archive_order(url)
+        listed.setdefault(str(version), []).append(name.removesuffix(".pmtiles"))
+    return listed
 
 
 def _block_columns(grid: Grid, level: int) -> int:

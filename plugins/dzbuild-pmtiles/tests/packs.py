@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from dzbuild_pmtiles.archive import read_archive, read_tile
+from dzbuild_pmtiles.index import archive_urls
 
 from dzbuild.grid import Grid, Tile
 
@@ -24,7 +25,7 @@ def pack_tiles(version_dir: Path) -> dict[Tile, bytes]:
             held = index["tiles"].get(f"{level}/{tile.col}/{tile.row}")
             if held is None:
                 held = index["blocks"][str(level)][(tile.row // index["block"]) * per_row + tile.col // index["block"]]
-            url = index["archives"][held]
+            url = archive_urls(index["archives"])[held]
             if url not in archives:
                 archives[url] = (version_dir / url).read_bytes()
             found[tile] = read_tile(archives[url], tile)

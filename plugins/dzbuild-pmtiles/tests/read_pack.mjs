@@ -19,6 +19,8 @@ class FileSource {
 }
 
 const index = JSON.parse(readFileSync(join(folder, "index.json"), "utf8"));
+const urls = Object.keys(index.archives).map(Number).sort((a, b) => a - b)
+  .flatMap((version) => index.archives[version].map((name) => `../v${version}/${name}.pmtiles`));
 const archives = new Map();
 const out = {};
 for (let level = index.min_level; level <= index.max_level; level++) {
@@ -30,7 +32,7 @@ for (let level = index.min_level; level <= index.max_level; level++) {
     for (let col = 0; col < cols; col++) {
       const moved = index.tiles[`${level}/${col}/${row}`];
       const held = moved ?? index.blocks[level][Math.floor(row / index.block) * perRow + Math.floor(col / index.block)];
-      const url = index.archives[held];
+      const url = urls[held];
       if (!archives.has(url)) archives.set(url, new PMTiles(new FileSource(join(folder, url))));
       const tile = await archives.get(url).getZxy(level, col, row);
       out[`${level}/${col}/${row}`] = tile ? createHash("sha256").update(Buffer.from(tile.data)).digest("hex") : null;
