@@ -108,7 +108,7 @@ def _build(
     found = scan_site(config.source, skip=(config.output, config.cache))  # 2. images and collection files
     require_images(found, config.source)
     declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
-    colls.check_paths(declared, found.images)
+    colls.check_paths(declared, found.images, config.formats)
     for collection in declared:  # a collection naming a missing image fails before anything is built
         colls.resolve_members(collection, found.images)
     report = SiteReport(str(config.root), str(config.output), len(found.images), len(declared))

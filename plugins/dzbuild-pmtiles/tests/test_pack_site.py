@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from packs import add_version
@@ -61,3 +63,16 @@ def test_published_archives_and_indexes_are_immutable_and_open_to_every_origin(t
             if rule_regex(rule.path).match(f"/{rel}"):
                 headers.update(rule.headers)
         assert headers == {"Cache-Control": "public, max-age=31536000, immutable", "Access-Control-Allow-Origin": "*"}
+
+
+def test_a_pack_only_site_with_a_collection_is_refused_in_one_line_before_building(tmp_path):
+    site = make_site(tmp_path / "site", ["pmtiles"])
+    config = (site / "dzbuild.toml").read_text().replace("[viewer]\n", '[viewer]\nformat = "pmtiles"\n')
+    (site / "dzbuild.toml").write_text(config + '\n[[collections]]\nname = "all"\nimages = ["big", "small"]\n')
+    result = subprocess.run([sys.executable, "-m", "dzbuild", "build", str(site)], capture_output=True, text=True,
+                            timeout=120)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1
+    assert "collection 'all' lists its members' Deep Zoom images, which 'formats' ['pmtiles'] does not publish" \
+        in result.stderr
+    assert not (site / "_site").exists() and not (site / ".dzbuild" / "tree").exists()
