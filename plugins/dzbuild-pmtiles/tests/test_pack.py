@@ -158,3 +158,17 @@ def test_vacuum_refuses_an_image_with_packs_in_one_line_and_changes_nothing(hist
     assert result.stderr.count("\n") == 1 and "cannot vacuum an image published as packs (pmtiles)" in result.stderr
     assert sorted((p.relative_to(history).as_posix(), p.stat().st_size) for p in files(history / "dest")) == before
     assert check_dest(history / "dest") == []
+
+
+def test_with_overlap_every_tile_is_the_published_deep_zoom_tile(tmp_path):
+    image = make_image_folder(tmp_path / "overlap", 700, 500, 64, overlap=2, seed=7)
+    build_pyramid(image, options=BuildOptions(jobs=1, formats=("pmtiles",)))
+    add_version(image, 1, [(4, 3)], seed=8)
+    build_pyramid(image, options=BuildOptions(jobs=1, formats=("pmtiles",)))
+    grid = Grid(700, 500, 64)
+    for number in (0, 1):
+        found = pack_tiles(image / "dest" / "pmtiles" / f"v{number}")
+        assert len(found) == sum(grid.tile_count(level) for level in range(one_tile_level(grid), grid.max_level + 1))
+        assert all(data == dzi_tile(image / "dest" / "dzi" / f"v{number}", tile) for tile, data in found.items())
+    patch = [t for t, _ in stored_tiles(image / "dest" / "pmtiles" / "v1")]
+    assert Tile(grid.max_level, 3, 3) in patch  # a neighbour re-cut for its overlap lives in v1's archives
