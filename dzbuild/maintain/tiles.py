@@ -21,8 +21,9 @@ from ..errors import DzbuildError, SourceError
 from ..grid import Tile
 from ..hookspecs import VersionContext
 from ..io import codec
-from ..pyramid.packing import packed, packing
+from ..pyramid.packing import packing
 from ..pyramid.target import CORE_FOLDER
+from .packs import check_pack
 
 PROBE_URL = "https://check.invalid/base"  # descriptors that do not change with it must match exactly
 
@@ -47,7 +48,7 @@ def check_version(checker, version) -> None:
         if not folder.is_dir():
             continue  # reported with the folders
         if packing(layout.fmt) is not None:
-            _check_pack(checker, version, layout.fmt, folder)
+            check_pack(checker, version, layout.fmt, folder)
             continue
         expected = _check_descriptors(checker, version, layout.fmt, folder)
         tiles = [(t, layout.fmt.tile_path(version.grid, t, version.spec.format)) for t in _tiles(version, layout)]
@@ -61,20 +62,6 @@ def check_version(checker, version) -> None:
                 checker.report.tiles += 1
     if checker.deep:
         _recompute(checker, version, layouts(version)[0 if not version.spec.overlap else -1])
-
-
-def _check_pack(checker, version, fmt, folder: Path) -> None:
-    """A pack's files must be what packing the version's published tiles gives, and nothing else."""
-    owners = version.overlap_owners if version.spec.overlap else version.owners
-    expected = set()
-    for rel, data in packed(checker.dest, version.spec, version.grid, version.formats, fmt, version.number, owners):
-        expected.add(rel)
-        path = folder / rel
-        if not path.is_file():
-            checker.problem(path, "is missing from the pack")
-        elif path.read_bytes() != data:
-            checker.problem(path, "differs from what packing the version's tiles gives")
-    _check_nothing_extra(checker, folder, expected)
 
 
 def layouts(version) -> list[FolderCheck]:

@@ -76,3 +76,19 @@ def test_a_pack_only_site_with_a_collection_is_refused_in_one_line_before_buildi
     assert "collection 'all' lists its members' Deep Zoom images, which 'formats' ['pmtiles'] does not publish" \
         in result.stderr
     assert not (site / "_site").exists() and not (site / ".dzbuild" / "tree").exists()
+
+
+def test_an_embed_of_an_image_whose_viewer_opens_packs_is_refused_in_one_line():
+    import pytest
+
+    from dzbuild.embed import render_embed
+    from dzbuild.errors import ConfigError
+    from dzbuild.plugins import registry
+    from dzbuild.site.assets import ViewerAssets
+    from dzbuild.site.pages import ImageInfo
+
+    packs = registry().get("format", "pmtiles")
+    image = ImageInfo("big", 3000, 2000, 256, "jpg", 1, formats=(packs,), viewer=packs)
+    viewer = ViewerAssets("_dzbuild/openseadragon/6.1.1/openseadragon.min.js", "_dzbuild/openseadragon/6.1.1/images/")
+    with pytest.raises(ConfigError, match=r"^big: embeds cannot open packs \(pmtiles\) yet"):
+        render_embed(image, "big/", "Big", viewer=viewer)
