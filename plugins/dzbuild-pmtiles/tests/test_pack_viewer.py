@@ -57,7 +57,7 @@ def nginx(root: Path, work: Path):
     """Debian's nginx serving ``root`` on a free port, with its own configuration and logs in ``work``."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).is_file():
-        unavailable("nginx is not installed (apt-get install nginx-light)")
+        unavailable("nginx is not installed (apt-get install nginx)")
     port = free_port()
     work.mkdir(parents=True, exist_ok=True)
     who = f"{pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name}"  # workers read our files
