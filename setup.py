@@ -10,6 +10,8 @@ folder so the site build reads it the same way. Where it is taken from, first fo
 3. ``npm ci`` run here, when npm is installed.
 
 Without any of them the build fails with one clear message. Metadata lives in pyproject.toml.
+npm's ``pmtiles`` reader (the pack viewer's) travels the same way, to ``dzbuild/_vendor/pmtiles/``
+(``package.json``, which states its BSD-3 licence, and the one-file browser build ``dist/pmtiles.js``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from setuptools.command.sdist import sdist
 HERE = Path(__file__).resolve().parent
 VENDORED = Path("dzbuild") / "_vendor" / "openseadragon"  # inside the package, as the wheel holds it
 KEPT = ("package.json", "LICENSE.txt", "build/openseadragon/openseadragon.min.js", "build/openseadragon/images")
+
+
+PMTILES_VENDORED = Path("dzbuild") / "_vendor" / "pmtiles"
+PMTILES_KEPT = ("package.json", "dist/pmtiles.js")
 
 
 class OpenSeadragonMissing(SystemExit):
@@ -49,9 +55,25 @@ def openseadragon_source(here: Path = HERE) -> Path:
     return npm_package
 
 
+def copy_pmtiles(target: Path) -> None:
+    """Copy npm's pmtiles browser build into ``target`` (after ``openseadragon_source`` ran ``npm ci`` if needed)."""
+    for source in (HERE / PMTILES_VENDORED, HERE / "node_modules" / "pmtiles"):
+        if (source / PMTILES_KEPT[1]).is_file():
+            break
+    else:
+        raise OpenSeadragonMissing("dzbuild: building the package needs npm's pmtiles: run `npm ci` first")
+    if target.resolve() == source.resolve():
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    for rel in PMTILES_KEPT:
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source / rel, target / rel)
+
+
 def copy_openseadragon(target: Path) -> None:
-    """Copy the kept files (no source maps, no unminified script) into ``target``."""
+    """Copy the kept files (no source maps, no unminified script) into ``target``, and pmtiles beside it."""
     source = openseadragon_source()
+    copy_pmtiles(target.parent / "pmtiles")
     if target.resolve() == source.resolve():
         return
     shutil.rmtree(target, ignore_errors=True)

@@ -15,8 +15,9 @@ that cannot be called, naming the plugin, the hook and the member.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, runtime_checkable
+from typing import Any, Callable, Iterable, Iterator, Protocol, runtime_checkable
 
 from .errors import BuildError, ConfigError, DzbuildError, PluginError, SourceError
 from .grid import Grid, Size, Tile
@@ -31,7 +32,7 @@ from .run.inline import InlineExecutor
 BUILTIN_TEMPLATES: Path = Path(__file__).resolve().parent / "templates"
 """The folder of dzbuild's own page templates, searched after every plugin's (``register_template_dirs``)."""
 
-API_VERSION = "1.0"
+API_VERSION = "1.1"
 """The contract's version, ``MAJOR.MINOR``. A plugin may state the version it was written for
 as a module-level ``dzbuild_api = "1.0"``; dzbuild refuses it (exit code 5) unless the major
 numbers match and the plugin's minor is at most this one's. A minor release only adds names."""
@@ -58,6 +59,7 @@ __all__ = [
     "InlineExecutor",
     "LinksInto",
     "OutputFormat",
+    "PacksVersions",
     "PluginError",
     "PyramidSpec",
     "ReportsWorkers",
@@ -67,6 +69,7 @@ __all__ = [
     "Storage",
     "Tile",
     "VersionContext",
+    "VersionTiles",
     "blank_pixels",
     "decode_tile",
     "decode_tile_half",
@@ -205,6 +208,31 @@ class HasCollectionDocument(Protocol):
         """The document's bytes; ``members`` are (manifest URL, label) pairs in the collection's order."""
 
 
+@dataclass(frozen=True)
+class VersionTiles:
+    """The tiles one version computed, as a packing format receives them (``PacksVersions``)."""
+
+    version: int
+    tiles: dict[Tile, str]  # every tile this version computed (every tile for v0): the path of its published file
+    previous: bytes | None  # this format's descriptor of the version before (None for v0), to find older tiles
+
+
+@runtime_checkable
+class PacksVersions(Protocol):
+    """A format that publishes each version as a few container files instead of one file per tile.
+
+    Its ``tile_path`` gives no tile a path, so it never holds the computed tiles: a build naming
+    only such formats keeps Deep Zoom as its tile store (a site does not publish that). Once the
+    home format's folder of a version is in place, dzbuild calls ``pack`` with the tiles that
+    version computed, and writes each yielded file into the version folder being assembled, which
+    becomes visible only whole; versions are packed oldest first, so ``previous`` always exists.
+    """
+
+    def pack(self, spec: PyramidSpec, grid: Grid, tiles: VersionTiles) -> Iterator[tuple[str, bytes]]:
+        """Yield ``(path relative to the version folder, bytes)`` for every file of the version,
+        its descriptor included; one at a time, so a large version never sits in memory whole."""
+
+
 # -- Executors ----------------------------------------------------------------------------------
 
 
@@ -280,7 +308,7 @@ class ExecutorProvider(Protocol):
 CAPABILITIES: dict[type, tuple[type, ...]] = {
     Resampler: (),
     Storage: (LinksInto,),
-    OutputFormat: (ChecksBuilds, HasAliases, HasLabel, HasManifest, HasCollectionDocument),
+    OutputFormat: (ChecksBuilds, HasAliases, HasLabel, HasManifest, HasCollectionDocument, PacksVersions),
     ExecutorProvider: (),
     Executor: (ChecksPaths, ReportsWorkers, BuildsWholeImages),
 }

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .api import BUILTIN_TEMPLATES
 from .errors import ConfigError
+from .pyramid.packing import packing
 from .site.assets import ASSETS_DIR, ViewerAssets
 from .site.hooks import template_dirs
 from .site.pages import ImageInfo, environment
@@ -50,6 +51,9 @@ def render_embed(
     ``templates`` (the site's own folder), then in every plugin's template folders, then dzbuild's.
     """
     number = image.latest if version is None else version
+    if packing(image.viewer) is not None:
+        raise ConfigError(f"{image.rel}: embeds cannot open packs ({image.viewer.name}) yet; set [viewer] format"
+                          ' to a format the site also publishes, such as "dzi"')
     if number not in image.available:
         raise ValueError(f"{image.rel} has no published version v{number}")
     thumb, width, height_px = image.thumbnail()

@@ -386,13 +386,13 @@ def test_a_plugin_written_for_a_newer_contract_is_refused_in_one_line(tmp_path, 
     from dzbuild.api import API_VERSION
     from dzbuild.testing import make_image_folder
 
-    assert API_VERSION == "1.0"  # this test's newer versions are newer than it
+    assert API_VERSION == "1.1"  # this test's newer versions are newer than it
     env = install_throwaway_plugin(tmp_path, version)
     make_image_folder(tmp_path / "photo", 300, 200, 128)
     result = dzbuild(env, "pyramid", str(tmp_path / "photo"), "--format", "dzi", "--format", "future")
     assert (result.returncode, result.stdout) == (5, "")
     assert result.stderr == (
-        f"dzbuild: error: plugin 'future' needs dzbuild plugin API {version}, but this dzbuild provides API 1.0\n"
+        f"dzbuild: error: plugin 'future' needs dzbuild plugin API {version}, but this dzbuild provides API 1.1\n"
     )
     assert not (tmp_path / "photo" / "dest").exists()
 
@@ -411,10 +411,11 @@ def test_a_plugin_written_for_this_contract_builds(tmp_path):
     ("stated", "problem"),
     [
         ("1.0", None),
-        ("0.9", "needs dzbuild plugin API 0.9, but this dzbuild provides API 1.0"),
-        ("1.1", "needs dzbuild plugin API 1.1, but this dzbuild provides API 1.0"),
-        ("1", 'states dzbuild_api = \'1\', which is not a "MAJOR.MINOR" string such as "1.0"'),
-        (1.0, 'states dzbuild_api = 1.0, which is not a "MAJOR.MINOR" string such as "1.0"'),
+        ("1.1", None),
+        ("0.9", "needs dzbuild plugin API 0.9, but this dzbuild provides API 1.1"),
+        ("1.2", "needs dzbuild plugin API 1.2, but this dzbuild provides API 1.1"),
+        ("1", 'states dzbuild_api = \'1\', which is not a "MAJOR.MINOR" string such as "1.1"'),
+        (1.0, 'states dzbuild_api = 1.0, which is not a "MAJOR.MINOR" string such as "1.1"'),
     ],
 )
 def test_the_major_version_must_match_and_the_minor_be_at_most_this_one(stated, problem):

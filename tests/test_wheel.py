@@ -7,6 +7,7 @@ fresh virtual environment without its dependencies (they come from this environm
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import sysconfig
@@ -48,6 +49,15 @@ def test_the_wheel_carries_the_pinned_openseadragon_and_its_licence(wheel):
     assert "Redistribution and use in source and binary forms" in licence
     assert f"{BUNDLED}/build/openseadragon/images/home_rest.png" in names
     assert not [n for n in names if n.endswith(".map") or n.endswith("/openseadragon.js")]
+
+
+def test_the_wheel_carries_the_pinned_pmtiles_reader_for_pack_viewers(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        script = archive.read("dzbuild/_vendor/pmtiles/dist/pmtiles.js")
+        package = json.loads(archive.read("dzbuild/_vendor/pmtiles/package.json"))
+    assert script == (REPO / "node_modules" / "pmtiles" / "dist" / "pmtiles.js").read_bytes()
+    pinned = json.loads((REPO / "package.json").read_text())["dependencies"]["pmtiles"]
+    assert (package["version"], package["license"]) == (pinned, "BSD-3-Clause")
 
 
 def test_a_site_builds_from_the_installed_wheel_with_no_node_modules_anywhere(wheel, tmp_path):

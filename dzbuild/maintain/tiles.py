@@ -23,7 +23,9 @@ from ..hookspecs import VersionContext
 from ..io import codec
 from ..link import tile_aliases
 from ..plugins import registry
+from ..pyramid.packing import packing
 from ..pyramid.target import CORE_FOLDER
+from .packs import check_pack
 
 PROBE_URL = "https://check.invalid/base"  # descriptors that do not change with it must match exactly
 
@@ -45,6 +47,9 @@ def check_version(checker, version) -> None:
         folder = checker.dest / layout.fmt.name / f"v{version.number}"
         if not folder.is_dir():
             continue  # reported with the folders
+        if packing(layout.fmt) is not None:
+            check_pack(checker, version, layout.fmt, folder)
+            continue
         expected = _check_descriptors(checker, version, layout.fmt, folder)
         tiles = [(t, layout.fmt.tile_path(version.grid, t, version.spec.format)) for t in _tiles(version, layout)]
         aliases = tile_aliases(layout.fmt, version.grid, version.spec.format) if not layout.only_held else {}

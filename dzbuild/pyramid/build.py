@@ -15,7 +15,7 @@ from ..io.files import PARTIAL_MARK
 from ..io.lock import locked
 from ..plugins import capability, registry
 from ..run.select import check_paths, default_executor, open_executor, workers_of
-from .formats import DEFAULT_FORMATS, resolve_formats
+from .formats import DEFAULT_FORMATS, resolve_formats, with_tile_store
 from .immutability import check_published
 from .manifests import write_manifests
 from .planner import plan_next
@@ -103,7 +103,7 @@ def build_pyramid(
     image_dir = Path(image_dir)
     dest = Path(dest) if dest is not None else default_dest(image_dir)
     spec = load_spec(image_dir, options.spec_defaults)  # 1. the strict description of the image
-    options = options._replace(formats=resolve_formats(options.formats))  # the home format first
+    options = options._replace(formats=with_tile_store(resolve_formats(options.formats)))  # the home format first
     sources = version_dirs(image_dir, dest)  # 2. v0/, v1/... (names only); dest is none of them
     with locked(dest), ExitStack() as stack:  # our own executor (if any) closes before the lock is released
         if options.rebuild:

@@ -3,7 +3,10 @@
 The first format is the *home* of computed tiles: its version folders hold their files, and
 every other format links to them. A parent is made from its children as they lie in the home,
 so the home must give a path to every tile of level 1 and finer. Formats that leave tiles out
-(IIIF skips requests a finer tile answers, Zoomify has no tiers below one tile) can only link.
+(IIIF skips requests a finer tile answers, Zoomify has no tiers below one tile) can only link,
+and formats that pack a version into a few containers (``PacksVersions``) read the home's tiles:
+named alone, they get Deep Zoom as their home (``with_tile_store``), which a site keeps in its
+cache and does not publish.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ PROBE_GRIDS = ((1497, 515, 256), (513, 513, 256), (257, 255, 64), (1000, 1, 254)
 
 
 def resolve_formats(names) -> tuple[str, ...]:
-    """``names`` without repeats, a format that places every tile first; ConfigError if none does.
+    """``names`` without repeats, a format that places every tile first; ConfigError if none does
+    (unless every one of them packs: they are what a site publishes, see ``with_tile_store``).
 
     The order asked for is kept except that the first named format able to hold every tile moves
     to the front, so ``["iiif", "dzi"]`` publishes the same files as ``["dzi", "iiif"]``.
@@ -34,6 +38,8 @@ def resolve_formats(names) -> tuple[str, ...]:
 
     reg = registry()
     homes = [name for name in names if places_every_tile(reg.get("format", name))]
+    if not homes and all(packs(reg.get("format", name)) for name in names):
+        return names  # packs only: ``with_tile_store`` gives the build its home
     if not homes:
         listed = ", ".join(repr(name) for name in names)
         raise ConfigError(
@@ -41,6 +47,23 @@ def resolve_formats(names) -> tuple[str, ...]:
             f" that formats link to; add {DEEP_ZOOM!r}"
         )
     return (homes[0], *(name for name in names if name != homes[0]))
+
+
+def with_tile_store(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The formats a build makes for resolved ``names``: packs alone get Deep Zoom first, as their tile store."""
+    if names[0] == DEEP_ZOOM:
+        return names
+    from ..plugins import registry
+
+    return names if not packs(registry().get("format", names[0])) else (DEEP_ZOOM, *names)
+
+
+def packs(fmt) -> bool:
+    """Whether ``fmt`` publishes a version as a few containers packed from the home's tiles."""
+    from ..api import PacksVersions
+    from ..plugins import capability
+
+    return capability(fmt, PacksVersions) is not None
 
 
 def places_every_tile(fmt) -> bool:

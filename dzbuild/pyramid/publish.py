@@ -14,6 +14,7 @@ from ..link import Placement, link_all
 from ..plugins import registry
 from .compute import TileFiles, UnitJob, run_unit
 from .overlap import assemble_overlap
+from .packing import pack_version, packing
 from .planner import VersionPlan, WorkUnit, split_work
 from .sources import TileFingerprint
 from .state import Publication, State, encode_owners
@@ -60,10 +61,10 @@ def publish_version(
             primary_dir = publication.place(tmp)
             # Other formats link into the home's final folder, so relative symlinks stay valid.
             placement = Placement(plan.owners, home, {plan.version: str(home_dir or primary_dir)})
+            published = plan.overlap.owners if plan.overlap else plan.owners
             for fmt in others:
                 other_tmp = _temp_dir(publication, target, fmt)
-                link_all(target, fmt, other_tmp, placement)
-                _write_descriptors(target, fmt, other_tmp, plan.version)
+                _place_format(target, fmt, other_tmp, placement, plan.version, published)
                 publication.place(other_tmp)
             publication.commit()
     except OSError as exc:  # disk full, permissions: the user's problem, said in one line
@@ -78,11 +79,25 @@ def publish_version(
 
 def publish_format(target: Target, fmt, version: int, owners, state: State) -> None:
     """Add one link-only format to an already published version, atomically."""
+    record = state.record(version)
+    published = State.owners_of(record, "overlap_owners") if target.spec.overlap else owners
     with Publication(state, version) as publication:
         tmp = _temp_dir(publication, target, fmt)
-        link_all(target, fmt, tmp, Placement(owners, target.home, {}))
-        _write_descriptors(target, fmt, tmp, version)
+        _place_format(target, fmt, tmp, Placement(owners, target.home, {}), version, published)
         publication.place(tmp)
+
+
+def _place_format(target: Target, fmt, tmp: Path, placement: Placement, version: int, published) -> None:
+    """A format that is not the first: linked tile by tile, or packed from the first's published tiles.
+
+    ``published`` is the owners table of the first format's tiles (with overlap, of the cut tiles).
+    """
+    packer = packing(fmt)
+    if packer is not None:
+        pack_version(target, packer, tmp, version, published)
+    else:
+        link_all(target, fmt, tmp, placement)
+    _write_descriptors(target, fmt, tmp, version)
 
 
 def _temp_dir(publication: Publication, target: Target, fmt) -> Path:

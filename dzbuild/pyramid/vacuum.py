@@ -30,6 +30,7 @@ from ..io.files import PARTIAL_MARK, remove_path, retract
 from ..io.lock import locked
 from ..plugins import registry
 from .formats import DEFAULT_FORMATS
+from .packing import packing
 from .planner import plan_version
 from .sources import version_number
 from .spec import PyramidSpec
@@ -156,6 +157,10 @@ class _Vacuum:
             raise ConfigError("cannot vacuum an image with overlap yet (its core tiles are not handled)", dest)
         self.grid = self.spec.grid
         self.formats = [registry().get("format", name) for name in latest["formats"]]
+        packed = [fmt.name for fmt in self.formats if packing(fmt) is not None]
+        if packed:  # a later version's index points into the archives of the versions before it
+            raise ConfigError(f"cannot vacuum an image published as packs ({', '.join(packed)}) yet: later"
+                              " versions read their unchanged tiles from earlier versions' archives", dest)
         vacuumed = {n for n, r in enumerate(records) if r.get("vacuumed")} | chosen
         self.kept = [n for n in range(len(records)) if n not in vacuumed]
         changes = base_changes(self.grid, State(dest).all_sources(len(records)), len(records))

@@ -15,21 +15,19 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import BuildError, ConfigError
 from ..io.files import partial_path, remove_path, write_if_changed
 from .config import SiteConfig
+from .packreader import install_pack_reader
+from .pinned import pinned_package
 
 ASSETS_DIR = "_dzbuild"  # the output folder dzbuild owns for its own files
 OSD_BUILD = Path("build") / "openseadragon"
 OSD_SCRIPT = "openseadragon.min.js"
 OSD_LICENSE = "LICENSE.txt"  # BSD-3: its notice travels with every copy
-# setup.py copies the pinned npm package here when the wheel or sdist is built (never committed).
-BUNDLED_OSD = Path(__file__).resolve().parents[1] / "_vendor" / "openseadragon"
-# A source checkout's own pinned copy, from `npm ci` (package-lock.json), beside dzbuild/.
-CHECKOUT_OSD = Path(__file__).resolve().parents[2] / "node_modules" / "openseadragon"
 OSD_CDN_URL = "https://cdn.jsdelivr.net/npm/openseadragon@{version}/build/openseadragon/" + OSD_SCRIPT
 
 
@@ -41,6 +39,7 @@ class ViewerAssets:
     images: str  # OpenSeadragon's prefixUrl (its button images)
     integrity: str | None = None
     version: str = ""
+    scripts: tuple[str, ...] = ()  # loaded after OpenSeadragon: a viewer format's own (the pack reader)
 
     @property
     def external(self) -> bool:
@@ -49,10 +48,8 @@ class ViewerAssets:
 
 def pinned_openseadragon() -> Path | None:
     """The ``build/openseadragon`` folder of the copy dzbuild carries, or None (a checkout without ``npm ci``)."""
-    for package in (BUNDLED_OSD, CHECKOUT_OSD):
-        if (package / OSD_BUILD / OSD_SCRIPT).is_file():
-            return package / OSD_BUILD
-    return None
+    package = pinned_package("openseadragon", OSD_BUILD / OSD_SCRIPT)
+    return package / OSD_BUILD if package is not None else None
 
 
 def find_openseadragon(config: SiteConfig) -> Path | None:
@@ -83,8 +80,9 @@ def _integrity(script: Path) -> str:
 def install_viewer(config: SiteConfig) -> tuple[ViewerAssets, list[str]]:
     """Copy OpenSeadragon into the output (or point at the CDN); return it and the paths written."""
     viewer = config.viewer
+    scripts, written = install_pack_reader(config, ASSETS_DIR)
     if viewer.openseadragon == "cdn":
-        return cdn_viewer(config), []
+        return replace(cdn_viewer(config), scripts=scripts), written
     folder = find_openseadragon(config)
     where = config.file or config.root
     if folder is None or not (folder / OSD_SCRIPT).is_file():
@@ -99,7 +97,7 @@ def install_viewer(config: SiteConfig) -> tuple[ViewerAssets, list[str]]:
     target = config.output / rel
     if not target.is_dir():
         _copy_atomically(folder, target)
-    return ViewerAssets(f"{rel}/openseadragon.min.js", f"{rel}/images/", None, version), [rel]
+    return ViewerAssets(f"{rel}/openseadragon.min.js", f"{rel}/images/", None, version, scripts), [rel, *written]
 
 
 def _package_version(build_dir: Path) -> str:

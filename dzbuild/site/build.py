@@ -34,12 +34,14 @@ from .hooks import site_built, template_dirs, template_vars
 from .hostlimits import check_limits, measure
 from .manifests import place_manifests
 from .mirror import add_version, mirror_tree, remove_empty_parents, remove_stale, sweep_output
+from .packcount import PACK_FORMAT, packed_site_files
 from .pages import CollectionInfo, ImageInfo, Renderer, dot_relative
 from .paths import check_written_places, read_control_file
 from .progress import Progress
 from .redirects import render_redirects
 from .scan import check_specs, require_images, scan_site
 from .spread import build_images, check_formats, image_options, site_executor
+from .thumbnail import write_thumbnail
 
 TREE = "tree"  # CACHE/tree mirrors the output's layout, with the build state beside each pyramid
 OWNED_FILE = "site.json"  # CACHE/site.json: the output paths the last build wrote
@@ -108,7 +110,7 @@ def _build(
     require_images(found, config.source)
     check_specs(found.images, config.tile_defaults)  # a broken pyramid.json stops the build before any tile work
     declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
-    colls.check_paths(declared, found.images)
+    colls.check_paths(declared, found.images, config.formats)
     for collection in declared:  # a collection naming a missing image fails before anything is built
         colls.resolve_members(collection, found.images)
     check_written_places(config, found.images, declared, config.file or config.root / CONFIG_FILE)
@@ -138,6 +140,7 @@ def _build(
                 progress.close()
         # An image's format folders, not the image's folder: that may hold the site's own files.
         owned = set(written) | {f"{info.rel}/{fmt}" for info in images for fmt in config.formats}
+        owned |= {f"{info.rel}/{info.thumbnail()[0]}" for info in images if "/" not in info.thumbnail()[0]}
         formats = {name: registry().get("format", name) for name in config.formats}
         manifests, count = place_manifests(config, images, groups, formats)  # IIIF, of images and collections
         owned |= manifests
@@ -156,7 +159,10 @@ def _build(
         return config, report
     stats = measure(config.output)  # 9. the host's limits
     report.output_files, report.output_bytes = stats.on_disk, stats.bytes
-    check_limits(stats, config.host)
+    packed = None if config.formats == (PACK_FORMAT,) else (  # what packs would make of it, asked when too many
+        lambda: packed_site_files(stats.files, config.output, tree(config), images, formats.values())
+    )
+    check_limits(stats, config.host, packed)
     return config, report
 
 
@@ -183,6 +189,8 @@ def build_image(config: SiteConfig, image, report: SiteReport, progress: Progres
     formats = tuple(registry().get("format", name) for name in config.formats)  # in build order: the home first
     available = tuple(sorted(n for n in map(version_number, os.listdir(dest / formats[0].name)) if n is not None))
     write_changes(dest, config.output / image.rel, spec.grid, available)  # the compare view's overlay
+    if storage:  # packs only: a plain file for index cards
+        write_thumbnail(dest, config.output / image.rel, spec, formats[0], available[-1])
     viewer = registry().get("format", config.viewer.format)
     return ImageInfo(
         image.rel, spec.width, spec.height, spec.tile_size, spec.format, count,

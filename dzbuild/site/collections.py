@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..io import userfiles
+from ..pyramid.formats import DEEP_ZOOM
 from ..pyramid.sources import version_number
 from .config import CollectionConfig, collection_config
 from .scan import SiteImage
@@ -89,8 +90,15 @@ def resolve_members(collection: CollectionConfig, images: tuple[SiteImage, ...])
     return list(chosen.values())
 
 
-def check_paths(collections: tuple[CollectionConfig, ...], images: tuple[SiteImage, ...]) -> None:
-    """Two collections, or a collection and an image, must not share an output folder."""
+def check_paths(collections: tuple[CollectionConfig, ...], images: tuple[SiteImage, ...], formats=(DEEP_ZOOM,)) -> None:
+    """Two collections, or a collection and an image, must not share an output folder; and a site
+    with collections publishes Deep Zoom, which their ``.dzc`` and pages open members in."""
+    if collections and DEEP_ZOOM not in formats:
+        raise ConfigError(
+            f"collection {collections[0].name!r} lists its members' Deep Zoom images, which 'formats'"
+            f" {list(formats)} does not publish; add \"{DEEP_ZOOM}\"",
+            collections[0].declared_in,
+        )
     taken = {image.rel: f"image {image.rel!r}" for image in images}
     for collection in collections:
         clash = taken.get(collection.path) or next(

@@ -70,15 +70,21 @@ def measure(output: Path) -> OutputStats:
     return stats
 
 
-def check_limits(stats: OutputStats, host: str) -> list[str]:
-    """Warn (and return the messages) for every limit of ``host`` that the output exceeds."""
+def check_limits(stats: OutputStats, host: str, packed=None) -> list[str]:
+    """Warn (and return the messages) for every limit of ``host`` that the output exceeds.
+
+    ``packed()``, when given, is the file count the site would have with ``formats = ["pmtiles"]``
+    (see ``packcount``); asked only when there are too many files.
+    """
     limits = HOSTS[host]
     problems = []
     if limits.max_files is not None and stats.files > limits.max_files:
-        problems.append(
-            f"the output has {stats.files:,} files; {limits.name} accepts at most {limits.max_files:,}"
-            " (fewer versions, larger tiles, or another host)"
-        )
+        way_out = "fewer versions, larger tiles, or another host"
+        if packed is not None:
+            way_out = (f'{way_out}; with formats = ["pmtiles"] (the PMTiles pack format, plugins/dzbuild-pmtiles)'
+                       f" the site would have {packed():,} files")
+        problems.append(f"the output has {stats.files:,} files; {limits.name} accepts at most {limits.max_files:,}"
+                        f" ({way_out})")
     if limits.max_file_bytes is not None and stats.largest > limits.max_file_bytes:
         problems.append(
             f"{stats.largest_path} is {stats.largest / MiB:.1f} MiB; {limits.name} accepts files up to"

@@ -18,6 +18,7 @@ from ..grid import Grid, Tile
 from ..pyramid.formats import deep_zoom
 from ..pyramid.spec import PyramidSpec
 from .changes import changes_url
+from .thumbnail import one_tile_level, thumbnail_name
 
 PAGE = "index.html"
 NOT_FOUND = "404.html"  # hosts answer a missing URL with it, status 404
@@ -74,10 +75,13 @@ class ImageInfo:
     def thumbnail(self) -> tuple[str, int, int]:
         """The smallest-but-largest one-tile level of the latest version: a free, immutable thumbnail."""
         grid = Grid(self.width, self.height, self.tile_size)
-        level = max(level for level in grid.levels if grid.tile_count(level) == 1)
+        level = one_tile_level(grid)
         width, height = grid.level_size(level)
         home = self.formats[0]
-        return f"{home.name}/v{self.latest}/{home.tile_path(grid, Tile(level, 0, 0), self.format)}", width, height
+        path = home.tile_path(grid, Tile(level, 0, 0), self.format)
+        if path is None:  # packs only: the site copies it beside the page (``thumbnail.write_thumbnail``)
+            return thumbnail_name(self.format), width, height
+        return f"{home.name}/v{self.latest}/{path}", width, height
 
 
 @dataclass
@@ -134,7 +138,8 @@ class Renderer:
         return {
             "site": self.site,
             "root": root,
-            "osd": {"script": script, "images": images, "integrity": osd.integrity},
+            "osd": {"script": script, "images": images, "integrity": osd.integrity,
+                    "scripts": [root + src for src in osd.scripts]},
         }
 
     def render(self, template: str, folder: str, **context) -> tuple[str, bytes]:
