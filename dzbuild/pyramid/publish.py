@@ -15,6 +15,7 @@ from ..plugins import registry
 from .compute import TileFiles, UnitJob, run_unit
 from .overlap import assemble_overlap
 from .planner import VersionPlan, WorkUnit, split_work
+from .renditions import make_renditions
 from .sources import TileFingerprint
 from .state import Publication, State, encode_owners
 from .target import Target
@@ -50,7 +51,7 @@ def publish_version(
                 checksums = _compute_core(target, plan, home, core_tmp, executor)
                 tmp = _temp_dir(publication, target, primary)
                 assemble_overlap(target, plan, primary, tmp, core_tmp, executor)
-                _write_descriptors(target, primary, tmp, plan.version)
+                _write_own_files(target, primary, tmp, target.files(plan.version, plan.owners, home, core_tmp))
             record = {**record, "computed": computed, "linked": linked}
             sources.set_crcs(checksums)
             if plan.overlap:
@@ -60,10 +61,11 @@ def publish_version(
             primary_dir = publication.place(tmp)
             # Other formats link into the home's final folder, so relative symlinks stay valid.
             placement = Placement(plan.owners, home, {plan.version: str(home_dir or primary_dir)})
+            home_files = target.files(plan.version, plan.owners, home, home_dir or primary_dir)
             for fmt in others:
                 other_tmp = _temp_dir(publication, target, fmt)
                 link_all(target, fmt, other_tmp, placement)
-                _write_descriptors(target, fmt, other_tmp, plan.version)
+                _write_own_files(target, fmt, other_tmp, home_files)
                 publication.place(other_tmp)
             publication.commit()
     except OSError as exc:  # disk full, permissions: the user's problem, said in one line
@@ -81,7 +83,8 @@ def publish_format(target: Target, fmt, version: int, owners, state: State) -> N
     with Publication(state, version) as publication:
         tmp = _temp_dir(publication, target, fmt)
         link_all(target, fmt, tmp, Placement(owners, target.home, {}))
-        _write_descriptors(target, fmt, tmp, version)
+        home_files = target.files(version, owners, target.home, target.version_dir(target.home, version))
+        _write_own_files(target, fmt, tmp, home_files)
         publication.place(tmp)
 
 
@@ -94,7 +97,7 @@ def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executo
     placement = Placement(plan.owners, fmt, {plan.version: str(tmp)}, plan.compute)
     link = lambda: link_all(target, fmt, tmp, placement)  # noqa: E731
     checksums = _compute_core(target, plan, fmt, tmp, executor, meanwhile=link)
-    _write_descriptors(target, fmt, tmp, plan.version)
+    _write_own_files(target, fmt, tmp, target.files(plan.version, plan.owners, fmt, tmp))
     return checksums
 
 
@@ -127,11 +130,16 @@ def _job(target: Target, files: TileFiles, unit: WorkUnit) -> UnitJob:
     return UnitJob(files, target.spec.quality, target.resampler, target.storage, unit)
 
 
-def _write_descriptors(target: Target, fmt, folder: Path, version: int) -> None:
-    """A version's descriptors are placed files like its tiles: the storage writes them."""
+def _write_own_files(target: Target, fmt, folder: Path, home: TileFiles) -> None:
+    """The files a version writes rather than links: its descriptors and its renditions (``home`` says
+    where each of its tiles lies, complete). The storage places them like tiles."""
     storage = registry().get("storage", target.storage)
+    version = home.version
     url = f"{target.base_url.rstrip('/')}/{fmt.name}/v{version}" if target.base_url else None
-    for rel, data in fmt.descriptors(target.spec, target.grid, VersionContext(version, url)).items():
+    spec, grid = target.spec, target.grid
+    descriptors = fmt.descriptors(spec, grid, VersionContext(version, url))
+    renditions = make_renditions(fmt, grid, spec.format, spec.quality, home.path)
+    for rel, data in {**descriptors, **renditions}.items():
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         storage.write(str(path), data)
