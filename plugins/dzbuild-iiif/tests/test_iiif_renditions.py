@@ -179,3 +179,20 @@ def test_deep_check_finds_a_rendition_that_is_not_its_recomputation(make_image):
     assert problems == [f"{full_max}: is 200x150 pixels but the grid expects 256x192"]
     full_max.unlink()
     assert [str(p) for p in check_dest(image_dir / "dest")] == [f"{full_max}: is missing"]
+
+
+def test_a_vacuum_keeps_the_renditions_of_the_versions_it_keeps(make_image):
+    """Vacuuming v0 moves the tiles v1 shared with it into v1; v1's pictures stay byte for byte, and
+    a version folder added afterwards is still the recomputation of its tiles."""
+    from dzbuild.pyramid.vacuum import vacuum
+
+    image_dir = make_image(1001, 750)
+    add_version(image_dir, 1, seed=7, tiles=[Tile(10, 2, 1)])
+    build(image_dir, storage="symlink")
+    before = renditions_of(image_dir / "dest/iiif/v1")
+    vacuum(image_dir, remove="v0")
+    assert not (image_dir / "dest/iiif/v0").exists()
+    assert renditions_of(image_dir / "dest/iiif/v1") == before
+    add_version(image_dir, 2, seed=8, tiles=[Tile(10, 0, 0)])
+    build(image_dir, storage="symlink")
+    assert check_dest(image_dir / "dest", deep=True) == []
