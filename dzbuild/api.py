@@ -178,10 +178,10 @@ class HasRenditions(Protocol):
     """A format that serves the whole image at sizes no pyramid level has (IIIF's ``full/max`` fitted
     within ``maxWidth``/``maxHeight``, a viewer's thumbnail): it names them, dzbuild makes their pixels.
 
-    Each picture is the whole image resized with area averaging from the smallest pyramid level at
-    least that large, encoded with the image's codec and quality, and written into every published
-    version as a file of its own (a picture changes whenever any tile does), so an incremental
-    build, a build from scratch and a backfill give the same bytes.
+    Each picture is the whole image, resized with area averaging from the coarsest pyramid level
+    at least twice as large (or the image itself), encoded with the image's codec and quality, and
+    written into every published version as a file of its own (a picture changes whenever any
+    tile does), so an incremental build, a build from scratch and a backfill give the same bytes.
     """
 
     def renditions(self, grid: Grid, ext: str) -> dict[str, tuple[int, int]]:

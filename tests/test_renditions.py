@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from imagedirs import make_image_dir
 
+from dzbuild import cli
 from dzbuild.api import OutputFormat
 from dzbuild.grid import Grid
 from dzbuild.hookspecs import hookimpl
@@ -74,3 +75,33 @@ def test_a_partial_capability_is_refused_at_registration():
 
     assert contract_problem(Broken(), OutputFormat) == "whose renditions cannot be called (HasRenditions)"
     assert contract_problem(PosterFormat(), OutputFormat) is None
+
+
+class BadPosterFormat(PosterFormat):
+    name = "badposter"
+
+    def __init__(self, named):
+        self.named = named
+
+    def renditions(self, grid, ext):
+        return self.named
+
+
+@pytest.mark.parametrize("named,message", [
+    ({"../outside.jpg": (10, 10)}, "names the rendition '../outside.jpg' at a path that is not a relative path"),
+    ({"big.jpg": (701, 10)}, "names the rendition 'big.jpg' at 701x10, which is not within the 700x500 image"),
+    ({"odd.jpg": (10.5, 10)}, "names the rendition 'odd.jpg' with the size (10.5, 10), not (width, height)"),
+    ({"poster.json": (10, 10)}, "names the rendition 'poster.json', which is also a tile or descriptor"),
+])
+def test_a_rendition_a_plugin_names_wrongly_is_refused_and_nothing_is_published(tmp_path, capsys, named, message):
+    class Bad:
+        @hookimpl
+        def register_formats(self, register):
+            register(BadPosterFormat(named))
+
+    image_dir, _, _ = make_image_dir(tmp_path, 700, 500, 256)
+    with plugin_registered(Bad(), "test-bad-poster"):
+        code = cli.main(["pyramid", str(image_dir), "--jobs", "1", "--format", "dzi", "--format", "badposter"])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 5 and len(lines) == 1 and message in lines[0] and "'badposter'" in lines[0]
+    assert not (image_dir / "dest" / "dzi" / "v0").exists() and not (image_dir / "dest" / "badposter").exists()

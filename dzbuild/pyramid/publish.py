@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..api import Executor
-from ..errors import BuildError
+from ..errors import BuildError, PluginError
 from ..hookspecs import VersionContext
 from ..link import Placement, link_all
 from ..plugins import registry
@@ -141,5 +142,7 @@ def _write_own_files(target: Target, fmt, folder: Path, home: TileFiles) -> None
     renditions = make_renditions(fmt, grid, spec.format, spec.quality, home.path)
     for rel, data in {**descriptors, **renditions}.items():
         path = folder / rel
+        if rel in renditions and (rel in descriptors or os.path.lexists(path)):  # never write through a tile's link
+            raise PluginError(f"format {fmt.name!r} names the rendition {rel!r}, which is also a tile or descriptor")
         path.parent.mkdir(parents=True, exist_ok=True)
         storage.write(str(path), data)

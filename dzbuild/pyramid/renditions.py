@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..api import HasRenditions
+from ..errors import PluginError
 from ..grid import Grid, Size, Tile
 from ..heavy import cv
 from ..io import codec
@@ -20,9 +21,35 @@ from ..plugins import capability
 
 
 def renditions_of(fmt, grid: Grid, ext: str) -> dict[str, tuple[int, int]]:
-    """A format's whole-image pictures, ``{path: (width, height)}``; most formats have none."""
+    """A format's whole-image pictures, ``{path: (width, height)}``; most formats have none.
+
+    What a plugin names is checked before anything is written: a path that leaves the version
+    folder or a size outside the image is a ``PluginError`` naming the format.
+    """
     having = capability(fmt, HasRenditions)
-    return having.renditions(grid, ext) if having is not None else {}
+    if having is None:
+        return {}
+    named = {}
+    for rel, size in having.renditions(grid, ext).items():
+        problem = _path_problem(rel) or _size_problem(size, grid)
+        if problem:
+            raise PluginError(f"format {fmt.name!r} names the rendition {rel!r} {problem} (HasRenditions)")
+        named[rel] = (size[0], size[1])
+    return named
+
+
+def _path_problem(rel) -> str | None:
+    if not isinstance(rel, str) or rel.startswith("/") or any(part in ("", ".", "..") for part in rel.split("/")):
+        return "at a path that is not a relative path inside the version folder"
+    return None
+
+
+def _size_problem(size, grid: Grid) -> str | None:
+    if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(type(n) is int for n in size)):
+        return f"with the size {size!r}, not (width, height) in whole pixels"
+    if not (0 < size[0] <= grid.width and 0 < size[1] <= grid.height):
+        return f"at {size[0]}x{size[1]}, which is not within the {grid.width}x{grid.height} image"
+    return None
 
 
 def source_level(grid: Grid, size: tuple[int, int]) -> int:
