@@ -56,6 +56,7 @@ __all__ = [
     "HasCollectionDocument",
     "HasLabel",
     "HasManifest",
+    "HasRenditions",
     "InlineExecutor",
     "LinksInto",
     "OutputFormat",
@@ -173,6 +174,22 @@ class HasAliases(Protocol):
     def aliases(self, grid: Grid, ext: str) -> dict[Tile, list[str]]:
         """``{tile: [path, ...]}``: more paths, relative to a version folder, linked to the tile's
         file; only tiles every version computes (the one-tile level) may have them."""
+
+
+@runtime_checkable
+class HasRenditions(Protocol):
+    """A format that serves the whole image at sizes no pyramid level has (IIIF's ``full/max`` fitted
+    within ``maxWidth``/``maxHeight``, a viewer's thumbnail): it names them, dzbuild makes their pixels.
+
+    Each picture is the whole image, resized with area averaging from the coarsest pyramid level
+    at least twice as large (or the image itself), encoded with the image's codec and quality, and
+    written into every published version as a file of its own (a picture changes whenever any
+    tile does), so an incremental build, a build from scratch and a backfill give the same bytes.
+    """
+
+    def renditions(self, grid: Grid, ext: str) -> dict[str, tuple[int, int]]:
+        """``{path: (width, height)}``, relative to a version folder, each at most the image's size;
+        paths of one size share one picture. A tile's path (or alias) is never one of them."""
 
 
 @runtime_checkable
@@ -308,7 +325,9 @@ class ExecutorProvider(Protocol):
 CAPABILITIES: dict[type, tuple[type, ...]] = {
     Resampler: (),
     Storage: (LinksInto,),
-    OutputFormat: (ChecksBuilds, HasAliases, HasLabel, HasManifest, HasCollectionDocument, PacksVersions),
+    OutputFormat: (
+        ChecksBuilds, HasAliases, HasRenditions, HasLabel, HasManifest, HasCollectionDocument, PacksVersions
+    ),
     ExecutorProvider: (),
     Executor: (ChecksPaths, ReportsWorkers, BuildsWholeImages),
 }

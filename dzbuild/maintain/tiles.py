@@ -24,6 +24,7 @@ from ..io import codec
 from ..link import tile_aliases
 from ..plugins import registry
 from ..pyramid.packing import packing
+from ..pyramid.renditions import render, renditions_of
 from ..pyramid.target import CORE_FOLDER
 from .packs import check_pack
 
@@ -55,11 +56,14 @@ def check_version(checker, version) -> None:
         aliases = tile_aliases(layout.fmt, version.grid, version.spec.format) if not layout.only_held else {}
         tiles += [(t, alias) for t, paths in aliases.items() for alias in paths]
         expected |= {rel for _, rel in tiles if rel is not None}
+        renditions = renditions_of(layout.fmt, version.grid, version.spec.format) if not layout.only_held else {}
+        expected |= {part for rel in renditions for part in _with_parents(rel)}
         _check_nothing_extra(checker, folder, expected)
         for tile, rel in tiles:
             if rel is not None:
                 _check_tile(checker, version, layout, tile, folder / rel)
                 checker.report.tiles += 1
+        _check_renditions(checker, version, {folder / rel: size for rel, size in renditions.items()})
     if checker.deep:
         _recompute(checker, version, layouts(version)[0 if not version.spec.overlap else -1])
 
@@ -157,6 +161,40 @@ def _check_tile(checker, version, layout: FolderCheck, tile: Tile, path: Path) -
     if layout.sources and tile.level == version.grid.max_level:
         _check_fingerprint(checker, version, tile, path, owner)
     _check_pixels(checker, path, _size(version, layout, tile))
+
+
+def _check_renditions(checker, version, renditions: dict) -> None:
+    """Whole-image pictures (``api.HasRenditions``): the right size, and with ``deep`` the bytes a
+    recomputation from the version's tiles gives."""
+    made: dict[tuple[int, int], bytes | None] = {}
+    for path, size in renditions.items():
+        if not path.is_file():
+            checker.problem(path, "is missing")
+            continue
+        _check_pixels(checker, path, tuple(size))
+        if not checker.deep:
+            continue
+        if size not in made:
+            made[size] = _recompute_rendition(checker, version, size)
+        if made[size] is not None and made[size] != path.read_bytes():
+            checker.problem(path, f"differs from its recomputation from the tiles of v{version.number}")
+
+
+def _recompute_rendition(checker, version, size) -> bytes | None:
+    """The picture rebuilt from the overlap-free tiles; None when they cannot all be read."""
+    home = version.formats[0] if not version.spec.overlap else CORE_FOLDER
+    reading = FolderCheck(home, version.owners, home, True)
+
+    def read(tile: Tile) -> str:
+        path = _physical(checker, version, reading, tile)[1]
+        if path is None:
+            raise FileNotFoundError(tile)  # sources we cannot see (dest is not IMAGE_DIR/dest)
+        return str(path)
+
+    try:
+        return render(version.grid, size, version.spec.format, version.spec.quality, read)
+    except (OSError, SourceError):
+        return None  # a missing or broken tile, reported with the tiles
 
 
 def _check_symlink(checker, path: Path) -> bool:

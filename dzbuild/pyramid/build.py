@@ -20,6 +20,7 @@ from .immutability import check_published
 from .manifests import write_manifests
 from .planner import plan_next
 from .publish import VersionReport, publish_format, publish_version
+from .renditions import renditions_of
 from .sources import folder_seal, scan_version, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import STATE_DIR, VACUUM_JOURNAL, State
@@ -247,11 +248,14 @@ def _sticky_formats(options: BuildOptions, state: State) -> BuildOptions:
 
 
 def check_formats_of(spec: PyramidSpec, options: BuildOptions) -> None:
-    """Let each format refuse the build up front, not after the first format is already in place."""
+    """Let each format refuse the build up front, not after the first format is already in place
+    (and find a rendition a plugin names wrongly before any tile work)."""
     for name in options.formats:
-        checking = capability(registry().get("format", name), ChecksBuilds)
+        fmt = registry().get("format", name)
+        checking = capability(fmt, ChecksBuilds)
         if checking is not None:
             checking.check(spec, options.base_url)
+        renditions_of(fmt, spec.grid, spec.format)
 
 
 def _check_unread_tiles(source, grid) -> None:

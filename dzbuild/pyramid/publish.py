@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..api import Executor
-from ..errors import BuildError
+from ..errors import BuildError, PluginError
 from ..hookspecs import VersionContext
 from ..link import Placement, link_all
 from ..plugins import registry
@@ -16,6 +17,7 @@ from .compute import TileFiles, UnitJob, run_unit
 from .overlap import assemble_overlap
 from .packing import pack_version, packing
 from .planner import VersionPlan, WorkUnit, split_work
+from .renditions import make_renditions
 from .sources import TileFingerprint
 from .state import Publication, State, encode_owners
 from .target import Target
@@ -51,7 +53,7 @@ def publish_version(
                 checksums = _compute_core(target, plan, home, core_tmp, executor)
                 tmp = _temp_dir(publication, target, primary)
                 assemble_overlap(target, plan, primary, tmp, core_tmp, executor)
-                _write_descriptors(target, primary, tmp, plan.version)
+                _write_own_files(target, primary, tmp, target.files(plan.version, plan.owners, home, core_tmp))
             record = {**record, "computed": computed, "linked": linked}
             sources.set_crcs(checksums)
             if plan.overlap:
@@ -61,10 +63,11 @@ def publish_version(
             primary_dir = publication.place(tmp)
             # Other formats link into the home's final folder, so relative symlinks stay valid.
             placement = Placement(plan.owners, home, {plan.version: str(home_dir or primary_dir)})
+            home_files = target.files(plan.version, plan.owners, home, home_dir or primary_dir)
             published = plan.overlap.owners if plan.overlap else plan.owners
             for fmt in others:
                 other_tmp = _temp_dir(publication, target, fmt)
-                _place_format(target, fmt, other_tmp, placement, plan.version, published)
+                _place_format(target, fmt, other_tmp, placement, plan.version, published, home_files)
                 publication.place(other_tmp)
             publication.commit()
     except OSError as exc:  # disk full, permissions: the user's problem, said in one line
@@ -83,21 +86,25 @@ def publish_format(target: Target, fmt, version: int, owners, state: State) -> N
     published = State.owners_of(record, "overlap_owners") if target.spec.overlap else owners
     with Publication(state, version) as publication:
         tmp = _temp_dir(publication, target, fmt)
-        _place_format(target, fmt, tmp, Placement(owners, target.home, {}), version, published)
+        home_files = target.files(version, owners, target.home, target.version_dir(target.home, version))
+        _place_format(target, fmt, tmp, Placement(owners, target.home, {}), version, published, home_files)
         publication.place(tmp)
 
 
-def _place_format(target: Target, fmt, tmp: Path, placement: Placement, version: int, published) -> None:
+def _place_format(
+    target: Target, fmt, tmp: Path, placement: Placement, version: int, published, home: TileFiles
+) -> None:
     """A format that is not the first: linked tile by tile, or packed from the first's published tiles.
 
-    ``published`` is the owners table of the first format's tiles (with overlap, of the cut tiles).
+    ``published`` is the owners table of the first format's tiles (with overlap, of the cut tiles);
+    ``home`` says where each tile of the version lies, for the format's renditions.
     """
     packer = packing(fmt)
     if packer is not None:
         pack_version(target, packer, tmp, version, published)
     else:
         link_all(target, fmt, tmp, placement)
-    _write_descriptors(target, fmt, tmp, version)
+    _write_own_files(target, fmt, tmp, home)
 
 
 def _temp_dir(publication: Publication, target: Target, fmt) -> Path:
@@ -109,7 +116,7 @@ def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executo
     placement = Placement(plan.owners, fmt, {plan.version: str(tmp)}, plan.compute)
     link = lambda: link_all(target, fmt, tmp, placement)  # noqa: E731
     checksums = _compute_core(target, plan, fmt, tmp, executor, meanwhile=link)
-    _write_descriptors(target, fmt, tmp, plan.version)
+    _write_own_files(target, fmt, tmp, target.files(plan.version, plan.owners, fmt, tmp))
     return checksums
 
 
@@ -142,11 +149,18 @@ def _job(target: Target, files: TileFiles, unit: WorkUnit) -> UnitJob:
     return UnitJob(files, target.spec.quality, target.resampler, target.storage, unit)
 
 
-def _write_descriptors(target: Target, fmt, folder: Path, version: int) -> None:
-    """A version's descriptors are placed files like its tiles: the storage writes them."""
+def _write_own_files(target: Target, fmt, folder: Path, home: TileFiles) -> None:
+    """The files a version writes rather than links: its descriptors and its renditions (``home`` says
+    where each of its tiles lies, complete). The storage places them like tiles."""
     storage = registry().get("storage", target.storage)
+    version = home.version
     url = f"{target.base_url.rstrip('/')}/{fmt.name}/v{version}" if target.base_url else None
-    for rel, data in fmt.descriptors(target.spec, target.grid, VersionContext(version, url)).items():
+    spec, grid = target.spec, target.grid
+    descriptors = fmt.descriptors(spec, grid, VersionContext(version, url))
+    renditions = make_renditions(fmt, grid, spec.format, spec.quality, home.path)
+    for rel, data in {**descriptors, **renditions}.items():
         path = folder / rel
+        if rel in renditions and (rel in descriptors or os.path.lexists(path)):  # never write through a tile's link
+            raise PluginError(f"format {fmt.name!r} names the rendition {rel!r}, which is also a tile or descriptor")
         path.parent.mkdir(parents=True, exist_ok=True)
         storage.write(str(path), data)

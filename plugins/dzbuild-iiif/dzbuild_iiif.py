@@ -1,14 +1,18 @@
 """IIIF Image API 3.0, level 0, as static files (``info.json`` plus one file per tile request), and
 IIIF Presentation 3.0: a manifest per image with a canvas per published version.
 
-A level-0 service answers only the requests its ``info.json`` implies, plus the full image at
-``full/max/0/default.jpg`` that level 0 requires (``maxWidth``/``maxHeight`` make it the one-tile
-level, linked to the same file), so every tile is stored under the exact path a client builds:
-``{region}/{size}/0/default.{ext}``, with the region in full-resolution pixels and the size as
-``w,h`` (the 3.0 canonical form, and what OpenSeadragon asks for). IIIF rounds partial edge tiles
-and scaled sizes up, like Deep Zoom does, so each IIIF tile is pixel for pixel the DZI tile of the
-same scale and is linked to it: nothing is encoded twice. With ``overlap`` >= 1 the links go to
-dzbuild's overlap-free core tiles instead.
+A level-0 service answers only the requests its ``info.json`` implies, so every tile is stored
+under the exact path a client builds: ``{region}/{size}/0/default.{ext}``, with the region in
+full-resolution pixels and the size as ``w,h`` (the 3.0 canonical form, and what OpenSeadragon
+asks for). IIIF rounds partial edge tiles and scaled sizes up, like Deep Zoom does, so each IIIF
+tile is pixel for pixel the DZI tile of the same scale and is linked to it: nothing is encoded
+twice. With ``overlap`` >= 1 the links go to dzbuild's overlap-free core tiles instead.
+
+``maxWidth``/``maxHeight`` are the tile size, the largest picture a tile request returns, and
+level 0 also requires ``full/max``: the whole image fitted within them, a size no pyramid level
+has. Universal Viewer asks for a 90-pixel-wide thumbnail, ``full/90,``. Both are listed under
+``sizes`` and served as renditions, which dzbuild computes from the tiles (``api.HasRenditions``);
+a requested picture that is a one-tile level's tile is linked to it instead.
 
 Each version also gets ``canvas.json``: the Presentation canvas of that version, published at its
 own id, so every id in a manifest resolves to a document that holds it. The manifest lists every
@@ -22,7 +26,7 @@ import json
 
 from dzbuild.api import ConfigError, hookimpl
 
-dzbuild_api = "1.0"  # the dzbuild.api version this plugin is written for
+dzbuild_api = "1.1"  # the dzbuild.api version this plugin is written for (renditions)
 
 CONTEXT = "http://iiif.io/api/image/3/context.json"
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
@@ -32,6 +36,7 @@ CANVAS_FILE = "canvas.json"
 MANIFEST_FILE = "manifest.json"
 COLLECTION_FILE = "collection.json"
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+THUMBNAIL_WIDTH = 90  # Universal Viewer's thumbnails ask for full/90,/0/default.jpg
 
 
 def request_of(grid, tile) -> str | None:
@@ -58,9 +63,54 @@ def single_tile_level(grid) -> int:
     return next(level for level in reversed(grid.levels) if grid.tile_count(level) == 1)
 
 
+def max_size(grid) -> tuple[int, int] | None:
+    """What ``full/max`` returns: the image fitted within one tile (None: the image fits in one already)."""
+    width, height, limit = grid.width, grid.height, grid.tile_size
+    if width <= limit and height <= limit:
+        return None
+    if width >= height:
+        return limit, _scaled(height, limit, width)
+    return _scaled(width, limit, height), limit
+
+
+def thumbnail_size(grid) -> tuple[int, int] | None:
+    """The size of Universal Viewer's ``full/90,`` request; None for an image too narrow to offer it, or so
+    tall that the thumbnail would be higher than ``maxHeight`` (a tile)."""
+    height = _scaled(grid.height, THUMBNAIL_WIDTH, grid.width)
+    if grid.width <= THUMBNAIL_WIDTH or height > grid.tile_size:
+        return None
+    return THUMBNAIL_WIDTH, height
+
+
+def _scaled(length: int, numerator: int, denominator: int) -> int:
+    """``length * numerator / denominator`` rounded half up, at least one pixel."""
+    return max(1, (2 * length * numerator + denominator) // (2 * denominator))
+
+
+def whole_requests(grid) -> dict[str, tuple[int, int]]:
+    """The whole-image requests beyond the one-tile levels': ``full/max``, the thumbnail's ``full/90,``,
+    and each one's listed ``full/w,h`` form, with the size each returns."""
+    wanted = {}
+    for size, short in ((max_size(grid), "full/max"), (thumbnail_size(grid), f"full/{THUMBNAIL_WIDTH},")):
+        if size is not None:
+            wanted[short] = wanted[f"full/{size[0]},{size[1]}"] = size
+    return wanted
+
+
+def level_pictures(grid) -> dict[tuple[int, int], object]:
+    """The tile of each one-tile level, by its size: the whole image at that size, already published."""
+    top = single_tile_level(grid)
+    tiles = (next(iter(grid.tiles(level))) for level in range(top + 1))
+    return {tuple(grid.tile_size_of(tile)): tile for tile in tiles if request_of(grid, tile) is not None}
+
+
 def info(spec, grid, url: str) -> dict:
     """The ``info.json`` document of the image service whose base URI is ``url``."""
     top = single_tile_level(grid)
+    levels = [grid.level_size(level) for level in range(top + 1)]
+    # Whole-image sizes below the full one, as "full/w,h" requests: the one-tile levels, the thumbnail
+    # and full/max's size.
+    sizes = {tuple(size) for size in [*levels, *whole_requests(grid).values()]} - {(spec.width, spec.height)}
     document = {
         "@context": CONTEXT,
         "id": url,
@@ -70,13 +120,10 @@ def info(spec, grid, url: str) -> dict:
         "width": spec.width,
         "height": spec.height,
         "tiles": [{"width": spec.tile_size, "scaleFactors": [1 << k for k in range(grid.max_level - top + 1)]}],
-        # Whole-image sizes below the full one: the single-tile levels, as "full/w,h" requests.
-        "sizes": [{"width": w, "height": h} for w, h in (grid.level_size(level) for level in range(top + 1))
-                  if (w, h) != (spec.width, spec.height)],
+        "sizes": [{"width": w, "height": h} for w, h in sorted(sizes)],
     }
-    width, height = grid.level_size(top)
-    if (width, height) != (spec.width, spec.height):  # "max" is then the one-tile level (see aliases)
-        document["maxWidth"], document["maxHeight"] = width, height
+    if max_size(grid) is not None:  # no request returns more than a tile; full/max is fitted within it
+        document["maxWidth"] = document["maxHeight"] = grid.tile_size
     if spec.format != "jpg":  # level 0 promises jpg only; say which format the tiles really are
         document["extraFormats"] = [spec.format]
         document["preferredFormats"] = [spec.format]
@@ -84,11 +131,10 @@ def info(spec, grid, url: str) -> dict:
 
 
 def image_body(spec, grid, url: str) -> dict:
-    """The largest whole picture a level-0 service serves (the one-tile level), with its service."""
-    width, height = grid.level_size(single_tile_level(grid))
-    size = "max" if (width, height) == (spec.width, spec.height) else f"{width},{height}"
+    """The largest whole picture a level-0 service serves (``full/max``), with its service."""
+    width, height = max_size(grid) or (spec.width, spec.height)
     return {
-        "id": f"{url}/full/{size}/0/default.{spec.format}",
+        "id": f"{url}/full/max/0/default.{spec.format}",
         "type": "Image",
         "format": MEDIA_TYPES[spec.format],
         "width": width,
@@ -181,15 +227,19 @@ class IiifFormat:
         return None if request is None else f"{request}/0/default.{ext}"
 
     def aliases(self, grid, ext: str) -> dict:
-        """``full/max``, which level 0 requires, is the one-tile level that ``maxWidth``/``maxHeight`` declare.
+        """Whole-image requests whose picture is a one-tile level's tile: linked to its file."""
+        levels, found = level_pictures(grid), {}
+        for request, size in whole_requests(grid).items():
+            tile = levels.get(size)
+            if tile is not None and request != request_of(grid, tile):
+                found.setdefault(tile, []).append(f"{request}/0/default.{ext}")
+        return found
 
-        Viewers ask for that level as ``full/{w},{h}`` (its ``sizes`` entry), so the same file
-        serves both requests. An image held in one tile already answers ``full/max``.
-        """
-        top = single_tile_level(grid)
-        tile = next(iter(grid.tiles(top)))
-        own = request_of(grid, tile)
-        return {} if own == "full/max" else {tile: [f"full/max/0/default.{ext}"]}
+    def renditions(self, grid, ext: str) -> dict:
+        """Whole-image requests of a size no level has (``full/max``, the thumbnail): dzbuild computes them."""
+        levels = level_pictures(grid)
+        return {f"{request}/0/default.{ext}": size for request, size in whole_requests(grid).items()
+                if size not in levels}
 
     def descriptors(self, spec, grid, context) -> dict[str, bytes]:
         self.check(spec, context.url)
@@ -211,6 +261,7 @@ class IiifFormat:
 
 def _dirs(grid) -> list[str]:
     found = {request_of(grid, tile) for level in grid.levels for tile in grid.tiles(level)} | {"full/max"}
+    found |= set(whole_requests(grid))
     return sorted(f"{request}/0" for request in found if request is not None)
 
 

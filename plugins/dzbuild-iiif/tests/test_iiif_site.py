@@ -76,6 +76,54 @@ def test_the_image_page_names_the_info_json_and_manifest_links_apart(tmp_path):
     assert links["iiif/manifest.json?manifest=https%3A//zoom.example.org/wide/iiif/manifest.json"] == "IIIF manifest"
 
 
+def test_dzbuild_serve_answers_full_max_and_universal_viewers_thumbnail(tmp_path):
+    """Through the real ``dzbuild serve``: the requests a client builds from info.json get the pictures."""
+    import http.client
+    import re
+    import signal
+
+    from dzbuild.io import codec
+
+    site = tmp_path / "site"
+    make_image_folder(site / "wide", 1001, 750, 256, seed=5)
+    (site / "dzbuild.toml").write_text(
+        'base_url = "https://zoom.example.org/"\nformats = ["dzi", "iiif"]\n[viewer]\nopenseadragon = "cdn"\n',
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "dzbuild", "serve", str(site), "--port", "0", "-j", "1"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        while not lines or " at http://" not in lines[-1]:
+            lines.append(server.stdout.readline())
+            assert lines[-1], f"serve ended: {lines} {server.stderr.read()}"
+        host, port = re.search(r" at http://([\d.]+):(\d+)/", lines[-1]).groups()
+
+        def get(path: str) -> tuple[int, bytes]:
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                return response.status, response.read()
+            finally:
+                connection.close()
+
+        status, body = get("/wide/iiif/v0/info.json")
+        info = json.loads(body)
+        assert status == 200 and (info["maxWidth"], info["maxHeight"]) == (256, 256)
+        pictures = {}
+        for request in ("full/max", "full/90,", *(f"full/{s['width']},{s['height']}" for s in info["sizes"])):
+            status, body = get(f"/wide/iiif/v0/{request}/0/default.jpg")
+            assert status == 200, request
+            pixels = codec.decode(body)
+            pictures[request] = (pixels.shape[1], pixels.shape[0])
+        assert pictures["full/max"] == (256, 192) and pictures["full/90,"] == (90, 67)
+        assert all(pictures[f"full/{s['width']},{s['height']}"] == (s["width"], s["height"]) for s in info["sizes"])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=20)
+
+
 def _header_links(html: str) -> dict[str, str]:
     """href (without ./) -> text of every link in the page's header."""
     from html.parser import HTMLParser

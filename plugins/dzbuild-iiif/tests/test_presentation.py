@@ -51,7 +51,7 @@ def test_a_manifest_lists_every_version_newest_first_and_follows_the_rules(make_
     assert services == [f"{BASE_URL}/iiif/v1", f"{BASE_URL}/iiif/v0"]
     body = canvases[0]["items"][0]["items"][0]["body"]
     pixels = codec.decode(resolver(dest)(body["id"]).read_bytes())
-    assert (pixels.shape[1], pixels.shape[0]) == (body["width"], body["height"]) == (251, 188)
+    assert (pixels.shape[1], pixels.shape[0]) == (body["width"], body["height"]) == (256, 192)
 
 
 def test_a_new_version_rewrites_the_manifest_and_a_rerun_leaves_it_alone(make_image):
