@@ -242,7 +242,7 @@ def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]
     renderer = Renderer(dirs, site, viewer, extra_vars=lambda template: template_vars(template, config))
     pages = [renderer.image_page(info) for info in images]
     pages += [renderer.collection_page(group) for group in groups]
-    pages.append(renderer.index_page(images, groups))
+    pages += renderer.index_pages(images, groups)  # the index, split into pages, and the list its filter reads
     pages.append(renderer.not_found_page(config.base_path))  # a missing URL gets a 404, never the index
     owned = set()
     for rel, data in pages:

@@ -17,6 +17,7 @@ from ..errors import ConfigError
 from ..grid import Grid, Tile
 from ..pyramid.formats import deep_zoom
 from ..pyramid.spec import PyramidSpec
+from . import listing
 from .changes import changes_url
 
 PAGE = "index.html"
@@ -177,17 +178,42 @@ class Renderer:
         return NOT_FOUND, html
 
     def index_page(self, images: list[ImageInfo], collections: list[CollectionInfo]) -> tuple[str, bytes]:
-        entries = [_item("", image) for image in images]
+        """The index's first page (the only one up to ``listing.PAGE_SIZE`` images)."""
+        return self.index_pages(images, collections)[0]
+
+    def index_pages(self, images: list[ImageInfo], collections: list[CollectionInfo]) -> list[tuple[str, bytes]]:
+        """Every page of the index, then the JSON list of every image that its filter searches."""
+        everything = [_item("", image) for image in images]
+        pages = [self._index_page(page, images, collections) for page in listing.split(images)]
+        return [*pages, (listing.LIST_FILE, listing.list_document(everything))]
+
+    def _index_page(self, page: listing.IndexPage, images, collections) -> tuple[str, bytes]:
+        folder = page.folder
         groups = [
             {
                 "collection": c,
-                "url": relative_url("", c.path) + "/",
+                "url": relative_url(folder, c.path) + "/",
                 "count": len(c.members),
-                "thumbnails": [_item("", image) for image in c.members[: _mosaic_size(len(c.members))]],
+                "thumbnails": [_item(folder, image) for image in c.members[: _mosaic_size(len(c.members))]],
             }
-            for c in collections
+            for c in (collections if page.number == 1 else [])  # the collections' cards: on the first page
         ]
-        return self.render("index.html", "", images=entries, collections=groups)
+        pager = {
+            "number": page.number,
+            "count": page.count,
+            "first": page.first + 1,
+            "last": page.first + len(page.images),
+            "total": len(images),
+            "links": [
+                {"number": n, "url": _page_url(folder, n)} if n is not None else None
+                for n in listing.page_numbers(page.number, page.count)
+            ],
+            "previous": _page_url(folder, page.number - 1) if page.number > 1 else None,
+            "next": _page_url(folder, page.number + 1) if page.number < page.count else None,
+            "list": relative_url(folder, listing.LIST_FILE),
+        }
+        entries = [_item(folder, image) for image in page.images]
+        return self.render("index.html", folder, images=entries, collections=groups, pager=pager)
 
 
 def check_templates(template_dirs: list[Path]) -> None:
@@ -221,6 +247,12 @@ def template_error(exc: Exception, template: str, searchpath: list[str]) -> Conf
 def _mosaic_size(members: int) -> int:
     """How many member thumbnails a collection's card shows: a full 2x2 or 2x1 mosaic, or one."""
     return 4 if members >= 4 else min(2, members)
+
+
+def _page_url(folder: str, number: int) -> str:
+    """The URL of the index's page ``number`` from a page in ``folder``."""
+    target = listing.page_folder(number)
+    return relative_url(folder, target) + ("/" if target else "")
 
 
 def _item(folder: str, image: ImageInfo) -> dict:
