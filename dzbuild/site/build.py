@@ -37,7 +37,7 @@ from .mirror import add_version, mirror_tree, remove_empty_parents, remove_stale
 from .pages import CollectionInfo, ImageInfo, Renderer, dot_relative
 from .paths import check_written_places, read_control_file
 from .progress import Progress
-from .redirects import render_redirects
+from .redirects import latest_files, render_redirects
 from .scan import check_specs, require_images, scan_site
 from .spread import build_images, check_formats, image_options, site_executor
 
@@ -244,6 +244,7 @@ def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]
     pages += [renderer.collection_page(group) for group in groups]
     pages += renderer.index_pages(images, groups)  # the index, split into pages, and the list its filter reads
     pages.append(renderer.not_found_page(config.base_path))  # a missing URL gets a 404, never the index
+    pages += latest_files(config, images)  # latest/ descriptors, where the host cannot redirect every image
     owned = set()
     for rel, data in pages:
         report.files_written += write_if_changed(config.output / rel, data)
