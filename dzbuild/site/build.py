@@ -261,7 +261,7 @@ def _write_control_files(config, viewer, images, groups, report: SiteReport) -> 
     base = config.base_path
     if config.headers_file is not None:
         required, optional = site_rules(base, images, groups, config.output, config.formats, not viewer.external)
-        text = render_headers(read_control_file(config.headers_file), required, optional)
+        text = render_headers(read_control_file(config.headers_file), required, optional, config.host)
         report.files_written += write_if_changed(config.headers_file, text.encode("utf-8"))
     if config.redirects_file is not None:
         text = render_redirects(read_control_file(config.redirects_file), base, images, config.host)
