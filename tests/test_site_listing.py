@@ -82,3 +82,25 @@ def test_later_pages_link_back_to_the_root_and_show_no_collection_cards():
         "thumbnail": "dzi/v0/dzi_files/8/0_0.jpg",  # 225 x 150: the largest one-tile level
         "width": 900, "height": 600,
     }  # fmt: skip
+
+
+def test_a_collection_of_thousands_pages_its_gallery_under_one_viewer_each():
+    members = images(3000)
+    gallery = CollectionInfo("g", "Gallery", "g", "./v0/g.dzc", members)
+    pages = renderer().collection_pages(gallery)
+    assert [rel for rel, _ in pages][:3] == ["g/index.html", "_dzbuild/collections/g/2/index.html",
+                                             "_dzbuild/collections/g/3/index.html"]  # fmt: skip
+    assert len(pages) == -(-3000 // listing.GALLERY_SIZE)
+    assert max(len(html) for _, html in pages) < 150 * 1024
+    reached, dzc = [], set()
+    for rel, html in pages:
+        tags = parse(html)
+        reached += [resolve(rel, a["href"]) for tag, a in tags.tags if tag == "a" and "data-dzi" in a]
+        (settings,) = tags.scripts
+        page = json.loads(settings)
+        dzc.add(resolve(rel, page["descriptor"]))  # every page's viewer opens the same .dzc
+        assert page["items"] == []  # the .dzc lists the items: the page need not
+    assert sorted(reached) == sorted(url_path(image.rel) for image in members)
+    assert dzc == {"g/v0/g.dzc"}
+    nav = [a for tag, a in parse(pages[1][1]).tags if tag == "a" and a.get("rel") == "prev"]
+    assert [resolve(pages[1][0], a["href"]) for a in nav] == ["g"]  # back to the collection's own page

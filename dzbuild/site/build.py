@@ -241,7 +241,7 @@ def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]
     site = {"title": config.title, "viewer_options": config.viewer.options}
     renderer = Renderer(dirs, site, viewer, extra_vars=lambda template: template_vars(template, config))
     pages = [renderer.image_page(info) for info in images]
-    pages += [renderer.collection_page(group) for group in groups]
+    pages += [page for group in groups for page in renderer.collection_pages(group)]  # a gallery in pages
     pages += renderer.index_pages(images, groups)  # the index, split into pages, and the list its filter reads
     pages.append(renderer.not_found_page(config.base_path))  # a missing URL gets a 404, never the index
     pages += latest_files(config, images)  # latest/ descriptors, where the host cannot redirect every image

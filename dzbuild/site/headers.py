@@ -205,14 +205,15 @@ def site_rules(base: str, images, collections, output, formats: tuple[str, ...],
     pages = [Rule(base, list(REVALIDATE))]
     pages += [
         Rule(f"{base}{rule_path(rel)}/", list(REVALIDATE))
-        for rel in [i.rel for i in images] + [c.path for c in collections] + index_folders(images)
+        for rel in [i.rel for i in images] + [c.path for c in collections] + further_pages(images, collections)
     ]
     return required, pages
 
 
-def index_folders(images) -> list[str]:
-    """The folders of the index's pages after the first (which is the base path's page)."""
-    return [page.folder for page in listing.split(images)[1:]]
+def further_pages(images, collections) -> list[str]:
+    """The folders of the index's and the collections' pages after their first."""
+    lists = [listing.split(images), *(listing.gallery(c) for c in collections)]
+    return [page.folder for pages in lists for page in pages[1:]]
 
 
 def _cross_origin_rule(base: str, images, formats, others: list[Rule]) -> Rule:

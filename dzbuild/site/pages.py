@@ -8,7 +8,7 @@ template: image folder names and configuration values are data, never markup.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
@@ -169,8 +169,22 @@ class Renderer:
         )
 
     def collection_page(self, collection: CollectionInfo) -> tuple[str, bytes]:
-        items = [_item(collection.path, image) for image in collection.members]
-        return self.render("collection.html", collection.path, collection=collection, items=items)
+        """A collection's first page (the only one up to ``listing.GALLERY_SIZE`` members)."""
+        return self.collection_pages(collection)[0]
+
+    def collection_pages(self, collection: CollectionInfo) -> list[tuple[str, bytes]]:
+        """Every page of a collection: its viewer, and its gallery a slice at a time."""
+        pages = []
+        for page in listing.gallery(collection):
+            folder = page.folder
+            here = collection
+            if collection.descriptor and page.number > 1:  # the .dzc, seen from this page's folder
+                dzc = PurePosixPath(collection.path, collection.descriptor.removeprefix("./")).as_posix()
+                here = replace(collection, descriptor=relative_url(folder, dzc))
+            items = [_item(folder, image) for image in page.images]
+            pager = _pager(page, len(collection.members))
+            pages.append(self.render("collection.html", folder, collection=here, items=items, pager=pager))
+        return pages
 
     def not_found_page(self, base_path: str) -> tuple[str, bytes]:
         """``404.html``, served at whatever URL was missing: its links start from the absolute ``base_path``."""
@@ -198,20 +212,7 @@ class Renderer:
             }
             for c in (collections if page.number == 1 else [])  # the collections' cards: on the first page
         ]
-        pager = {
-            "number": page.number,
-            "count": page.count,
-            "first": page.first + 1,
-            "last": page.first + len(page.images),
-            "total": len(images),
-            "links": [
-                {"number": n, "url": _page_url(folder, n)} if n is not None else None
-                for n in listing.page_numbers(page.number, page.count)
-            ],
-            "previous": _page_url(folder, page.number - 1) if page.number > 1 else None,
-            "next": _page_url(folder, page.number + 1) if page.number < page.count else None,
-            "list": relative_url(folder, listing.LIST_FILE),
-        }
+        pager = {**_pager(page, len(images)), "list": relative_url(folder, listing.LIST_FILE)}
         entries = [_item(folder, image) for image in page.images]
         return self.render("index.html", folder, images=entries, collections=groups, pager=pager)
 
@@ -249,10 +250,24 @@ def _mosaic_size(members: int) -> int:
     return 4 if members >= 4 else min(2, members)
 
 
-def _page_url(folder: str, number: int) -> str:
-    """The URL of the index's page ``number`` from a page in ``folder``."""
-    target = listing.page_folder(number)
-    return relative_url(folder, target) + ("/" if target else "")
+def _pager(page: listing.IndexPage, total: int) -> dict:
+    """What a page's links to the other pages of its list need (templates/_pages.html)."""
+    folder = page.folder
+
+    def url(number: int) -> str:
+        target = listing.page_folder(number, page.home, page.further)
+        return relative_url(folder, target) + ("/" if target else "")
+
+    return {
+        "number": page.number,
+        "count": page.count,
+        "first": page.first + 1,
+        "last": page.first + len(page.images),
+        "total": total,
+        "links": [{"number": n, "url": url(n)} if n else None for n in listing.page_numbers(page.number, page.count)],
+        "previous": url(page.number - 1) if page.number > 1 else None,
+        "next": url(page.number + 1) if page.number < page.count else None,
+    }
 
 
 def _item(folder: str, image: ImageInfo) -> dict:
