@@ -14,8 +14,9 @@ from html.parser import HTMLParser
 from xml.etree import ElementTree
 
 import pytest
+from bigsite import IMAGES, big_site, image_name  # noqa: F401 (big_site: the fixture)
 from deployhosts import REPO, Wrangler, free_port, get, netlify_rules
-from hostrules import HostRule, netlify_regex, response_headers
+from hostrules import HostRule, netlify_regex, parse_headers_file, parse_redirects_file, response_headers
 
 from dzbuild.grid import Grid
 from dzbuild.site.build import build_site
@@ -185,3 +186,40 @@ def test_netlify_redirects_the_latest_alias_and_the_iiif_service_url(netlify):
     assert follow("/harbour/latest/dzi.xml") == ("/harbour/dzi/v1/dzi.xml", 302, False)
     assert follow("/harbour/iiif/v0") == ("/harbour/iiif/v0/info.json", 303, False)
     assert follow("/harbour/iiif/v1/info.json") is None  # a file is never redirected
+
+
+@pytest.fixture(scope="module")
+def big_cloudflare(big_site, tmp_path_factory):  # noqa: F811
+    """(output folder, URL): the 2,500-image site of tests/bigsite.py served by ``wrangler pages dev``."""
+    server = Wrangler(big_site / "_site", free_port(), tmp_path_factory.mktemp("bigdeploy"))
+    try:
+        yield big_site / "_site", server.url
+    finally:
+        server.close()
+
+
+def test_a_2500_image_site_fits_cloudflares_rule_limits(big_cloudflare):
+    output, _ = big_cloudflare
+    rules = parse_headers_file((output / "_headers").read_text(encoding="utf-8"))  # at most 100 rules
+    redirects = parse_redirects_file((output / "_redirects").read_text(encoding="utf-8"))
+    dynamic = [source for source, _, _ in redirects if "*" in source or ":" in source]
+    assert len(rules) <= 100 and len(dynamic) <= 100 and len(redirects) - len(dynamic) <= 2000
+    pages = ["/", *(f"/_dzbuild/index/{n}/" for n in (2, 21))] + [f"/{image_name(n)}/" for n in range(IMAGES)]
+    for page in pages:
+        assert response_headers(rules, page).get("cache-control") == [REVALIDATE], page
+
+
+@pytest.mark.parametrize("number", [1, 10, 1234, IMAGES - 1])
+def test_every_latest_alias_of_a_2500_image_site_works_on_cloudflare(big_cloudflare, number):
+    output, url = big_cloudflare
+    rel = image_name(number)
+    alias = get(f"{url}/{rel}/latest/dzi.xml")
+    assert alias.status == 200 and "immutable" not in alias.headers.get("cache-control", "")
+    tiles = ElementTree.fromstring(alias.body).get("Url")  # where OpenSeadragon fetches this descriptor's tiles
+    assert tiles == f"/{rel}/dzi/v0/dzi_files/"
+    tile = get(f"{url}{tiles}6/0_0.jpg")
+    assert tile.status == 200 and tile.body == (output / rel / "dzi/v0/dzi_files/6/0_0.jpg").read_bytes()
+    assert tile.headers["cache-control"] == IMMUTABLE
+    for page in (f"/{rel}/", "/", "/_dzbuild/index/2/"):
+        answer = get(url + page)
+        assert answer.status == 200 and answer.headers["cache-control"] == REVALIDATE, page

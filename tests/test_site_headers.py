@@ -149,6 +149,36 @@ def test_many_images_fit_in_100_rules_by_folder_depth(tmp_path):
             assert response_headers(rules, path, "netlify")["access-control-allow-origin"] == ["*"], path
 
 
+def test_on_cloudflare_page_rules_that_do_not_fit_become_one_rule_per_folder_depth(tmp_path, recwarn):
+    rels = [f"scans/s{n:03}" for n in range(150)] + [f"top{n}" for n in range(5)]
+    images = [ImageInfo(rel, 10, 10, 8, "jpg", 1) for rel in rels]
+    required, pages = site_rules("/", images, [], fake_output(tmp_path, rels), ("dzi",), True)
+    own = USER_RULES.split("/blog/*")[0]  # one rule without Cache-Control
+    rules = parse_headers_file(render_headers(own, required, pages, "cloudflare-pages"))
+    assert not [w for w in recwarn if issubclass(w.category, HeadersWarning)]
+    assert {"/", "/:p1/", "/:p1/:p2/", "/:p1/:p2/:p3/"} <= {rule.path for rule in rules}
+    index_pages = ["/", "/_dzbuild/index/2/"]  # 155 images: two pages of the index
+    for url in [f"/{rel}/" for rel in rels] + index_pages:
+        assert cache_control(rules, url) == [REVALIDATE_VALUE], url  # every page, once
+    for rel in rels:  # no page rule reaches a file
+        assert cache_control(rules, f"/{rel}/dzi/v0/dzi.xml") == [IMMUTABLE_VALUE]
+        assert cache_control(rules, f"/{rel}/index.json") is None
+    assert response_headers(rules, "/top1/")["x-frame-options"] == ["DENY"]
+
+
+def test_a_site_rule_setting_cache_control_inside_a_depth_rules_reach_keeps_it_out(tmp_path):
+    rels = [f"s{n:03}" for n in range(120)]
+    images = [ImageInfo(rel, 10, 10, 8, "jpg", 1) for rel in rels]
+    required, pages = site_rules("/", images, [], fake_output(tmp_path, rels), ("dzi",), True)
+    with pytest.warns(HeadersWarning, match="already sets cache-control"):
+        text = render_headers(USER_RULES + "/about/\n  Cache-Control: no-store\n", required, pages, "cloudflare-pages")
+    rules = parse_headers_file(text)
+    assert cache_control(rules, "/about/") == ["no-store"]  # never joined with dzbuild's value
+    assert cache_control(rules, "/blog/2024/") == ["public, max-age=600"]
+    assert cache_control(rules, "/s001/") is None  # its depth's rule is left out: the host's default, revalidate
+    assert cache_control(rules, "/s001/dzi/v0/dzi.xml") == [IMMUTABLE_VALUE]
+
+
 def test_depth_rules_are_not_used_when_another_folder_has_a_dzi_child(tmp_path):
     rels = [f"s{n:03}" for n in range(60)]
     output = fake_output(tmp_path, rels + ["notes"])  # "notes/dzi" is not an image

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import pytest
 from hostrules import follow_redirect, parse_headers_file, parse_redirects_file, response_headers
 from sites import make_site, write_files
@@ -9,7 +11,7 @@ from sites import make_site, write_files
 from dzbuild.site.build import build_site
 from dzbuild.site.pages import ImageInfo
 from dzbuild.site.previewrules import parse_redirects, redirect_for
-from dzbuild.site.redirects import RedirectsWarning, render_redirects
+from dzbuild.site.redirects import RedirectsWarning, aliases_as_files, render_redirects
 
 
 def test_latest_alias_follows_the_newest_version_with_a_302(tmp_path):
@@ -28,11 +30,50 @@ def test_latest_alias_follows_the_newest_version_with_a_302(tmp_path):
     assert "cache-control" not in response_headers(headers, "/a/latest/dzi.xml")  # a redirect is never immutable
 
 
-def test_more_than_100_aliases_warn_for_cloudflare_only():
+def test_beyond_100_deep_zoom_aliases_cloudflare_gets_descriptor_files_instead_of_splats(recwarn):
     images = [ImageInfo(f"i{n}", 9, 9, 8, "jpg", 1) for n in range(101)]
-    with pytest.warns(RedirectsWarning, match="101 latest aliases"):
+    assert parse_redirects_file(render_redirects("", "/", images, "cloudflare-pages")) == []
+    assert len(parse_redirects_file(render_redirects("", "/", images, "netlify"))) == 101
+    assert len(parse_redirects_file(render_redirects("", "/", images[:100], "cloudflare-pages"))) == 100
+    assert not [w for w in recwarn if issubclass(w.category, RedirectsWarning)]
+
+
+def test_the_sites_own_splat_redirects_count_against_cloudflares_100():
+    images = [ImageInfo(f"i{n}", 9, 9, 8, "jpg", 1) for n in range(99)]
+    own = "/blog/* /posts/:splat 301\n/old /new 301\n"  # one dynamic line, one static
+    assert not aliases_as_files(own, images, "cloudflare-pages")
+    assert aliases_as_files("/a/* /b/:splat\n" + own, images, "cloudflare-pages")
+    assert aliases_as_files("", images[:1], "github-pages")  # no redirects at all there
+    assert not aliases_as_files(own * 100, images, "netlify")
+
+
+def test_more_than_100_aliases_of_another_viewer_format_warn_for_cloudflare_only():
+    other = type("Other", (), {"name": "zoomify", "descriptor": "ImageProperties.xml"})()
+    images = [ImageInfo(f"i{n}", 9, 9, 8, "jpg", 1, viewer=other) for n in range(101)]
+    with pytest.warns(RedirectsWarning, match="101 redirects with a splat"):
         render_redirects("", "/", images, "cloudflare-pages")
     assert len(parse_redirects_file(render_redirects("", "/", images, "netlify"))) == 101
+
+
+def test_github_pages_gets_a_latest_descriptor_naming_the_versioned_tiles_and_loses_it_with_the_host(tmp_path):
+    config = 'host = "github-pages"\nbase_url = "https://zoom.example.org/z/"\n'
+    site = make_site(tmp_path, config, images=("a", "x y/b"))
+    build_site(site, progress="quiet")
+    output = site / "_site"
+    for rel, url in (("a", "a"), ("x y/b", "x%20y/b")):
+        alias = ElementTree.parse(output / rel / "latest" / "dzi.xml").getroot()
+        versioned = ElementTree.parse(output / rel / "dzi" / "v0" / "dzi.xml").getroot()
+        assert alias.get("Url") == f"https://zoom.example.org/z/{url}/dzi/v0/dzi_files/"
+        assert {k: v for k, v in alias.attrib.items() if k != "Url"} == versioned.attrib
+        assert [child.attrib for child in alias] == [child.attrib for child in versioned]
+        assert (output / rel / "dzi" / "v0" / "dzi_files" / "9" / "0_0.jpg").is_file()  # where Url leads
+    assert "/latest/" not in (output / "_redirects").read_text()
+    config = site / "dzbuild.toml"
+    config.write_text(config.read_text().replace("github-pages", "netlify"))
+    build_site(site, progress="quiet")
+    assert not (output / "a" / "latest").exists()  # the redirect serves again: the file is gone
+    rules = parse_redirects_file((output / "_redirects").read_text())
+    assert follow_redirect(rules, "/z/a/latest/dzi.xml") == ("/z/a/dzi/v0/dzi.xml", 302)
 
 
 def test_a_line_over_1000_characters_is_left_out():

@@ -38,7 +38,7 @@ from .packcount import PACK_FORMAT, packed_site_files
 from .pages import CollectionInfo, ImageInfo, Renderer, dot_relative
 from .paths import check_written_places, read_control_file
 from .progress import Progress
-from .redirects import render_redirects
+from .redirects import latest_files, render_redirects
 from .scan import check_specs, require_images, scan_site
 from .spread import build_images, check_formats, image_options, site_executor
 from .thumbnail import write_thumbnail
@@ -249,9 +249,10 @@ def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]
     site = {"title": config.title, "viewer_options": config.viewer.options}
     renderer = Renderer(dirs, site, viewer, extra_vars=lambda template: template_vars(template, config))
     pages = [renderer.image_page(info) for info in images]
-    pages += [renderer.collection_page(group) for group in groups]
-    pages.append(renderer.index_page(images, groups))
+    pages += [page for group in groups for page in renderer.collection_pages(group)]  # a gallery in pages
+    pages += renderer.index_pages(images, groups)  # the index, split into pages, and the list its filter reads
     pages.append(renderer.not_found_page(config.base_path))  # a missing URL gets a 404, never the index
+    pages += latest_files(config, images)  # latest/ descriptors, where the host cannot redirect every image
     owned = set()
     for rel, data in pages:
         report.files_written += write_if_changed(config.output / rel, data)
@@ -268,7 +269,7 @@ def _write_control_files(config, viewer, images, groups, report: SiteReport) -> 
     base = config.base_path
     if config.headers_file is not None:
         required, optional = site_rules(base, images, groups, config.output, config.formats, not viewer.external)
-        text = render_headers(read_control_file(config.headers_file), required, optional)
+        text = render_headers(read_control_file(config.headers_file), required, optional, config.host)
         report.files_written += write_if_changed(config.headers_file, text.encode("utf-8"))
     if config.redirects_file is not None:
         text = render_redirects(read_control_file(config.redirects_file), base, images, config.host)

@@ -8,7 +8,7 @@ template: image folder names and configuration values are data, never markup.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
@@ -17,6 +17,7 @@ from ..errors import ConfigError
 from ..grid import Grid, Tile
 from ..pyramid.formats import deep_zoom
 from ..pyramid.spec import PyramidSpec
+from . import listing
 from .changes import changes_url
 from .thumbnail import one_tile_level, thumbnail_name
 
@@ -173,8 +174,22 @@ class Renderer:
         )
 
     def collection_page(self, collection: CollectionInfo) -> tuple[str, bytes]:
-        items = [_item(collection.path, image) for image in collection.members]
-        return self.render("collection.html", collection.path, collection=collection, items=items)
+        """A collection's first page (the only one up to ``listing.GALLERY_SIZE`` members)."""
+        return self.collection_pages(collection)[0]
+
+    def collection_pages(self, collection: CollectionInfo) -> list[tuple[str, bytes]]:
+        """Every page of a collection: its viewer, and its gallery a slice at a time."""
+        pages = []
+        for page in listing.gallery(collection):
+            folder = page.folder
+            here = collection
+            if collection.descriptor and page.number > 1:  # the .dzc, seen from this page's folder
+                dzc = PurePosixPath(collection.path, collection.descriptor.removeprefix("./")).as_posix()
+                here = replace(collection, descriptor=relative_url(folder, dzc))
+            items = [_item(folder, image) for image in page.images]
+            pager = _pager(page, len(collection.members))
+            pages.append(self.render("collection.html", folder, collection=here, items=items, pager=pager))
+        return pages
 
     def not_found_page(self, base_path: str) -> tuple[str, bytes]:
         """``404.html``, served at whatever URL was missing: its links start from the absolute ``base_path``."""
@@ -182,17 +197,29 @@ class Renderer:
         return NOT_FOUND, html
 
     def index_page(self, images: list[ImageInfo], collections: list[CollectionInfo]) -> tuple[str, bytes]:
-        entries = [_item("", image) for image in images]
+        """The index's first page (the only one up to ``listing.PAGE_SIZE`` images)."""
+        return self.index_pages(images, collections)[0]
+
+    def index_pages(self, images: list[ImageInfo], collections: list[CollectionInfo]) -> list[tuple[str, bytes]]:
+        """Every page of the index, then the JSON list of every image that its filter searches."""
+        everything = [_item("", image) for image in images]
+        pages = [self._index_page(page, images, collections) for page in listing.split(images)]
+        return [*pages, (listing.LIST_FILE, listing.list_document(everything))]
+
+    def _index_page(self, page: listing.IndexPage, images, collections) -> tuple[str, bytes]:
+        folder = page.folder
         groups = [
             {
                 "collection": c,
-                "url": relative_url("", c.path) + "/",
+                "url": relative_url(folder, c.path) + "/",
                 "count": len(c.members),
-                "thumbnails": [_item("", image) for image in c.members[: _mosaic_size(len(c.members))]],
+                "thumbnails": [_item(folder, image) for image in c.members[: _mosaic_size(len(c.members))]],
             }
-            for c in collections
+            for c in (collections if page.number == 1 else [])  # the collections' cards: on the first page
         ]
-        return self.render("index.html", "", images=entries, collections=groups)
+        pager = {**_pager(page, len(images)), "list": relative_url(folder, listing.LIST_FILE)}
+        entries = [_item(folder, image) for image in page.images]
+        return self.render("index.html", folder, images=entries, collections=groups, pager=pager)
 
 
 def check_templates(template_dirs: list[Path]) -> None:
@@ -226,6 +253,26 @@ def template_error(exc: Exception, template: str, searchpath: list[str]) -> Conf
 def _mosaic_size(members: int) -> int:
     """How many member thumbnails a collection's card shows: a full 2x2 or 2x1 mosaic, or one."""
     return 4 if members >= 4 else min(2, members)
+
+
+def _pager(page: listing.IndexPage, total: int) -> dict:
+    """What a page's links to the other pages of its list need (templates/_pages.html)."""
+    folder = page.folder
+
+    def url(number: int) -> str:
+        target = listing.page_folder(number, page.home, page.further)
+        return relative_url(folder, target) + ("/" if target else "")
+
+    return {
+        "number": page.number,
+        "count": page.count,
+        "first": page.first + 1,
+        "last": page.first + len(page.images),
+        "total": total,
+        "links": [{"number": n, "url": url(n)} if n else None for n in listing.page_numbers(page.number, page.count)],
+        "previous": url(page.number - 1) if page.number > 1 else None,
+        "next": url(page.number + 1) if page.number < page.count else None,
+    }
 
 
 def _item(folder: str, image: ImageInfo) -> dict:

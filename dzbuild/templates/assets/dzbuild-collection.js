@@ -3,7 +3,8 @@
  * so every thumbnail costs a handful of requests; zoomed in past the shared levels, each visible item opens
  * its own DZI exactly over its thumbnail. The gallery under the viewer uses the same shared tiles as CSS
  * sprites. The page holds its settings as JSON in #dzbuild-collection: descriptor (the latest .dzc relative
- * to the page, or null until built), items ({dzi, ...} in declared order), title, prefixUrl and options.
+ * to the page, or null until built), items (until built: {dzi, ...} of this page, in declared order; empty
+ * once built, as the .dzc lists every item), title, prefixUrl and options.
  */
 (function () {
   "use strict";
