@@ -1,0 +1,156 @@
+"""Site benchmark: ``dzbuild build`` of a gallery of small images, then a rerun, then one new version.
+
+    python bench/site.py                          # 1,000 and 10,000 images, this checkout's dzbuild
+    python bench/site.py --images 1000 --code ../other-checkout --code .
+
+Every image is 768x512 (six 256-px base tiles) with one version. Each step runs the whole
+``dzbuild build --json`` command in a fresh process, so start-up is counted as a user sees it:
+the first build, a rerun with nothing new, a rerun after one image gained a one-tile ``v1/``, and a
+last rerun. ``--code`` names the checkouts to compare (their root goes first on ``PYTHONPATH``), so
+two versions of dzbuild are measured on the same machine in the same run. The load average is
+printed beside the numbers: the machine may be shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable from the repository
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dzbuild.grid import Tile  # noqa: E402
+from dzbuild.pyramid.spec import PyramidSpec  # noqa: E402
+from dzbuild.pyramid.tiling import write_spec, write_tiles  # noqa: E402
+from dzbuild.testing import synthetic_image  # noqa: E402
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "out"
+REPO = Path(__file__).resolve().parent.parent
+WIDTH, HEIGHT, TILE = 768, 512, 256
+PICTURES = 8  # distinct pictures the images cycle through: generating each one would dominate the set-up
+
+
+@dataclass
+class SiteTimings:
+    code: str
+    images: int
+    first_seconds: float
+    noop_seconds: float
+    new_version_seconds: float  # one image gains a v1/ changing one base tile
+    new_version_computed: int
+    noop_after_seconds: float
+    output_files: int
+    index_bytes: int
+    load_average: str
+
+    def lines(self) -> list[str]:
+        return [
+            f"{self.code}: {self.images} images (load average {self.load_average})",
+            f"  first build          {self.first_seconds:8.2f} s  ({self.output_files} output files,"
+            f" index.html {self.index_bytes / 1024:.0f} KiB)",
+            f"  rerun, nothing new   {self.noop_seconds:8.2f} s",
+            f"  one new version      {self.new_version_seconds:8.2f} s  ({self.new_version_computed} tiles computed)",
+            f"  rerun, nothing new   {self.noop_after_seconds:8.2f} s",
+        ]
+
+
+def make_site(site: Path, images: int) -> None:
+    """A site of ``images`` image folders ``img00000``..., each a copy of one of a few pictures."""
+    spec = PyramidSpec(WIDTH, HEIGHT, TILE)
+    templates = []
+    for seed in range(min(PICTURES, images)):
+        folder = site / f"img{seed:05d}"
+        write_spec(folder, spec)
+        write_tiles(folder / "v0", synthetic_image(WIDTH, HEIGHT, seed=seed), spec)
+        templates.append({path.relative_to(folder): path.read_bytes() for path in folder.rglob("*") if path.is_file()})
+    for index in range(len(templates), images):
+        folder = site / f"img{index:05d}"
+        for rel, data in templates[index % len(templates)].items():
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_bytes(data)
+    (site / "dzbuild.toml").write_text(f'title = "bench"\noutput = "_site"\nhost = "netlify"\n{_viewer()}')
+
+
+def _viewer() -> str:
+    """The OpenSeadragon of this checkout's node_modules, so every --code checkout copies the same one."""
+    folder = REPO / "node_modules" / "openseadragon" / "build" / "openseadragon"
+    return f'\n[viewer]\nopenseadragon_dir = "{folder.as_posix()}"\n' if folder.is_dir() else ""
+
+
+def add_version(image: Path) -> None:
+    """Give ``image`` a ``v1/`` replacing its first base tile with another picture's."""
+    spec = PyramidSpec(WIDTH, HEIGHT, TILE)
+    pixels = synthetic_image(WIDTH, HEIGHT, seed=4242)
+    write_tiles(image / "v1", pixels, spec, [Tile(spec.grid.max_level, 0, 0)])
+
+
+def build(site: Path, code: Path, jobs: int | None) -> tuple[dict, float]:
+    """Run ``dzbuild build SITE --json`` with ``code`` first on the path; return its summary and wall time."""
+    env = {**os.environ, "PYTHONPATH": str(code.resolve())}
+    command = [sys.executable, "-m", "dzbuild", "build", str(site), "--json", "--progress", "quiet"]
+    if jobs:
+        command += ["--jobs", str(jobs)]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"dzbuild build failed ({done.returncode}): {done.stderr.strip()}")
+    return json.loads(done.stdout), seconds
+
+
+def run_site_benchmark(out: Path, images: int, code: Path = REPO, jobs: int | None = None, log=print) -> SiteTimings:
+    """Measure the four builds of a fresh site of ``images`` images; the site is removed afterwards."""
+    run = out / f"site-run-{images}-{os.getpid()}-{time.strftime('%H%M%S')}"
+    site = run / "site"
+    try:
+        make_site(site, images)
+        log(f"{images} images generated in {site}")
+        first, first_seconds = build(site, code, jobs)
+        log(f"first build: {first_seconds:.2f} s")
+        _, noop_seconds = build(site, code, jobs)
+        add_version(site / "img00000")
+        new, new_seconds = build(site, code, jobs)
+        _, after_seconds = build(site, code, jobs)
+        index = (site / "_site" / "index.html").stat().st_size
+        return SiteTimings(
+            str(code), images, first_seconds, noop_seconds, new_seconds, new["tiles_computed"], after_seconds,
+            first["output_files"], index, load_average(),
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark dzbuild build on a generated gallery of small images.")
+    parser.add_argument("--images", type=int, action="append", help="images in the site (default: 1000 and 10000)")
+    parser.add_argument("--code", type=Path, action="append", help="checkout to measure (repeatable; default: this)")
+    parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: every core)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run folder (default bench/out)")
+    parser.add_argument("--json", action="store_true", help="print the timings as JSON")
+    args = parser.parse_args(argv)
+    log = lambda *a: print(*a, file=sys.stderr)  # noqa: E731 - progress on stderr, the table on stdout
+    results = [
+        run_site_benchmark(args.out, count, code, args.jobs, log)
+        for count in args.images or [1000, 10000]
+        for code in args.code or [REPO]
+    ]
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], indent=2))
+    else:
+        print("\n".join(line for result in results for line in result.lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
