@@ -5,8 +5,10 @@
 
 Every image is 768x512 (six 256-px base tiles) with one version. Each step runs the whole
 ``dzbuild build --json`` command in a fresh process, so start-up is counted as a user sees it:
-the first build, a rerun with nothing new, a rerun after one image gained a one-tile ``v1/``, and a
-last rerun. ``--code`` names the checkouts to compare (their root goes first on ``PYTHONPATH``), so
+the first build, two reruns with nothing new (the first one reads each source file the first build
+published once; later ones only stat them), a rerun after one image gained a one-tile ``v1/``, and
+a last rerun. Each step reports its wall time and the CPU time (user + system) of the command.
+``--code`` names the checkouts to compare (their root goes first on ``PYTHONPATH``), so
 two versions of dzbuild are measured on the same machine in the same run. The load average is
 printed beside the numbers: the machine may be shared.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -42,10 +45,12 @@ class SiteTimings:
     code: str
     images: int
     first_seconds: float
-    noop_seconds: float
+    noop_seconds: float  # the first rerun
+    noop_again_seconds: float  # the next one
     new_version_seconds: float  # one image gains a v1/ changing one base tile
     new_version_computed: int
     noop_after_seconds: float
+    cpu_seconds: dict  # step -> user + system CPU of the command
     output_files: int
     index_bytes: int
     load_average: str
@@ -56,8 +61,10 @@ class SiteTimings:
             f"  first build          {self.first_seconds:8.2f} s  ({self.output_files} output files,"
             f" index.html {self.index_bytes / 1024:.0f} KiB)",
             f"  rerun, nothing new   {self.noop_seconds:8.2f} s",
+            f"  again                {self.noop_again_seconds:8.2f} s",
             f"  one new version      {self.new_version_seconds:8.2f} s  ({self.new_version_computed} tiles computed)",
             f"  rerun, nothing new   {self.noop_after_seconds:8.2f} s",
+            "  CPU (user + system)  " + ", ".join(f"{step} {cpu:.2f} s" for step, cpu in self.cpu_seconds.items()),
         ]
 
 
@@ -91,18 +98,21 @@ def add_version(image: Path) -> None:
     write_tiles(image / "v1", pixels, spec, [Tile(spec.grid.max_level, 0, 0)])
 
 
-def build(site: Path, code: Path, jobs: int | None) -> tuple[dict, float]:
-    """Run ``dzbuild build SITE --json`` with ``code`` first on the path; return its summary and wall time."""
+def build(site: Path, code: Path, jobs: int | None) -> tuple[dict, float, float]:
+    """Run ``dzbuild build SITE --json`` with ``code`` first on the path; return its summary, wall and CPU time."""
     env = {**os.environ, "PYTHONPATH": str(code.resolve())}
     command = [sys.executable, "-m", "dzbuild", "build", str(site), "--json", "--progress", "quiet"]
     if jobs:
         command += ["--jobs", str(jobs)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"dzbuild build failed ({done.returncode}): {done.stderr.strip()}")
-    return json.loads(done.stdout), seconds
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return json.loads(done.stdout), seconds, cpu
 
 
 def run_site_benchmark(out: Path, images: int, code: Path = REPO, jobs: int | None = None, log=print) -> SiteTimings:
@@ -112,16 +122,18 @@ def run_site_benchmark(out: Path, images: int, code: Path = REPO, jobs: int | No
     try:
         make_site(site, images)
         log(f"{images} images generated in {site}")
-        first, first_seconds = build(site, code, jobs)
+        cpu = {}
+        first, first_seconds, cpu["first"] = build(site, code, jobs)
         log(f"first build: {first_seconds:.2f} s")
-        _, noop_seconds = build(site, code, jobs)
+        _, noop_seconds, cpu["rerun"] = build(site, code, jobs)
+        _, again_seconds, cpu["again"] = build(site, code, jobs)
         add_version(site / "img00000")
-        new, new_seconds = build(site, code, jobs)
-        _, after_seconds = build(site, code, jobs)
+        new, new_seconds, cpu["new version"] = build(site, code, jobs)
+        _, after_seconds, cpu["rerun after"] = build(site, code, jobs)
         index = (site / "_site" / "index.html").stat().st_size
         return SiteTimings(
-            str(code), images, first_seconds, noop_seconds, new_seconds, new["tiles_computed"], after_seconds,
-            first["output_files"], index, load_average(),
+            str(code), images, first_seconds, noop_seconds, again_seconds, new_seconds, new["tiles_computed"],
+            after_seconds, cpu, first["output_files"], index, load_average(),
         )  # fmt: skip
     finally:
         shutil.rmtree(run, ignore_errors=True)

@@ -21,5 +21,6 @@ def test_site_benchmark_runs_on_three_images(tmp_path):
     base_tiles = sum(grid.tile_counts(level)[0] * grid.tile_counts(level)[1] for level in range(grid.max_level + 1))
     assert timings.output_files > 3 * base_tiles  # every tile of every image, plus pages and the viewer
     assert timings.index_bytes > 0
-    assert 0 < timings.noop_seconds and 0 < timings.noop_after_seconds
+    assert 0 < timings.noop_seconds and 0 < timings.noop_again_seconds and 0 < timings.noop_after_seconds
+    assert set(timings.cpu_seconds) == {"first", "rerun", "again", "new version", "rerun after"}
     assert list(tmp_path.iterdir()) == []  # the generated site is removed
