@@ -10,7 +10,9 @@ published once; later ones only stat them), a rerun after one image gained a one
 a last rerun. Each step reports its wall time and the CPU time (user + system) of the command.
 ``--code`` names the checkouts to compare (their root goes first on ``PYTHONPATH``), so
 two versions of dzbuild are measured on the same machine in the same run. The load average is
-printed beside the numbers: the machine may be shared.
+printed beside the numbers: the machine may be shared. ``--serve N`` then runs ``dzbuild serve`` on
+the built site and lands a one-tile ``v1/`` in N other images, one at a time, timing each from the
+rename to the reload event reaching a client of ``/_dzbuild/live`` (as ``bench/serve.py`` does).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import asdict, dataclass
+import urllib.request
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make ``bench`` importable from the repository
@@ -54,6 +58,7 @@ class SiteTimings:
     output_files: int
     index_bytes: int
     load_average: str
+    serve_seconds: list = field(default_factory=list)  # one-tile versions landing under dzbuild serve
 
     def lines(self) -> list[str]:
         return [
@@ -65,6 +70,8 @@ class SiteTimings:
             f"  one new version      {self.new_version_seconds:8.2f} s  ({self.new_version_computed} tiles computed)",
             f"  rerun, nothing new   {self.noop_after_seconds:8.2f} s",
             "  CPU (user + system)  " + ", ".join(f"{step} {cpu:.2f} s" for step, cpu in self.cpu_seconds.items()),
+            *(["  serve: version to reload event " + ", ".join(f"{t:.2f}" for t in self.serve_seconds) + " s"]
+              if self.serve_seconds else []),
         ]
 
 
@@ -93,9 +100,14 @@ def _viewer() -> str:
 
 def add_version(image: Path) -> None:
     """Give ``image`` a ``v1/`` replacing its first base tile with another picture's."""
+    write_version(image / "v1")
+
+
+def write_version(folder: Path) -> None:
+    """A version folder holding one base tile, from another picture than the images'."""
     spec = PyramidSpec(WIDTH, HEIGHT, TILE)
     pixels = synthetic_image(WIDTH, HEIGHT, seed=4242)
-    write_tiles(image / "v1", pixels, spec, [Tile(spec.grid.max_level, 0, 0)])
+    write_tiles(folder, pixels, spec, [Tile(spec.grid.max_level, 0, 0)])
 
 
 def build(site: Path, code: Path, jobs: int | None) -> tuple[dict, float, float]:
@@ -115,7 +127,35 @@ def build(site: Path, code: Path, jobs: int | None) -> tuple[dict, float, float]
     return json.loads(done.stdout), seconds, cpu
 
 
-def run_site_benchmark(out: Path, images: int, code: Path = REPO, jobs: int | None = None, log=print) -> SiteTimings:
+def serve_latency(site: Path, code: Path, jobs: int | None, landings: int) -> list[float]:
+    """Seconds from a one-tile ``v1/`` landing in image 1, 2... to the reload event, under ``dzbuild serve``."""
+    from bench.serve import Server, wait_for_reload
+
+    os.environ["PYTHONPATH"] = str(code.resolve())  # the server is a child of this process
+    server = Server(site, jobs)
+    try:
+        times = []
+        for index in range(1, landings + 1):
+            stream = urllib.request.urlopen(f"{server.url}_dzbuild/live", timeout=300)
+            found: dict = {}
+            listener = threading.Thread(target=wait_for_reload, args=(stream, found))
+            listener.start()
+            staging = site.parent / f"staging-{index}"
+            write_version(staging)  # written beside the site, then renamed in: it lands whole
+            landed = time.time()
+            os.rename(staging, site / f"img{index:05d}" / "v1")
+            listener.join(timeout=300)
+            times.append(found["event"] - landed)
+            time.sleep(2)  # the deferred build's second half (linking into the output) ends before the next
+        return times
+    finally:
+        server.stop()
+        os.environ.pop("PYTHONPATH", None)
+
+
+def run_site_benchmark(
+    out: Path, images: int, code: Path = REPO, jobs: int | None = None, log=print, serve: int = 0
+) -> SiteTimings:
     """Measure the four builds of a fresh site of ``images`` images; the site is removed afterwards."""
     run = out / f"site-run-{images}-{os.getpid()}-{time.strftime('%H%M%S')}"
     site = run / "site"
@@ -131,10 +171,13 @@ def run_site_benchmark(out: Path, images: int, code: Path = REPO, jobs: int | No
         new, new_seconds, cpu["new version"] = build(site, code, jobs)
         _, after_seconds, cpu["rerun after"] = build(site, code, jobs)
         index = (site / "_site" / "index.html").stat().st_size
-        return SiteTimings(
+        timings = SiteTimings(
             str(code), images, first_seconds, noop_seconds, again_seconds, new_seconds, new["tiles_computed"],
             after_seconds, cpu, first["output_files"], index, load_average(),
         )  # fmt: skip
+        if serve:
+            timings.serve_seconds = serve_latency(site, code, jobs, min(serve, images - 1))
+        return timings
     finally:
         shutil.rmtree(run, ignore_errors=True)
 
@@ -149,11 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--code", type=Path, action="append", help="checkout to measure (repeatable; default: this)")
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: every core)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run folder (default bench/out)")
+    parser.add_argument("--serve", type=int, default=0, help="versions to land under dzbuild serve (default 0)")
     parser.add_argument("--json", action="store_true", help="print the timings as JSON")
     args = parser.parse_args(argv)
     log = lambda *a: print(*a, file=sys.stderr)  # noqa: E731 - progress on stderr, the table on stdout
     results = [
-        run_site_benchmark(args.out, count, code, args.jobs, log)
+        run_site_benchmark(args.out, count, code, args.jobs, log, args.serve)
         for count in args.images or [1000, 10000]
         for code in args.code or [REPO]
     ]

@@ -1,4 +1,4 @@
-"""Keep ``bench/site.py`` from rotting: its four builds on a site of three images, no timing asserts."""
+"""Keep ``bench/site.py`` from rotting: its builds and one serve landing on three images, no timing asserts."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dzbuild.pyramid.spec import PyramidSpec  # noqa: E402
 
 
 def test_site_benchmark_runs_on_three_images(tmp_path):
-    timings = run_site_benchmark(tmp_path, 3, jobs=1, log=lambda *_: None)
+    timings = run_site_benchmark(tmp_path, 3, jobs=1, log=lambda *_: None, serve=1)
 
     grid = PyramidSpec(WIDTH, HEIGHT, TILE).grid
     assert timings.new_version_computed == grid.max_level  # exactly the ancestors of one base tile
@@ -23,4 +23,5 @@ def test_site_benchmark_runs_on_three_images(tmp_path):
     assert timings.index_bytes > 0
     assert 0 < timings.noop_seconds and 0 < timings.noop_again_seconds and 0 < timings.noop_after_seconds
     assert set(timings.cpu_seconds) == {"first", "rerun", "again", "new version", "rerun after"}
+    assert len(timings.serve_seconds) == 1 and timings.serve_seconds[0] > 0  # the reload event came
     assert list(tmp_path.iterdir()) == []  # the generated site is removed
