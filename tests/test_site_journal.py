@@ -68,10 +68,13 @@ def test_a_rerun_with_nothing_new_builds_and_renders_no_image(settled, monkeypat
     assert (report.output_files, report.output_bytes) == (walked.on_disk, walked.bytes)
 
 
+def add_v1(image) -> None:
+    spec = load_spec(image)
+    write_tiles(image / "v1", synthetic_image(spec.width, spec.height, seed=7), spec, [Tile(spec.grid.max_level, 0, 0)])
+
+
 def test_one_new_version_builds_only_that_image(settled, monkeypatch):
-    spec = load_spec(settled / "b")
-    pixels = synthetic_image(spec.width, spec.height, seed=7)
-    write_tiles(settled / "b" / "v1", pixels, spec, [Tile(spec.grid.max_level, 0, 0)])
+    add_v1(settled / "b")
     forbid_building(monkeypatch, allowed=("b",))
     report = build(settled)
     assert [entry["image"] for entry in report.built] == [str(settled / "b")]
@@ -131,3 +134,24 @@ def test_a_damaged_journal_costs_one_full_build(settled):
     report = build(settled)
     assert report.versions_built == 0 and snapshot(settled / "_site") == before
     assert sorted(json.loads((settled / ".dzbuild" / JOURNAL_FILE).read_text())["images"]) == ["a", "b", "deep/c"]
+
+
+def test_a_build_stopped_before_its_journal_is_saved_is_repaired_by_the_next(settled, monkeypatch):
+    add_v1(settled / "b")
+    journal = settled / ".dzbuild" / JOURNAL_FILE
+    before = journal.read_bytes()
+
+    def stop(*args):
+        raise KeyboardInterrupt  # Ctrl-C after the pages, before the control files and the journal
+
+    with monkeypatch.context() as patched:
+        patched.setattr(dzbuild.site.build, "_write_control_files", stop)
+        with pytest.raises(KeyboardInterrupt):
+            build(settled)
+    assert journal.read_bytes() == before  # the last complete build's
+    report = build(settled)
+    assert report.versions_built == 0 and report.tiles_computed == 0  # v1 was published by the stopped build
+    assert (settled / "_site" / "b" / "dzi" / "v1" / "dzi.xml").is_file()
+    assert "b/dzi/v1" in (settled / "_site" / "_redirects").read_text()
+    walked = measure(settled / "_site")
+    assert (report.output_files, report.output_bytes) == (walked.on_disk, walked.bytes)
