@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from .. import __version__
@@ -35,7 +36,8 @@ INFO_FIELDS = ("width", "height", "tile_size", "format", "versions", "available"
 
 
 def context_key(config, template_dirs: list[Path], template_vars: dict) -> str:
-    """A digest of everything every page and build depends on besides the images themselves."""
+    """A digest of everything every page and build depends on besides the images themselves (not
+    which executor or how many workers build them: they change no byte)."""
     templates = sorted(
         (str(path), file_identity(path.stat()))
         for folder in template_dirs
@@ -44,7 +46,8 @@ def context_key(config, template_dirs: list[Path], template_vars: dict) -> str:
         if path.is_file()
     )
     plugins = sorted(name for name, _ in get_plugin_manager().list_name_plugin())
-    text = repr((__version__, config, templates, plugins, sorted(template_vars.items(), key=str)))
+    site = replace(config, jobs=None, executor=None)
+    text = repr((__version__, site, templates, plugins, sorted(template_vars.items(), key=str)))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
