@@ -13,6 +13,9 @@ two versions of dzbuild are measured on the same machine in the same run. The lo
 printed beside the numbers: the machine may be shared. ``--serve N`` then runs ``dzbuild serve`` on
 the built site and lands a one-tile ``v1/`` in N other images, one at a time, timing each from the
 rename to the reload event reaching a client of ``/_dzbuild/live`` (as ``bench/serve.py`` does).
+``--outside`` puts the output and the cache beside the site folder: ``dzbuild serve`` watches the
+site folder recursively, and with them inside it a 10,000-image site needs more inotify watches
+(one per folder) than a default ``fs.inotify.max_user_watches`` allows.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ class SiteTimings:
         ]
 
 
-def make_site(site: Path, images: int) -> None:
+def make_site(site: Path, images: int, outside: bool = False) -> None:
     """A site of ``images`` image folders ``img00000``..., each a copy of one of a few pictures."""
     spec = PyramidSpec(WIDTH, HEIGHT, TILE)
     templates = []
@@ -89,7 +92,8 @@ def make_site(site: Path, images: int) -> None:
         for rel, data in templates[index % len(templates)].items():
             (folder / rel).parent.mkdir(parents=True, exist_ok=True)
             (folder / rel).write_bytes(data)
-    (site / "dzbuild.toml").write_text(f'title = "bench"\noutput = "_site"\nhost = "netlify"\n{_viewer()}')
+    places = 'output = "../_site"\ncache = "../cache"' if outside else 'output = "_site"'
+    (site / "dzbuild.toml").write_text(f'title = "bench"\n{places}\nhost = "netlify"\n{_viewer()}')
 
 
 def _viewer() -> str:
@@ -154,13 +158,13 @@ def serve_latency(site: Path, code: Path, jobs: int | None, landings: int) -> li
 
 
 def run_site_benchmark(
-    out: Path, images: int, code: Path = REPO, jobs: int | None = None, log=print, serve: int = 0
+    out: Path, images: int, code: Path = REPO, jobs: int | None = None, log=print, serve: int = 0, outside=False
 ) -> SiteTimings:
     """Measure the four builds of a fresh site of ``images`` images; the site is removed afterwards."""
     run = out / f"site-run-{images}-{os.getpid()}-{time.strftime('%H%M%S')}"
     site = run / "site"
     try:
-        make_site(site, images)
+        make_site(site, images, outside)
         log(f"{images} images generated in {site}")
         cpu = {}
         first, first_seconds, cpu["first"] = build(site, code, jobs)
@@ -170,11 +174,12 @@ def run_site_benchmark(
         add_version(site / "img00000")
         new, new_seconds, cpu["new version"] = build(site, code, jobs)
         _, after_seconds, cpu["rerun after"] = build(site, code, jobs)
-        index = (site / "_site" / "index.html").stat().st_size
+        index = (site.parent / "_site" if outside else site / "_site").joinpath("index.html").stat().st_size
         timings = SiteTimings(
             str(code), images, first_seconds, noop_seconds, again_seconds, new_seconds, new["tiles_computed"],
             after_seconds, cpu, first["output_files"], index, load_average(),
         )  # fmt: skip
+        log("\n".join(timings.lines()))  # before serve: its numbers are kept if serve fails
         if serve:
             timings.serve_seconds = serve_latency(site, code, jobs, min(serve, images - 1))
         return timings
@@ -193,11 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", "-j", type=int, help="worker processes (default: every core)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="run folder (default bench/out)")
     parser.add_argument("--serve", type=int, default=0, help="versions to land under dzbuild serve (default 0)")
+    parser.add_argument("--outside", action="store_true", help="output and cache beside the site folder")
     parser.add_argument("--json", action="store_true", help="print the timings as JSON")
     args = parser.parse_args(argv)
     log = lambda *a: print(*a, file=sys.stderr)  # noqa: E731 - progress on stderr, the table on stdout
     results = [
-        run_site_benchmark(args.out, count, code, args.jobs, log, args.serve)
+        run_site_benchmark(args.out, count, code, args.jobs, log, args.serve, args.outside)
         for count in args.images or [1000, 10000]
         for code in args.code or [REPO]
     ]

@@ -14,7 +14,7 @@ from dzbuild.pyramid.spec import PyramidSpec  # noqa: E402
 
 
 def test_site_benchmark_runs_on_three_images(tmp_path):
-    timings = run_site_benchmark(tmp_path, 3, jobs=1, log=lambda *_: None, serve=1)
+    timings = run_site_benchmark(tmp_path, 3, jobs=1, log=lambda *_: None, serve=1, outside=True)
 
     grid = PyramidSpec(WIDTH, HEIGHT, TILE).grid
     assert timings.new_version_computed == grid.max_level  # exactly the ancestors of one base tile
