@@ -151,7 +151,10 @@ class Journal:
             }
 
     def save(self) -> None:
-        """Replace the journal atomically with the entries of this build (removed images drop out)."""
+        """Replace the journal atomically with the entries of this build (removed images drop out);
+        a build that learnt nothing new leaves it as it is."""
+        if self.recorded == self.entries and self.path.exists():
+            return
         write_json_atomic(self.path, {"schema": SCHEMA, "context": self.context, "images": self.recorded})
 
 
