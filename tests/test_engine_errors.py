@@ -13,8 +13,11 @@ import numpy as np
 import pytest
 from imagedirs import add_version, base, make_image_dir, snapshot, version_dir
 
+import dzbuild.pyramid.immutability
+import dzbuild.pyramid.sources
 from dzbuild.errors import DzbuildError, PublishedError, SourceError
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
+from dzbuild.pyramid.sources import file_identity
 
 
 def build(image_dir: Path, **options):
@@ -156,52 +159,41 @@ def test_editing_in_place_with_copy_storage_leaves_dest_alone(tmp_path):
     refused(image_dir, PublishedError, image_dir / "v0" / "1_1.jpg", "was modified in v0", storage="copy")
 
 
-def test_a_fresh_clone_of_published_sources_is_not_an_edit(published):
+def test_a_fresh_clone_of_published_sources_is_not_an_edit(published, monkeypatch):
     """New modification times with the same bytes (git clone, restored cache) pass, checked by CRC-32."""
     image_dir, _ = published
     dest = image_dir / "dest"
     for tile in (image_dir / "v0").iterdir():
         os.utime(tile, ns=(1_000_000_000, 1_000_000_000))
     before = snapshot(dest / "dzi")
+    trust_at_once(monkeypatch)
     assert build(image_dir).versions == []
     assert snapshot(dest / "dzi") == before
-    verified = json.loads((dest / ".dzbuild" / "source-cache.json").read_text())["verified"]
-    assert len(verified) == 6 and set(verified.values()) == {1_000_000_000}
-    assert build(image_dir).versions == []  # the second time nothing is hashed again
+    assert identities(image_dir) == {tile.name: file_identity(tile.stat()) for tile in (image_dir / "v0").iterdir()}
+    monkeypatch.setattr(dzbuild.pyramid.sources, "_same_bytes", lambda *a: pytest.fail("a trusted file was read"))
+    assert build(image_dir).versions == []  # the second time nothing is read again
 
 
-def age(folder: Path, seconds: int = 60) -> None:
-    """Make a folder look untouched for a while, as published sources usually are."""
-    stamp = folder.stat().st_mtime_ns - seconds * 1_000_000_000
-    os.utime(folder, ns=(stamp, stamp))
+def trust_at_once(monkeypatch) -> None:
+    """No racy window: a file written a moment ago may be trusted (no test waits two seconds)."""
+    monkeypatch.setattr(dzbuild.pyramid.sources, "RACY_NS", 0)
 
 
-def cache(image_dir: Path) -> dict:
-    return json.loads((image_dir / "dest" / ".dzbuild" / "source-cache.json").read_text())
+def identities(image_dir: Path) -> dict:
+    cache = json.loads((image_dir / "dest" / ".dzbuild" / "source-cache.json").read_text())
+    return cache["files"]["v0"]
 
 
-def test_a_checked_folder_is_sealed_and_not_listed_again(published, monkeypatch):
-    image_dir, _ = published
-    age(image_dir / "v0")
-    assert build(image_dir).versions == []  # checks every file once, then seals the folder
-    st = (image_dir / "v0").stat()
-    assert cache(image_dir)["seals"] == {"v0": [st.st_ino, st.st_mtime_ns]}
-    import dzbuild.pyramid.immutability
-
-    monkeypatch.setattr(dzbuild.pyramid.immutability, "changed_files", lambda *a: pytest.fail("sealed folder listed"))
-    assert build(image_dir).versions == []
-
-
-def test_a_build_seals_the_folders_it_scanned(tmp_path, monkeypatch):
+def test_a_rerun_reads_the_new_files_once_then_trusts_them(tmp_path, monkeypatch):
+    """Publishing may link a source file (a new ctime): the first rerun reads it, later ones only stat it."""
     image_dir, _, _ = make_image_dir(tmp_path, 750, 500, 250)
-    age(image_dir / "v0")
+    trust_at_once(monkeypatch)
     build(image_dir)
-    st = (image_dir / "v0").stat()
-    assert cache(image_dir)["seals"] == {"v0": [st.st_ino, st.st_mtime_ns]}
-    import dzbuild.pyramid.immutability
-
-    monkeypatch.setattr(dzbuild.pyramid.immutability, "changed_files", lambda *a: pytest.fail("sealed folder listed"))
-    assert build(image_dir).versions == []  # the first rerun already trusts the seal
+    assert not (image_dir / "dest" / ".dzbuild" / "source-cache.json").exists()
+    assert build(image_dir).versions == []
+    assert identities(image_dir) == {tile.name: file_identity(tile.stat()) for tile in (image_dir / "v0").iterdir()}
+    monkeypatch.setattr(dzbuild.pyramid.immutability, "changed_files", lambda *a: pytest.fail("trusted files read"))
+    assert build(image_dir).versions == []
 
 
 def test_a_damaged_sources_record_is_named(published):
@@ -212,16 +204,17 @@ def test_a_damaged_sources_record_is_named(published):
     refused(image_dir, BuildError, image_dir / "dest" / ".dzbuild" / "v0.sources.json", "is missing or damaged")
 
 
-def test_a_folder_changed_moments_ago_is_not_sealed(published):
+def test_files_changed_moments_ago_are_not_trusted(published):
     image_dir, _ = published
     assert build(image_dir).versions == []  # v0 was written just now: the same clock tick may hide an edit
-    assert not (image_dir / "dest" / ".dzbuild" / "source-cache.json").exists()
+    cache = image_dir / "dest" / ".dzbuild" / "source-cache.json"
+    assert not cache.exists() or identities(image_dir) == {}
 
 
 @pytest.mark.parametrize("change", ["add", "remove", "replace"])
-def test_a_sealed_folder_that_changes_is_checked_again(published, change):
+def test_trusted_files_that_change_are_checked_again(published, change, monkeypatch):
     image_dir, _ = published
-    age(image_dir / "v0")
+    trust_at_once(monkeypatch)
     build(image_dir)
     tile = image_dir / "v0" / "1_1.jpg"
     if change == "add":
@@ -236,21 +229,39 @@ def test_a_sealed_folder_that_changes_is_checked_again(published, change):
         refused(image_dir, PublishedError, tile, "was modified in v0")
 
 
-def test_an_in_place_edit_of_a_sealed_folder_is_found_by_check(published):
-    """Rewriting a file in place keeps the folder's mtime: the build trusts the seal, ``check`` does not."""
+@pytest.mark.parametrize("trusted", [True, False])
+def test_an_in_place_edit_keeping_size_and_mtime_is_refused(published, monkeypatch, trusted):
+    """Rewriting a tile in place and setting its mtime back still moves its ctime: the build reads it."""
     from dzbuild.maintain.check import check_report
 
     image_dir, _ = published
-    age(image_dir / "v0")
+    if trusted:  # the identity was recorded as trusted; else the file is compared because it is racy
+        trust_at_once(monkeypatch)
     build(image_dir, storage="copy", rebuild=True)
-    build(image_dir, storage="copy")  # seals v0
-    tile = image_dir / "v0" / "1_1.jpg"
-    tile.write_bytes((image_dir / "v0" / "0_0.jpg").read_bytes())
-    assert build(image_dir, storage="copy").versions == []
+    build(image_dir, storage="copy")  # reads v0 once, and records its identities unless racy
+    tile, other = image_dir / "v0" / "1_1.jpg", image_dir / "v0" / "0_0.jpg"
+    before = tile.stat()
+    with open(tile, "r+b") as handle:  # same inode, same size, other bytes
+        handle.write(other.read_bytes()[: before.st_size].ljust(before.st_size, b"\0"))
+    os.utime(tile, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = tile.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    refused(image_dir, PublishedError, tile, "was modified in v0", storage="copy")
     problems = {p.path: p.message for p in check_report(image_dir / "dest").problems}
     assert problems[str(tile)] == "was modified after v0 was published (put changes in a new version)"
-    copy = image_dir / "dest" / "dzi" / "v0" / "dzi_files" / "10" / "1_1.jpg"
-    assert problems[str(copy)].startswith(f"differs from {tile}")  # the published copy no longer matches
+
+
+def test_an_in_place_edit_exits_4_naming_the_tile(published):
+    image_dir, _ = published
+    tile = image_dir / "v0" / "1_1.jpg"
+    before = tile.stat()
+    with open(tile, "r+b") as handle:
+        handle.write(bytes(b ^ 0xFF for b in tile.read_bytes()[:64]))
+    os.utime(tile, ns=(before.st_atime_ns, before.st_mtime_ns))
+    done = subprocess.run([sys.executable, "-m", "dzbuild", "pyramid", str(image_dir)], capture_output=True, text=True)
+    assert done.returncode == 4, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert f"{tile}: was modified in v0, which is published" in line
 
 
 def test_same_size_other_bytes_is_an_edit(published):

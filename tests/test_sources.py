@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import zlib
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from dzbuild.errors import SourceError
 from dzbuild.grid import Grid, Tile
-from dzbuild.pyramid.sources import changed_files, scan_version, version_dirs
+from dzbuild.pyramid.sources import RACY_NS, all_trusted, changed_files, file_identity, scan_version, version_dirs
 
 GRID = Grid(750, 500, 250)  # 3 columns x 2 rows at level 10
 
@@ -161,12 +162,12 @@ def test_changed_files_ignores_hidden_files_and_sees_every_kind_of_change(tmp_pa
     folder = tmp_path / "v0"
     prints = recorded(folder)
     assert sorted(prints) == ["0_0.jpg", "1_0.jpg", "2_0.jpg"] and prints["0_0.jpg"][:1] == [3]
-    assert changed_files(folder, prints, {}, "v0") == []
+    assert changed_files(folder, prints) == []
     (folder / ".hidden").write_bytes(b"changed")  # not a tile: never compared
     (folder / "0_0.jpg").write_bytes(b"xyz")  # same size, new bytes
     (folder / "1_0.jpg").unlink()
     (folder / "3_0.jpg").write_bytes(b"new")
-    assert changed_files(folder, prints, {}, "v0") == ["0_0.jpg", "1_0.jpg", "3_0.jpg"]
+    assert changed_files(folder, prints) == ["0_0.jpg", "1_0.jpg", "3_0.jpg"]
 
 
 def test_a_new_mtime_with_the_same_bytes_is_checked_once_by_crc(tmp_path):
@@ -174,6 +175,28 @@ def test_a_new_mtime_with_the_same_bytes_is_checked_once_by_crc(tmp_path):
     folder = tmp_path / "v0"
     prints = recorded(folder)
     os.utime(folder / "0_0.jpg", ns=(10**9, 10**9))  # a fresh clone: new time, same bytes
-    verified: dict = {}
-    assert changed_files(folder, prints, verified, "v0") == []
-    assert verified == {"v0/0_0.jpg": 10**9}  # remembered: the next run does not hash it again
+    known: dict = {}
+    assert changed_files(folder, prints, known, time.time_ns() + RACY_NS) == []
+    assert known == {"0_0.jpg": file_identity((folder / "0_0.jpg").stat())}  # remembered: not hashed again
+    assert all_trusted(folder, known)
+
+
+def test_an_in_place_edit_restoring_size_and_mtime_is_a_change(tmp_path):
+    make_tree(tmp_path, {"v0/0_0.jpg": b"abc", "v0/1_0.jpg": b"de"})
+    folder = tmp_path / "v0"
+    prints, known = recorded(folder), {}
+    assert changed_files(folder, prints, known, time.time_ns() + RACY_NS) == []
+    before = (folder / "0_0.jpg").stat()
+    with open(folder / "0_0.jpg", "r+b") as handle:  # the same inode, size and (restored) mtime
+        handle.write(b"xyz")
+    os.utime(folder / "0_0.jpg", ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not all_trusted(folder, known)  # the ctime moved
+    assert changed_files(folder, prints, known, time.time_ns() + RACY_NS) == ["0_0.jpg"]
+
+
+def test_a_file_changed_within_the_racy_window_is_not_trusted(tmp_path):
+    make_tree(tmp_path, {"v0/0_0.jpg": b"abc"})
+    folder = tmp_path / "v0"
+    known: dict = {}
+    assert changed_files(folder, recorded(folder), known, time.time_ns()) == []
+    assert known == {}  # checked now, but the same clock tick could still hide an edit

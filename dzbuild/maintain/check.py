@@ -237,7 +237,7 @@ class _Checker:
             folder = self.sources / key
             if not folder.is_dir():
                 continue
-            for name in changed_files(folder, fingerprint, {}, key):
+            for name in changed_files(folder, fingerprint):
                 what = "removed" if not (folder / name).exists() else "added" if name not in fingerprint else "modified"
                 self.problem(folder / name, f"was {what} after {key} was published (put changes in a new version)")
 

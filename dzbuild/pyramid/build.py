@@ -21,7 +21,7 @@ from .manifests import write_manifests
 from .planner import plan_next
 from .publish import VersionReport, publish_format, publish_version
 from .renditions import renditions_of
-from .sources import folder_seal, scan_version, version_dirs
+from .sources import scan_version, version_dirs
 from .spec import PyramidSpec, load_spec
 from .state import STATE_DIR, VACUUM_JOURNAL, State
 from .target import CORE_FOLDER, Target
@@ -130,10 +130,7 @@ def build_pyramid(
         report.backfilled = _backfill_formats(target, options.formats, state, published)
         if published < len(sources):  # 5. plan and publish each new version
             running = running or _executor_for(executor, options, stack, image_dir, dest)  # recover() may drop one
-            sealed = _build_versions(target(), sources, state, report, running)
-            if sealed:  # the next run need not list the folders this one just scanned
-                cache = cache or state.source_cache()
-                cache["seals"].update(sealed)
+            _build_versions(target(), sources, state, report, running)
         # 6. documents listing every version (a IIIF manifest): after new versions, and on a rerun of an
         # image with more formats than DZI, which repairs one a crash kept from being rewritten.
         if report.versions or report.backfilled or (record and len(record["formats"]) > 1):
@@ -171,15 +168,17 @@ def _workers_needed(pending: list[Path], jobs: int, first: bool) -> int:
     return 1 if changed < 16 * jobs else jobs
 
 
-def _build_versions(target, sources: list[Path], state: State, report: ImageReport, executor) -> dict:
-    """Plan and publish each new version; return the seals of the source folders that did not change meanwhile."""
+def _build_versions(target, sources: list[Path], state: State, report: ImageReport, executor) -> None:
+    """Plan and publish each new version.
+
+    Its source files are not trusted yet: publishing may link them (a new ctime), so the next run
+    reads each once by CRC-32 and records their identities from then on.
+    """
     grid, spec = target.grid, target.spec
     record = state.record(report.published_before - 1) if report.published_before else None
     owners = State.owners_of(record) if record else None
     overlap_owners = State.owners_of(record, "overlap_owners") if record and spec.overlap else None
-    sealed = {}
     for number in range(report.published_before, len(sources)):
-        seal = folder_seal(sources[number], time.time_ns())
         source = scan_version(sources[number], number, grid, spec.format)
         if grid.max_level == 0:  # a 1x1 image: no parent reads, and so checks, its only tile
             _check_unread_tiles(source, grid)
@@ -190,9 +189,6 @@ def _build_versions(target, sources: list[Path], state: State, report: ImageRepo
             meta["base_url"] = target.base_url
         report.versions.append(publish_version(target, plan, meta, source.fingerprint, state, executor))
         owners = plan.owners
-        if seal is not None and folder_seal(sources[number], time.time_ns()) == seal:
-            sealed[f"v{number}"] = seal
-    return sealed
 
 
 def _target(image_dir: Path, dest: Path, spec: PyramidSpec, options: BuildOptions, resampler: str):

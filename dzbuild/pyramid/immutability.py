@@ -1,7 +1,8 @@
 """Refusing any build that would change a published version: CDNs cache those forever.
 
-A rerun must stay cheap, so a published source folder whose inode and mtime match the seal of an
-earlier run is not listed again; ``dzbuild check`` compares every file instead.
+A rerun must stay cheap, so a published source file whose identity (inode, size, mtime and ctime,
+as git's index keeps them) matches what an earlier run verified is not read again; any other is
+compared with the record, by CRC-32. ``dzbuild check`` compares every file.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import time
 from pathlib import Path
 
 from ..errors import PublishedError
-from .sources import changed_files, folder_seal
+from .sources import all_trusted, changed_files
 from .spec import PyramidSpec
 from .state import State
 
@@ -48,28 +49,28 @@ def check_published(image_dir, spec: PyramidSpec, options, sources, state: State
 def _check_sources_unchanged(folders: list[Path], state: State) -> dict | None:
     """Refuse a published source folder that gained, lost or changed a file since it was published.
 
-    A folder whose inode and mtime match its seal from an earlier run is not listed again: a
-    rerun or a patch costs one ``stat`` per published version, not one per published tile. A
-    file rewritten in place keeps the folder's mtime; ``dzbuild check`` compares every file.
+    A rerun costs one ``stat`` per published file, as ``git status`` does; a file rewritten in
+    place moves its ctime, so it is read and compared even when its size and mtime were restored.
     Returns the cache to save once the build succeeds, or None if nothing new was learnt.
     """
     cache = state.source_cache()
-    seals, verified = cache["seals"], cache["verified"]
-    before = repr(cache)
+    files = cache["files"]
+    learnt = False
     now = time.time_ns()
     for number, folder in enumerate(folders):
         key = f"v{number}"
-        seal = folder_seal(folder, now)
-        if seal is not None and seals.get(key) == seal:
+        known = files.get(key, {})
+        if all_trusted(folder, known):
             continue
-        _check_unchanged(folder, number, state.sources(number), len(folders), verified)
-        if seal is not None:
-            seals[key] = seal
-    return cache if repr(cache) != before else None
+        before = dict(known)
+        _check_unchanged(folder, number, state.sources(number), len(folders), known, now)
+        files[key] = known
+        learnt = learnt or known != before
+    return cache if learnt else None
 
 
-def _check_unchanged(folder: Path, number: int, recorded: dict, published: int, verified: dict) -> None:
-    changed = changed_files(folder, recorded, verified, f"v{number}")
+def _check_unchanged(folder: Path, number: int, recorded: dict, published: int, known: dict, now: int) -> None:
+    changed = changed_files(folder, recorded, known, now)
     if not changed:
         return
     name = changed[0]

@@ -42,10 +42,10 @@ class TileFingerprint:
         self.mtimes = array("q")
         self.crcs = array("q")  # -1: not read by any worker
 
-    def add(self, index: int, size: int, mtime_ns: int) -> None:
+    def add(self, index: int, st: os.stat_result) -> None:
         self.indices.append(index)
-        self.sizes.append(size)
-        self.mtimes.append(mtime_ns)
+        self.sizes.append(st.st_size)
+        self.mtimes.append(st.st_mtime_ns)
         self.crcs.append(-1)
 
     def __len__(self) -> int:
@@ -117,32 +117,48 @@ def version_dirs(image_dir: Path, dest: Path | None = None) -> list[Path]:
     return [found[n] for n in sorted(found)]
 
 
-SEAL_MARGIN_NS = 2_000_000_000  # a folder changed this recently may change again within the same clock tick
+RACY_NS = 2_000_000_000  # a file changed this recently may change again within the same clock tick
 
 
-def folder_seal(folder: Path, now_ns: int) -> list[int] | None:
-    """``[inode, mtime_ns]`` of a source folder, or None while it is too fresh to trust.
+def file_identity(st: os.stat_result) -> list[int]:
+    """``[inode, size, mtime_ns, ctime_ns]``: what git's index compares to trust a file unread.
 
-    Adding, removing or renaming a file (how editors, ``cp`` into a new name, ``git`` and
-    ``rsync`` change a folder) moves the folder's mtime; rewriting a file in place does not,
-    which is what ``dzbuild check`` is for. A folder modified in the last two seconds is not
-    sealed, so an edit in the same timestamp tick as the check cannot hide behind the seal.
+    Any write moves the ctime, and no tool can set it back (``touch`` and ``os.utime`` set
+    only the other two), so a tile rewritten in place keeping its size and mtime is noticed.
     """
-    st = os.stat(folder)
-    if now_ns - st.st_mtime_ns < SEAL_MARGIN_NS:
-        return None
-    return [st.st_ino, st.st_mtime_ns]
+    return [st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
 
 
-def changed_files(folder: Path, recorded: dict, verified: dict, key: str) -> list[str]:
+def is_racy(identity: list[int], now_ns: int) -> bool:
+    """Git's "racily clean" rule: a file changed within the timestamp granularity of ``now_ns``
+    may change again without moving its times, so its identity proves nothing yet."""
+    return max(identity[2], identity[3]) > now_ns - RACY_NS
+
+
+def all_trusted(folder: Path, known: dict) -> bool:
+    """Whether ``folder`` holds exactly the files of ``known``, each with that identity (read nothing else)."""
+    count = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            count += 1
+            if known.get(entry.name) != file_identity(entry.stat()):
+                return False
+    return count == len(known)
+
+
+def changed_files(folder: Path, recorded: dict, known: dict | None = None, now_ns: int = 0) -> list[str]:
     """Names in ``folder`` whose bytes may differ from what was published, sorted.
 
-    Size and modification time decide, except that a file of the same size with a new time
-    (a fresh clone, a restored cache, ``touch``) is compared by CRC-32 when the record has one.
-    ``verified`` remembers such times (``"{key}/{name}" -> mtime_ns``) so each is hashed once.
+    A file whose identity (``file_identity``) equals its entry in ``known`` is trusted unread.
+    Any other is compared with the record: size, then CRC-32 when the record has one (an edit in
+    place that restored the mtime is found; a fresh clone, new times with the same bytes, is not
+    an edit), else the mtime. ``known`` is then replaced by the identities of the files found
+    unchanged, except racy ones (``is_racy`` at ``now_ns``), so each is read at most once.
     """
-    changed = []
-    seen = 0
+    known = {} if known is None else known
+    trusted, changed, seen = {}, [], 0
     with os.scandir(folder) as entries:  # one pass, no intermediate tables: this runs on every rerun
         for entry in entries:
             name = entry.name
@@ -153,18 +169,26 @@ def changed_files(folder: Path, recorded: dict, verified: dict, key: str) -> lis
                 changed.append(name)
                 continue
             seen += 1
-            st = entry.stat()
-            if st.st_size != published[0]:
+            identity = file_identity(entry.stat())
+            if known.get(name) != identity and not _same_bytes(folder / name, identity, published):
                 changed.append(name)
-            elif st.st_mtime_ns != published[1] and verified.get(f"{key}/{name}") != st.st_mtime_ns:
-                if len(published) < 3 or zlib.crc32((folder / name).read_bytes()) != published[2]:
-                    changed.append(name)
-                else:
-                    verified[f"{key}/{name}"] = st.st_mtime_ns
+            elif not is_racy(identity, now_ns):
+                trusted[name] = identity
+    known.clear()
+    known.update(trusted)
     if seen != len(recorded):  # some published file is gone
         present = {entry.name for entry in os.scandir(folder)}
         changed += [name for name in recorded if name not in present]
     return sorted(changed)
+
+
+def _same_bytes(path: Path, identity: list[int], published: list[int]) -> bool:
+    """What the record can tell of a file not trusted by its identity: size, then CRC-32 or mtime."""
+    if identity[1] != published[0]:
+        return False
+    if len(published) >= 3:
+        return zlib.crc32(path.read_bytes()) == published[2]
+    return identity[2] == published[1]
 
 
 def scan_version(version_dir: Path, number: int, grid: Grid, ext: str) -> SourceVersion:
@@ -198,7 +222,7 @@ def scan_version(version_dir: Path, number: int, grid: Grid, ext: str) -> Source
             if not entry.is_file():
                 raise SourceError("is not a regular file", version_dir / name)
             st = entry.stat()
-            prints.add(row * cols + col, st.st_size, st.st_mtime_ns)
+            prints.add(row * cols + col, st)
     count = len(prints)
     if number == 0 and count != cols * rows:
         _refuse_incomplete(prints, grid, version_dir, ext)

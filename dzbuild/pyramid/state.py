@@ -110,18 +110,19 @@ class State:
         return count
 
     def source_cache(self) -> dict:
-        """What earlier runs verified about the published source folders, so a rerun need not again.
+        """What earlier runs verified about the published source folders, so a rerun need not read them again.
 
-        ``seals``: ``"v{n}" -> [inode, mtime_ns]`` of a source folder whose files all matched the
-        record; ``verified``: ``"v{n}/{name}" -> mtime_ns`` of a file whose new time (a fresh
-        clone) was checked by CRC-32. Deleting the cache only costs one full check.
+        ``files``: ``"v{n}" -> {name: [inode, size, mtime_ns, ctime_ns]}``, the identity (as git's
+        index keeps it) of each file whose bytes matched the record. Deleting the cache only costs
+        reading every published source file once.
         """
         try:
             with open(self.dir / SOURCE_CACHE, encoding="utf-8") as handle:
                 cache = json.load(handle)
         except (FileNotFoundError, ValueError):
             cache = {}
-        return {"seals": cache.get("seals", {}), "verified": cache.get("verified", {})}
+        files = cache.get("files") if isinstance(cache, dict) else None
+        return {"files": files if isinstance(files, dict) else {}}
 
     def save_source_cache(self, cache: dict) -> None:
         write_json_atomic(self.dir / SOURCE_CACHE, cache)

@@ -32,10 +32,11 @@ from .datafile import write_data_file
 from .headers import render_headers, site_rules
 from .hooks import site_built, template_dirs, template_vars
 from .hostlimits import check_limits, measure
+from .journal import Journal, open_journal, record_images, unchanged_images
 from .manifests import place_manifests
 from .mirror import add_version, mirror_tree, remove_empty_parents, remove_stale, sweep_output
 from .packcount import PACK_FORMAT, packed_site_files
-from .pages import CollectionInfo, ImageInfo, Renderer, dot_relative
+from .pages import PAGE, CollectionInfo, ImageInfo, Renderer, dot_relative
 from .paths import check_written_places, read_control_file
 from .progress import Progress
 from .redirects import latest_files, render_redirects
@@ -108,7 +109,8 @@ def _build(
         config = replace(config, jobs=jobs)
     found = scan_site(config.source, skip=(config.output, config.cache))  # 2. images and collection files
     require_images(found, config.source)
-    check_specs(found.images, config.tile_defaults)  # a broken pyramid.json stops the build before any tile work
+    journal = open_journal(config, rebuild)  # what the last build saw: a pyramid.json it read unchanged is valid
+    check_specs(journal.specs_to_check(found.images), config.tile_defaults)  # a broken one stops the build now
     declared = config.collections + tuple(colls.load_collection_file(f, config.source) for f in found.collection_files)
     colls.check_paths(declared, found.images, config.formats)
     for collection in declared:  # a collection naming a missing image fails before anything is built
@@ -124,6 +126,7 @@ def _build(
             _discard(config, owned_before)
         check_formats(config, found.images)  # a format that refuses the configuration fails before any output
         viewer, written = install_viewer(config)  # 3. fails fast when OpenSeadragon is missing
+        unchanged = unchanged_images(journal, config, found.images, tree(config))  # nothing they depend on moved
         progress = Progress(len(found.images) + len(declared), progress_mode)
         # One executor for the whole site, started only when some image has work: a worker imports
         # OpenCV once, not once per image.
@@ -131,7 +134,11 @@ def _build(
             try:
                 storage = None if defer_output else registry().get("storage", config.storage)
                 one = lambda image, whole: build_image(config, image, report, progress, executor, storage, whole)  # noqa: E731
-                images = build_images(config, found.images, executor, tree(config), one)  # 4.
+                changed = [image for image in found.images if image.rel not in unchanged]
+                built = {info.rel: info for info in build_images(config, changed, executor, tree(config), one)}  # 4.
+                for rel in unchanged:
+                    progress.step(rel, None)
+                images = [unchanged.get(image.rel) or built[image.rel] for image in found.images]
                 by_rel = {info.rel: info for info in images}
                 groups = [  # 5.
                     _build_collection(config, c, found, by_rel, report, progress, executor, storage) for c in declared
@@ -145,7 +152,8 @@ def _build(
         manifests, count = place_manifests(config, images, groups, formats)  # IIIF, of images and collections
         owned |= manifests
         report.files_written += count
-        owned |= _write_pages(config, viewer, images, groups, report)  # 6. viewer pages and theme assets
+        pages, rendered = _write_pages(config, viewer, images, groups, report, journal)  # 6. pages and theme assets
+        owned |= pages
         _write_control_files(config, viewer, images, groups, report)  # 7. _headers and _redirects
         report.files_written += write_data_file(config, viewer, images, groups, formats)  # for a site generator
         if config.host == "github-pages":  # its Jekyll step would otherwise drop _dzbuild/ (a leading "_")
@@ -153,11 +161,14 @@ def _build(
             owned.add(".nojekyll")
         _prune(config, owned_before, owned, {info.rel for info in images})  # 8. what an earlier build left
         controls = [path.parent for path in (config.headers_file, config.redirects_file) if path is not None]
-        sweep_output(config.output, owned_before | owned, [config.cache, tree(config), *controls])  # a killed build's
+        settled = _settled_paths(config, unchanged, rendered)  # their folders hold no leftover: unchanged since
+        sweep_output(config.output, (owned_before | owned) - settled, [config.cache, tree(config), *controls])
         _write_owned(config.cache, owned)
-    if defer_output:
-        return config, report
-    stats = measure(config.output)  # 9. the host's limits
+        if defer_output:  # new versions are not in the output yet: the journal keeps the last complete build
+            return config, report
+        known = record_images(journal, config, viewer, images, unchanged, rendered, tree(config))
+        journal.save()
+    stats = measure(config.output, known)  # 9. the host's limits, counting unchanged images from the journal
     report.output_files, report.output_bytes = stats.on_disk, stats.bytes
     packed = None if config.formats == (PACK_FORMAT,) else (  # what packs would make of it, asked when too many
         lambda: packed_site_files(stats.files, config.output, tree(config), images, formats.values())
@@ -168,6 +179,13 @@ def _build(
 
 def tree(config: SiteConfig) -> Path:
     return config.cache / TREE
+
+
+def _settled_paths(config: SiteConfig, unchanged: dict, rendered: set[str]) -> set[str]:
+    """Output paths of unchanged images (their folders' identities matched: no leftover was added)."""
+    return {
+        f"{rel}/{name}" for rel in unchanged if rel not in rendered for name in (PAGE, *config.formats)
+    }  # fmt: skip
 
 
 def build_image(config: SiteConfig, image, report: SiteReport, progress: Progress, executor, storage, whole=None):
@@ -243,12 +261,15 @@ def _mirror_collection(out_dir: Path, target: Path, storage) -> None:
             add_version(entry, target / entry.name, storage)
 
 
-def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]:
-    """Render every page (written only when its bytes change); return the output paths they own."""
+def _write_pages(config, viewer, images, groups, report: SiteReport, journal: Journal) -> tuple[set[str], set[str]]:
+    """Render every page whose inputs changed (written only when its bytes change); return the output
+    paths the pages own and the images whose page was rendered."""
     dirs = template_dirs(config.templates)  # the site's, each plugin's, then the built-in templates
     site = {"title": config.title, "viewer_options": config.viewer.options}
     renderer = Renderer(dirs, site, viewer, extra_vars=lambda template: template_vars(template, config))
-    pages = [renderer.image_page(info) for info in images]
+    current = {info.rel for info in images if journal.page_is_current(info, viewer)}
+    pages = [renderer.image_page(info) for info in images if info.rel not in current]
+    rendered = {info.rel for info in images} - current
     pages += [page for group in groups for page in renderer.collection_pages(group)]  # a gallery in pages
     pages += renderer.index_pages(images, groups)  # the index, split into pages, and the list its filter reads
     pages.append(renderer.not_found_page(config.base_path))  # a missing URL gets a 404, never the index
@@ -261,7 +282,7 @@ def _write_pages(config, viewer, images, groups, report: SiteReport) -> set[str]
         versions = (p for p in (config.output / group.path).glob("v*") if version_number(p.name) is not None)
         owned |= {f"{group.path}/{p.name}" for p in versions}
     owned |= set(copy_theme_assets(dirs, config.output))
-    return owned
+    return owned | {f"{rel}/{PAGE}" for rel in current}, rendered
 
 
 def _write_control_files(config, viewer, images, groups, report: SiteReport) -> None:

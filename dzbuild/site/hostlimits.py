@@ -49,16 +49,33 @@ class OutputStats:
         return self.files + self.control_files
 
 
-def measure(output: Path) -> OutputStats:
-    """Files and bytes a host would upload from ``output`` (symlinks followed, control files skipped)."""
+    def add(self, other: "OutputStats") -> None:
+        """Count another part of the output in (its files, bytes and largest file)."""
+        self.files += other.files
+        self.bytes += other.bytes
+        self.control_files += other.control_files
+        if other.largest > self.largest:
+            self.largest, self.largest_path = other.largest, other.largest_path
+
+
+def measure(output: Path, known: dict[str, OutputStats] | None = None) -> OutputStats:
+    """Files and bytes a host would upload from ``output`` (symlinks followed, control files skipped).
+
+    ``known``: output-relative folders whose counts the site journal kept from an earlier build
+    (the immutable version folders dzbuild linked in), counted from there instead of walked.
+    """
+    known = known or {}
     stats = OutputStats()
-    stack = [output]
+    stack = [(output, "")]
     while stack:
-        folder = stack.pop()
+        folder, rel = stack.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.is_dir():
-                    stack.append(Path(entry.path))
+                inner = f"{rel}{entry.name}"
+                if inner in known:
+                    stats.add(known[inner])
+                elif entry.is_dir():
+                    stack.append((Path(entry.path), inner + "/"))
                 elif entry.name in CONTROL_FILES and folder == output:
                     stats.control_files += 1
                 else:

@@ -229,6 +229,8 @@ def compare(browser, url: str) -> tuple[np.ndarray, list[str]]:
     page.wait_for_function(BOTH_LOADED, timeout=30000)
     page.wait_for_timeout(500)  # the second viewer takes the first's view: let any tile that asks for load
     page.wait_for_function(BOTH_LOADED, timeout=30000)
+    # The pictures, not the buttons: OpenSeadragon fades its controls on a timer, whatever the tiles.
+    page.add_style_tag(content=".openseadragon-container [title] { visibility: hidden !important; }")
     shots = [page.locator(selector).screenshot() for selector in ("#viewer", "#viewer-b")]  # not the header
     pixels = np.hstack([cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR) for shot in shots])
     page.close()
