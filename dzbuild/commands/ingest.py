@@ -9,7 +9,9 @@ import sys
 import warnings
 from pathlib import Path
 
+from ..errors import DzbuildError
 from ..pyramid.ingest import ingest
+from ..site.config import find_config, load_config
 
 
 def add_parser(subparsers) -> None:
@@ -57,9 +59,6 @@ def next_command(image_dir: str) -> str:
     The nearest folder above with a site configuration decides; the image is the site's when it
     lies in the site's source and outside its output and cache.
     """
-    from ..errors import DzbuildError
-    from ..site.config import find_config, load_config
-
     folder = Path(image_dir).resolve()
     for root in folder.parents:
         try:

@@ -11,9 +11,10 @@ cache and does not publish.
 
 from __future__ import annotations
 
+from ..api import PacksVersions
 from ..errors import ConfigError
 from ..grid import Grid
-from ..plugins import registry
+from ..plugins import capability, registry
 
 DEEP_ZOOM = "dzi"  # the default home, and the format collections (.dzc) reference their members in
 DEFAULT_FORMATS = (DEEP_ZOOM,)
@@ -53,16 +54,11 @@ def with_tile_store(names: tuple[str, ...]) -> tuple[str, ...]:
     """The formats a build makes for resolved ``names``: packs alone get Deep Zoom first, as their tile store."""
     if names[0] == DEEP_ZOOM:
         return names
-    from ..plugins import registry
-
     return names if not packs(registry().get("format", names[0])) else (DEEP_ZOOM, *names)
 
 
 def packs(fmt) -> bool:
     """Whether ``fmt`` publishes a version as a few containers packed from the home's tiles."""
-    from ..api import PacksVersions
-    from ..plugins import capability
-
     return capability(fmt, PacksVersions) is not None
 
 

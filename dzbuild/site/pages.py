@@ -13,8 +13,10 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import quote
 
 from .. import heavy
+from ..api import HasLabel
 from ..errors import ConfigError
 from ..grid import Grid, Tile
+from ..plugins import capability
 from ..pyramid.formats import deep_zoom
 from ..pyramid.spec import PyramidSpec
 from . import listing
@@ -62,9 +64,6 @@ class ImageInfo:
     @property
     def viewer_label(self) -> str:
         """How the page names the link to the viewer format's descriptor: its label, or its name in capitals."""
-        from ..api import HasLabel  # dzbuild.api imports this module for its template folder
-        from ..plugins import capability
-
         labelled = capability(self.viewer, HasLabel)
         return labelled.label if labelled is not None else self.viewer.name.upper()
 
