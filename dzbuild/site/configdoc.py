@@ -20,7 +20,7 @@ HEADER = """\
      change the declaration there, not this page. -->
 
 A site is configured by `dzbuild.toml` at its root, or by a `[tool.dzbuild]` table in its
-`pyproject.toml` (read with `tomllib`; `tomli` on Python 3.10). Every key is optional unless it says
+`pyproject.toml` (read with the standard library's `tomllib`). Every key is optional unless it says
 *required*, and paths are relative to the site root. An unknown key, a value of the wrong type or
 a value that cannot work stops the build with one line naming the key and the file (exit code 2);
 a misspelled key gets the closest known one as a hint.
