@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..api import Executor
@@ -12,7 +12,7 @@ from ..errors import BuildError
 from ..hookspecs import VersionContext
 from ..link import Placement, link_all
 from ..plugins import registry
-from .compute import TileFiles, UnitJob, run_unit
+from .compute import TileFiles, UnitJob, run_unit, shared_tables
 from .overlap import assemble_overlap
 from .planner import VersionPlan, WorkUnit, split_work
 from .sources import TileFingerprint
@@ -90,9 +90,11 @@ def _temp_dir(publication: Publication, target: Target, fmt) -> Path:
 
 
 def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executor: Executor):
-    """Compute the changed ancestors in workers while this process links everything else."""
-    placement = Placement(plan.owners, fmt, {plan.version: str(tmp)}, plan.compute)
-    link = lambda: link_all(target, fmt, tmp, placement)  # noqa: E731
+    """Compute the changed ancestors in workers while this process links what no work unit links."""
+
+    def link(owned: frozenset) -> None:  # each unit links the unchanged tiles below its roots itself
+        link_all(target, fmt, tmp, Placement(plan.owners, fmt, {plan.version: str(tmp)}, plan.compute, owned=owned))
+
     checksums = _compute_core(target, plan, fmt, tmp, executor, meanwhile=link)
     _write_descriptors(target, fmt, tmp, plan.version)
     return checksums
@@ -101,30 +103,35 @@ def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executo
 def _compute_core(target: Target, plan: VersionPlan, home, tmp: Path, executor: Executor, meanwhile=None):
     """Compute ``plan.compute`` into ``tmp``: independent subtrees in parallel, then the top.
 
-    Returns the CRC-32 of every new source tile the workers read (each is read exactly once),
-    as a flat ``index, crc...`` array. With them in the version's fingerprint, a tile whose
-    modification time changed but whose bytes did not (a fresh clone, a restored cache) is
-    recognised as unchanged instead of refused as edited.
+    With ``meanwhile``, the subtree units also link the unchanged tiles below their roots, and
+    ``meanwhile(roots)`` runs here while they work. Returns the CRC-32 of every new source tile
+    the workers read (each is read exactly once), as a flat ``index, crc...`` array. With them in
+    the version's fingerprint, a tile whose modification time changed but whose bytes did not (a
+    fresh clone, a restored cache) is recognised as unchanged instead of refused as edited.
     """
     units, top = split_work(target.grid, plan.compute, executor.jobs)
-    files = target.files(plan.version, plan.owners, home, tmp)
-    batch = executor.start(run_unit, [_job(target, files, u) for u in units])
-    try:
-        if meanwhile is not None:
-            meanwhile()
-    except BaseException:
-        batch.cancel()  # no worker may still write into ``tmp`` while it is removed
-        raise
-    checksums = array("q")
-    for result in batch.results():
-        checksums.extend(result.checksums)
-    if top is not None:
-        checksums.extend(executor.run(run_unit, [_job(target, files, top)])[0].checksums)
+    links = meanwhile is not None
+    with shared_tables(tmp, plan.owners, plan.compute) as tables:  # sent to the workers once, not with every unit
+        files = target.files(plan.version, tables["owners"], home, tmp)
+        batch = executor.start(run_unit, [_job(target, files, u, tables["compute"], links) for u in units])
+        try:
+            if meanwhile is not None:
+                meanwhile(frozenset(root for unit in units for root in unit.roots))
+        except BaseException:
+            batch.cancel()  # no worker may still write into ``tmp`` while it is removed
+            raise
+        checksums = array("q")
+        for result in batch.results():
+            checksums.extend(result.checksums)
+        if top is not None:
+            checksums.extend(executor.run(run_unit, [_job(target, files, top, tables["compute"])])[0].checksums)
     return checksums
 
 
-def _job(target: Target, files: TileFiles, unit: WorkUnit) -> UnitJob:
-    return UnitJob(files, target.spec.quality, target.resampler, target.storage, unit)
+def _job(target: Target, files: TileFiles, unit: WorkUnit, compute, links: bool = False) -> UnitJob:
+    """A unit's job, the version's compute set in it replaced by its shared form."""
+    unit = replace(unit, compute=compute)
+    return UnitJob(files, target.spec.quality, target.resampler, target.storage, unit, links)
 
 
 def _write_descriptors(target: Target, fmt, folder: Path, version: int) -> None:
