@@ -61,14 +61,15 @@ class SharedTable:
 _read_tables: dict[str, dict] = {}  # token -> tables by name, in each worker process: the latest few
 
 
-def _shared_table(path: str, token: str, name: str) -> SharedTable:
-    """Unpickling in a worker: the tables read from their file, once per process and version."""
+def _shared_table(path: str, token: str, name: str):
+    """Unpickling in a worker: the table itself (no wrapper in the hot loops), its file read once
+    per process and version."""
     if token not in _read_tables:
         with open(path, "rb") as handle:
             tables = pickle.load(handle)
         while len(_read_tables) >= 2:  # one version at a time: older tables are done with
             del _read_tables[next(iter(_read_tables))]
-        _read_tables[token] = {key: SharedTable(table, path, token, key) for key, table in tables.items()}
+        _read_tables[token] = tables
     return _read_tables[token][name]
 
 
