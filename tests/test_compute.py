@@ -16,7 +16,8 @@ from dzbuild.run.inline import InlineBatch, InlineExecutor
 class PicklingExecutor(InlineExecutor):
     """Two jobs' worth of units, run here after a round trip through pickle, as a worker gets them.
 
-    Records each unit's pickled size, and whether a unit is running (``in_unit``).
+    Records each unit's pickled size, and whether a unit is running (``in_unit``). It checks paths,
+    as an executor whose workers run on other machines does.
     """
 
     jobs = 2
@@ -24,6 +25,9 @@ class PicklingExecutor(InlineExecutor):
     def __init__(self) -> None:
         self.sizes: list[int] = []
         self.in_unit = False
+
+    def check_paths(self, read: list, write: list) -> None:
+        """Every folder is seen: the workers are this process."""
 
     def start(self, fn, items, workers=None) -> InlineBatch:
         sent = [pickle.dumps(item, pickle.HIGHEST_PROTOCOL) for item in items]
@@ -88,6 +92,10 @@ def test_units_link_the_base_tiles_below_their_roots_and_the_build_only_the_rest
     assert base_tiles_linked(calls, True, 8) == changed
     assert base_tiles_linked(calls, False, 8) == every - changed
     assert len({path for _, path in calls}) == len(calls)  # no tile is linked twice
+    calls.clear()
+    local = InlineExecutor()  # workers on this machine: this process links, on a core of its own
+    build_pyramid(image_dir, tmp_path / "local", BuildOptions(jobs=1), executor=local)
+    assert base_tiles_linked(calls, False, 8) == every and base_tiles_linked(calls, True, 8) == set()
     monkeypatch.undo()
     build_pyramid(image_dir, tmp_path / "one", BuildOptions(jobs=1))
     assert tree_bytes(tmp_path / "dest" / "dzi") == tree_bytes(tmp_path / "one" / "dzi")

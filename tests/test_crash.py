@@ -31,7 +31,7 @@ from dzbuild.testing import unavailable
 
 KILLED = -9
 CASES = itertools.count()  # a fresh folder name for every killed build
-PARENT_KILLS_WITH_WORKERS = (3, 25, 60, 70)  # operations of a --jobs 2 build's parent (70: v2's units are done)
+PARENT_KILLS_WITH_WORKERS = (3, 25, 60, 110)  # operations of a --jobs 2 build's parent
 REBUILD_KILLS = (1, 3, 30)  # moving the old output aside, deleting it, building anew
 
 

@@ -7,11 +7,11 @@ from array import array
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..api import Executor
+from ..api import ChecksPaths, Executor
 from ..errors import BuildError
 from ..hookspecs import VersionContext
 from ..link import Placement, link_all
-from ..plugins import registry
+from ..plugins import capability, registry
 from .compute import TileFiles, UnitJob, run_unit, shared_tables
 from .overlap import assemble_overlap
 from .planner import VersionPlan, WorkUnit, split_work
@@ -90,27 +90,35 @@ def _temp_dir(publication: Publication, target: Target, fmt) -> Path:
 
 
 def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executor: Executor):
-    """Compute the changed ancestors in workers while this process links what no work unit links."""
+    """Compute the changed ancestors in workers while this process links what no work unit links.
 
-    def link(owned: frozenset) -> None:  # each unit links the unchanged tiles below its roots itself
+    Workers on other machines (an executor that checks paths) link the unchanged tiles below
+    their units' roots: this process may be far from the files, one round trip per link. Local
+    workers leave the links to this process, which makes them on a core of its own meanwhile.
+    """
+    remote = capability(executor, ChecksPaths) is not None
+
+    def link(owned: frozenset) -> None:
+        owned = owned if remote else frozenset()
         link_all(target, fmt, tmp, Placement(plan.owners, fmt, {plan.version: str(tmp)}, plan.compute, owned=owned))
 
-    checksums = _compute_core(target, plan, fmt, tmp, executor, meanwhile=link)
+    checksums = _compute_core(target, plan, fmt, tmp, executor, meanwhile=link, links=remote)
     _write_descriptors(target, fmt, tmp, plan.version)
     return checksums
 
 
-def _compute_core(target: Target, plan: VersionPlan, home, tmp: Path, executor: Executor, meanwhile=None):
+def _compute_core(
+    target: Target, plan: VersionPlan, home, tmp: Path, executor: Executor, meanwhile=None, links: bool = False
+):
     """Compute ``plan.compute`` into ``tmp``: independent subtrees in parallel, then the top.
 
-    With ``meanwhile``, the subtree units also link the unchanged tiles below their roots, and
-    ``meanwhile(roots)`` runs here while they work. Returns the CRC-32 of every new source tile
+    ``meanwhile(roots)`` runs here while the units work; with ``links``, the subtree units also
+    link the unchanged tiles below their ``roots``. Returns the CRC-32 of every new source tile
     the workers read (each is read exactly once), as a flat ``index, crc...`` array. With them in
     the version's fingerprint, a tile whose modification time changed but whose bytes did not (a
     fresh clone, a restored cache) is recognised as unchanged instead of refused as edited.
     """
     units, top = split_work(target.grid, plan.compute, executor.jobs)
-    links = meanwhile is not None
     with shared_tables(tmp, plan.owners, plan.compute) as tables:  # sent to the workers once, not with every unit
         files = target.files(plan.version, tables["owners"], home, tmp)
         batch = executor.start(run_unit, [_job(target, files, u, tables["compute"], links) for u in units])
