@@ -9,7 +9,9 @@
    whether the two outputs are byte-identical. Then the same builds in one process that keeps both
    executors open (a started cluster, forked workers), alternating: the cost per build without
    any start-up.
-2. ``--memory``: peak RSS of the client and of each Dask worker per size (client flat: target).
+2. ``--memory``: peak RSS of the client and of each Dask worker per size, the client's growth from
+   the first size to the last (target: at most 1.05x), and the largest work unit's pickled size
+   (the version's tables stay out of the units, so it does not grow with the image).
    ``--repeat SIZE`` makes those images from the first compared size's tiles, repeated (hard
    links): the memory targets need the tile count, not new pixels, and generating a 65536^2
    picture takes hours on a small machine.
@@ -36,9 +38,10 @@ from bench.images import BenchImage  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 
-# Builds one image on a LocalCluster; prints the build's seconds and every process's peak RSS (KiB).
+# Builds one image on a LocalCluster; prints the build's seconds, every process's peak RSS (KiB) and
+# the largest unit's pickled size (pickled here once more: a few hundred bytes per unit).
 DASK_DRIVER = """\
-import json, resource, sys, time
+import json, pickle, resource, sys, time
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
 from dzbuild.run.select import open_executor
 
@@ -51,9 +54,16 @@ if __name__ == "__main__":
         started = time.perf_counter()
         pool.prewarm(jobs)
         cluster = time.perf_counter() - started
+        sizes, start = [0], pool.start
+        def start_recorded(fn, items, workers=None):
+            items = list(items)
+            sizes.extend(len(pickle.dumps(item, pickle.HIGHEST_PROTOCOL)) for item in items)
+            return start(fn, items, workers)
+        pool.start = start_recorded
         report = build_pyramid(image, dest, BuildOptions(jobs=jobs), executor=pool)
         workers = pool.client.run(peak)
-    print(json.dumps({"cluster": cluster, "build": report.seconds, "client_kib": peak(), "workers_kib": workers}))
+    print(json.dumps({"cluster": cluster, "build": report.seconds, "client_kib": peak(), "workers_kib": workers,
+                      "unit_bytes": max(sizes)}))
 """
 
 
@@ -104,7 +114,7 @@ def dask_run(image: BenchImage, dest: Path, jobs: int) -> dict:
     run = measure.run([sys.executable, "-c", DASK_DRIVER, image.dir, dest, jobs])
     data = json.loads(run.stdout.strip().splitlines()[-1])
     workers = [kib / 1024 for _, kib in sorted(data["workers_kib"].items())]
-    return {"wall": run.wall, "build": data["build"], "cluster": data["cluster"],
+    return {"wall": run.wall, "build": data["build"], "cluster": data["cluster"], "unit_bytes": data["unit_bytes"],
             "client_mb": data["client_kib"] / 1024, "workers_mb": workers}  # fmt: skip
 
 
@@ -140,7 +150,7 @@ def compare(args: argparse.Namespace, size: int, log) -> list[str]:
     log(f"{size}^2 warm: {warm_times}")
     warm_best = {name: min(found) for name, found in warm_times.items()}
     return [
-        f"{size}^2, {args.jobs} workers, best of {args.reps}:"
+        f"{size}^2, {args.jobs} workers, best of {args.reps} (load after: {measure.load_average()}):"
         f" fork {best['fork']:.2f} s wall ({build['fork']:.2f} s build);"
         f" dask {best['dask']:.2f} s wall ({build['dask']:.2f} s build, of which {cluster:.2f} s starting the cluster)",
         f"  dask / fork: {best['dask'] / best['fork']:.2f}x wall, {build['dask'] / build['fork']:.2f}x build;"
@@ -169,7 +179,7 @@ def repeated(args: argparse.Namespace, size: int) -> BenchImage:
 
 
 def memory(args: argparse.Namespace, log) -> list[str]:
-    lines = []
+    lines, clients = [], []
     for size in args.memory:
         if args.repeat:
             image = repeated(args, size)
@@ -183,11 +193,16 @@ def memory(args: argparse.Namespace, log) -> list[str]:
             shutil.rmtree(dest, ignore_errors=True)
         log(f"{size}^2 dask: {run}")
         workers = ", ".join(f"{mb:.0f}" for mb in run["workers_mb"])
+        clients.append(run["client_mb"])
         lines.append(
             f"{size}^2 on dask{' (repeated tiles)' if args.repeat else ''}: {run['wall']:.2f} s wall,"
             f" {run['build']:.2f} s build, {image.grid.total_tiles} tiles;"
-            f" peak RSS client {run['client_mb']:.0f} MB, workers {workers} MB"
+            f" peak RSS client {run['client_mb']:.1f} MB, workers {workers} MB;"
+            f" largest unit {run['unit_bytes']} bytes pickled (load after: {measure.load_average()})"
         )
+    if len(clients) > 1:
+        growth = clients[-1] / clients[0]
+        lines.append(f"  client peak RSS {args.memory[0]}^2 -> {args.memory[-1]}^2: {growth:.3f}x (target 1.05x)")
     return lines
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import time
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..api import Executor
+from ..api import ChecksPaths, Executor
 from ..errors import BuildError, PluginError
 from ..hookspecs import VersionContext
 from ..link import Placement, link_all
-from ..plugins import registry
-from .compute import TileFiles, UnitJob, run_unit
+from ..plugins import capability, registry
+from .compute import TileFiles, UnitJob, run_unit, shared_tables
 from .overlap import assemble_overlap
 from .packing import pack_version, packing
 from .planner import VersionPlan, WorkUnit, split_work
@@ -112,41 +112,56 @@ def _temp_dir(publication: Publication, target: Target, fmt) -> Path:
 
 
 def _assemble_primary(target: Target, plan: VersionPlan, fmt, tmp: Path, executor: Executor):
-    """Compute the changed ancestors in workers while this process links everything else."""
-    placement = Placement(plan.owners, fmt, {plan.version: str(tmp)}, plan.compute)
-    link = lambda: link_all(target, fmt, tmp, placement)  # noqa: E731
-    checksums = _compute_core(target, plan, fmt, tmp, executor, meanwhile=link)
+    """Compute the changed ancestors in workers while this process links what no work unit links.
+
+    Workers on other machines (an executor that checks paths) link the unchanged tiles below
+    their units' roots: this process may be far from the files, one round trip per link. Local
+    workers leave the links to this process, which makes them on a core of its own meanwhile.
+    """
+    remote = capability(executor, ChecksPaths) is not None
+
+    def link(owned: frozenset) -> None:
+        owned = owned if remote else frozenset()
+        link_all(target, fmt, tmp, Placement(plan.owners, fmt, {plan.version: str(tmp)}, plan.compute, owned=owned))
+
+    checksums = _compute_core(target, plan, fmt, tmp, executor, meanwhile=link, links=remote)
     _write_own_files(target, fmt, tmp, target.files(plan.version, plan.owners, fmt, tmp))
     return checksums
 
 
-def _compute_core(target: Target, plan: VersionPlan, home, tmp: Path, executor: Executor, meanwhile=None):
+def _compute_core(
+    target: Target, plan: VersionPlan, home, tmp: Path, executor: Executor, meanwhile=None, links: bool = False
+):
     """Compute ``plan.compute`` into ``tmp``: independent subtrees in parallel, then the top.
 
-    Returns the CRC-32 of every new source tile the workers read (each is read exactly once),
-    as a flat ``index, crc...`` array. With them in the version's fingerprint, a tile whose
-    modification time changed but whose bytes did not (a fresh clone, a restored cache) is
-    recognised as unchanged instead of refused as edited.
+    ``meanwhile(roots)`` runs here while the units work; with ``links``, the subtree units also
+    link the unchanged tiles below their ``roots``. Returns the CRC-32 of every new source tile
+    the workers read (each is read exactly once), as a flat ``index, crc...`` array. With them in
+    the version's fingerprint, a tile whose modification time changed but whose bytes did not (a
+    fresh clone, a restored cache) is recognised as unchanged instead of refused as edited.
     """
     units, top = split_work(target.grid, plan.compute, executor.jobs)
-    files = target.files(plan.version, plan.owners, home, tmp)
-    batch = executor.start(run_unit, [_job(target, files, u) for u in units])
-    try:
-        if meanwhile is not None:
-            meanwhile()
-    except BaseException:
-        batch.cancel()  # no worker may still write into ``tmp`` while it is removed
-        raise
-    checksums = array("q")
-    for result in batch.results():
-        checksums.extend(result.checksums)
-    if top is not None:
-        checksums.extend(executor.run(run_unit, [_job(target, files, top)])[0].checksums)
+    with shared_tables(tmp, plan.owners, plan.compute) as tables:  # sent to the workers once, not with every unit
+        files = target.files(plan.version, tables["owners"], home, tmp)
+        batch = executor.start(run_unit, [_job(target, files, u, tables["compute"], links) for u in units])
+        try:
+            if meanwhile is not None:
+                meanwhile(frozenset(root for unit in units for root in unit.roots))
+        except BaseException:
+            batch.cancel()  # no worker may still write into ``tmp`` while it is removed
+            raise
+        checksums = array("q")
+        for result in batch.results():
+            checksums.extend(result.checksums)
+        if top is not None:
+            checksums.extend(executor.run(run_unit, [_job(target, files, top, tables["compute"])])[0].checksums)
     return checksums
 
 
-def _job(target: Target, files: TileFiles, unit: WorkUnit) -> UnitJob:
-    return UnitJob(files, target.spec.quality, target.resampler, target.storage, unit)
+def _job(target: Target, files: TileFiles, unit: WorkUnit, compute, links: bool = False) -> UnitJob:
+    """A unit's job, the version's compute set in it replaced by its shared form."""
+    unit = replace(unit, compute=compute)
+    return UnitJob(files, target.spec.quality, target.resampler, target.storage, unit, links)
 
 
 def _write_own_files(target: Target, fmt, folder: Path, home: TileFiles) -> None:

@@ -1,7 +1,8 @@
 """Run dzbuild's work units on a Dask cluster: ``--executor dask`` or ``--executor dask://HOST:PORT``.
 
-The building process (the client) plans, links and publishes, exactly as with the fork pool;
-Dask workers compute the units and write their tiles into the version's temporary folder. So
+The building process (the client) plans and publishes, exactly as with the fork pool; Dask
+workers compute the units, writing their tiles and linking the unchanged ones below their roots
+into the version's temporary folder, and read the version's tables from a file beside it. So
 the source and output folders must be on a filesystem every worker sees, which is checked
 before any tile work. A unit is a pure function of files on disk that overwrites its outputs,
 so Dask may run it again on another worker when one dies.
