@@ -124,7 +124,7 @@ def test_cloudflare_follows_the_latest_alias_and_the_iiif_service_url(cloudflare
 @pytest.mark.parametrize("path", [
     "harbour/dzi/v1/dzi_files/11/99_99.jpg",  # a tile the version does not have
     "harbour/dzi/v2/dzi.xml",  # a version not published yet
-    "harbour/iiif/v1/full/90,/0/default.jpg",  # a IIIF size the service does not offer
+    "harbour/iiif/v1/full/91,/0/default.jpg",  # a IIIF size the service does not offer
     "harbour/zoomify/v0/TileGroup9/0-0-0.jpg",
     "no/such/page/",
 ])  # fmt: skip

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from html import escape
 
+from ..pyramid.formats import DEEP_ZOOM as DZI
 from .headers import rule_path
 from .pages import url_path
 
-DZI = "dzi"
 DEEPZOOM_NS = "http://schemas.microsoft.com/deepzoom/2008"
 MAX_DYNAMIC = 100  # Cloudflare Pages: redirects with a splat or placeholder
 LATEST = "latest"
