@@ -27,7 +27,7 @@ from dzbuild.errors import BuildError
 from dzbuild.io.lock import locked
 from dzbuild.maintain.check import check_dest
 from dzbuild.pyramid.build import BuildOptions, build_pyramid
-from dzbuild.testing import unavailable
+from dzbuild.testing import plugin_registered, unavailable
 
 KILLED = -9
 CASES = itertools.count()  # a fresh folder name for every killed build
@@ -343,15 +343,8 @@ def test_a_really_full_disk_through_the_command_line(image, small_disk):
 @pytest.fixture
 def zoomify():
     """The repository's Zoomify plugin, registered in this process (forked runs inherit it)."""
-    from dzbuild import plugins
-
-    module = pytest.importorskip("dzbuild_zoomify")
-    manager = plugins.get_plugin_manager()
-    manager.register(module, name="test-zoomify")
-    plugins.reset()
-    yield
-    manager.unregister(module)
-    plugins.reset()
+    with plugin_registered(pytest.importorskip("dzbuild_zoomify"), "test-zoomify"):
+        yield
 
 
 ZOOMIFY_ARGS = ["pyramid", "IMAGE", "--jobs", "1", "--format", "zoomify"]

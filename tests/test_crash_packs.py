@@ -15,6 +15,7 @@ from imagedirs import add_version, base, make_image_dir, tree_bytes
 from killswitch import operations, run
 
 from dzbuild.maintain.check import check_dest
+from dzbuild.testing import plugin_registered
 
 KILLED = -9
 ARGS = ["pyramid", "IMAGE", "--jobs", "1", "--format", "pmtiles"]
@@ -23,15 +24,8 @@ ARGS = ["pyramid", "IMAGE", "--jobs", "1", "--format", "pmtiles"]
 @pytest.fixture(scope="module")
 def packs():
     """The repository's PMTiles plugin, registered in this process (forked runs inherit it)."""
-    from dzbuild import plugins
-
-    module = pytest.importorskip("dzbuild_pmtiles")
-    manager = plugins.get_plugin_manager()
-    manager.register(module, name="test-pmtiles")
-    plugins.reset()
-    yield
-    manager.unregister(module)
-    plugins.reset()
+    with plugin_registered(pytest.importorskip("dzbuild_pmtiles"), "test-pmtiles"):
+        yield
 
 
 @pytest.fixture(scope="module")
